@@ -1,0 +1,294 @@
+/*
+ * hookdir.fcgi: the webhook responder. Runs as plain CGI (one request),
+ * as FastCGI with the listening socket on fd 0 (mod_fcgid, spawn-fcgi),
+ * or listening itself (--listen).
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "buf.h"
+#include "config.h"
+#include "jconf.h"
+#include "log.h"
+#include "request.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+/* How often a broken configuration is logged again while it stays broken. */
+#define CONF_ERROR_LOG_INTERVAL	10
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: hookdir.fcgi [-v] [-c FILE] [--listen unix:PATH|HOST:PORT]\n"
+"                    [--backlog N] [--socket-mode MODE]\n"
+"\n"
+"Receives webhooks: checks each request's source and signature, writes it\n"
+"durably into the spool and answers 202. Without --listen it serves FastCGI\n"
+"when its standard input is a socket, and one CGI request otherwise.\n"
+"\n"
+"  -c, --config FILE      configuration (default: the request's HOOKDIR_CONF,\n"
+"                         then $HOOKDIR_CONF, then %s)\n"
+"  --listen ADDR          listen on unix:PATH or HOST:PORT for FastCGI\n"
+"  --backlog N            listen backlog (default 128)\n"
+"  --socket-mode MODE     permissions of a unix socket (default 0666)\n"
+"  -v, --verbose          log accepted requests too\n"
+"  -h, --help             this text\n"
+"  -V, --version          the version\n",
+	    config_default_path(NULL));
+}
+
+/*
+ * Log a broken configuration's errors: at once when they differ from the
+ * last ones logged, and otherwise at most every few seconds, so that a
+ * busy endpoint does not flood the log with the same lines.
+ */
+static void
+log_config_errors(struct responder *rs, struct diag *d, FCGX_Request *fr)
+{
+	struct buf	 all = BUF_INIT;
+	time_t		 now = time(NULL);
+	size_t		 i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].level == DIAG_ERROR)
+			buf_printf(&all, "%s\n", d->v[i].text);
+	if (rs->cf_errors != NULL && strcmp(rs->cf_errors, buf_str(&all)) == 0 &&
+	    now - rs->cf_error_logged < CONF_ERROR_LOG_INTERVAL) {
+		buf_release(&all);
+		return;
+	}
+	rs->cf_error_logged = now;
+	for (i = 0; i < d->n; i++) {
+		if (d->v[i].level != DIAG_ERROR)
+			continue;
+		if (fr != NULL && !rs->log_stderr)
+			FCGX_FPrintF(fr->err, "hookdir.fcgi: configuration "
+			    "error: %s\n", d->v[i].text);
+		else
+			log_warnx("configuration error: %s", d->v[i].text);
+	}
+	free(rs->cf_errors);
+	rs->cf_errors = buf_detach(&all, NULL);
+}
+
+/*
+ * Make rs->cf the configuration for path, loading it when it is a
+ * different file or one of its files changed since it was loaded.
+ */
+static void
+responder_config(struct responder *rs, const char *path, FCGX_Request *fr)
+{
+	struct config	*cf;
+	struct diag	 d;
+
+	if (rs->cf_path != NULL && strcmp(rs->cf_path, path) == 0) {
+		/*
+		 * While the configuration is broken it is read again for
+		 * every request, so that a fix takes effect at once.
+		 */
+		if (rs->cf != NULL && !config_changed(rs->cf))
+			return;
+	}
+	diag_init(&d);
+	cf = config_load(path, &d);
+	if (cf == NULL) {
+		log_config_errors(rs, &d, fr);
+		rs->cf_broken = 1;
+	} else
+		rs->cf_broken = 0;
+	diag_release(&d);
+	if (rs->spool_open && (cf == NULL || rs->cf == NULL ||
+	    strcmp(cf->spool, rs->cf->spool) != 0)) {
+		spool_close(&rs->spool);
+		rs->spool_open = 0;
+	}
+	config_free(rs->cf);
+	rs->cf = cf;
+	if (rs->cf_path == NULL || strcmp(rs->cf_path, path) != 0) {
+		free(rs->cf_path);
+		rs->cf_path = xstrdup(path);
+	}
+}
+
+static const char *
+conf_for(struct responder *rs, char **envp)
+{
+	const char	*p;
+
+	if (rs->conf_arg != NULL)
+		return rs->conf_arg;
+	if (envp != NULL && (p = FCGX_GetParam("HOOKDIR_CONF", envp)) != NULL &&
+	    *p != '\0')
+		return p;
+	return config_default_path(rs->conf_env);
+}
+
+static int
+serve_cgi(struct responder *rs)
+{
+	struct request	req;
+
+	memset(&req, 0, sizeof(req));
+	req.body = &rs->body;
+	responder_config(rs, conf_for(rs, NULL), NULL);
+	handle_request(rs, &req);
+	fflush(stdout);
+	cleanup_request(&req);
+	return 0;
+}
+
+static int
+serve_fastcgi(struct responder *rs, int sock)
+{
+	FCGX_Request	fr;
+	struct request	req;
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, sock, 0) != 0)
+		fatalx("cannot set up the FastCGI library");
+	while (FCGX_Accept_r(&fr) >= 0) {
+		memset(&req, 0, sizeof(req));
+		req.fcgx = &fr;
+		req.envp = fr.envp;
+		req.log_stderr = rs->log_stderr;
+		req.body = &rs->body;
+		responder_config(rs, conf_for(rs, fr.envp), &fr);
+		handle_request(rs, &req);
+		cleanup_request(&req);
+		FCGX_Finish_r(&fr);
+	}
+	return 0;
+}
+
+static int
+open_listener(const char *addr, int backlog, const char *mode_s)
+{
+	const char	*path = addr;
+	char		*end;
+	long		 mode;
+	int		 fd;
+
+	errno = 0;
+	mode = strtol(mode_s, &end, 8);
+	if (*end != '\0' || mode < 0 || mode > 0777)
+		fatalx("--socket-mode %s: not an octal mode", mode_s);
+	if (strncmp(addr, "unix:", 5) == 0) {
+		path = addr + 5;
+		if (*path == '\0')
+			fatalx("--listen unix: needs a path");
+		/* A stale socket from an earlier run would make bind fail. */
+		{
+			struct stat st;
+			if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+				unlink(path);
+		}
+	} else if (strchr(addr, ':') == NULL)
+		fatalx("--listen %s: use unix:PATH or HOST:PORT", addr);
+	if ((fd = FCGX_OpenSocket(path, backlog)) < 0)
+		fatalx("--listen %s: cannot listen there", addr);
+	if (path != addr && chmod(path, (mode_t)mode) == -1)
+		fatal("chmod %s", path);
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",	 required_argument, NULL, 'c' },
+		{ "listen",	 required_argument, NULL, 'l' },
+		{ "backlog",	 required_argument, NULL, 'b' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "verbose",	 no_argument,	    NULL, 'v' },
+		{ "help",	 no_argument,	    NULL, 'h' },
+		{ "version",	 no_argument,	    NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct responder	 rs;
+	const char		*listen_addr = NULL, *sock_mode = "0666", *e;
+	int			 ch, backlog = 128, verbose = 0, fd;
+
+	memset(&rs, 0, sizeof(rs));
+	log_init("hookdir.fcgi", 0);
+	while ((ch = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			rs.conf_arg = optarg;
+			break;
+		case 'l':
+			listen_addr = optarg;
+			break;
+		case 'b':
+			backlog = atoi(optarg);
+			if (backlog < 1)
+				backlog = 128;
+			break;
+		case 'm':
+			sock_mode = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hookdir.fcgi %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;	/* EX_USAGE */
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 64;
+	}
+	log_setverbose(verbose);
+	/*
+	 * Spool files are created 0600 (0640 in a group-shared spool);
+	 * nothing this process creates is for others.
+	 */
+	umask(027);
+	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Under a file size limit (RLIMIT_FSIZE, common on shared hosting)
+	 * a large body must fail its write with EFBIG and get a 503, not
+	 * kill the process.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
+	if ((e = getenv("HOOKDIR_CONF")) != NULL && *e != '\0')
+		rs.conf_env = xstrdup(e);
+
+	if (listen_addr != NULL) {
+		fd = open_listener(listen_addr, backlog, sock_mode);
+		/* Started by hand or by a service manager: our stderr is the log. */
+		rs.log_stderr = 1;
+		serve_fastcgi(&rs, fd);
+	} else if (FCGX_IsCGI())
+		serve_cgi(&rs);
+	else
+		serve_fastcgi(&rs, 0);
+
+	if (rs.spool_open)
+		spool_close(&rs.spool);
+	config_free(rs.cf);
+	free(rs.cf_path);
+	free(rs.cf_errors);
+	free(rs.conf_env);
+	buf_release(&rs.body);
+	return 0;
+}

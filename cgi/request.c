@@ -1,0 +1,899 @@
+/*
+ * Handling one webhook request: source, method, origin, size,
+ * signature, queue, durable write, answer — in that order, as the
+ * senders' retry logic expects (see hookdir.fcgi(8)).
+ */
+#include "autoconf.h"
+
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "message.h"
+#include "provider.h"
+#include "request.h"
+#include "spool.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define MAX_HEADERS		100
+#define MAX_HEADER_BYTES	(64 * 1024)
+#define RETRY_AFTER		"60"
+/* Keep at most this much body buffer between requests. */
+#define BODY_KEEP		(1024 * 1024)
+
+extern char **environ;
+
+/* Headers that describe the connection, not the event: never spooled. */
+static const char *hop_by_hop[] = {
+	"HTTP_CONNECTION", "HTTP_KEEP_ALIVE", "HTTP_PROXY_CONNECTION",
+	"HTTP_TE", "HTTP_TRAILER", "HTTP_TRANSFER_ENCODING", "HTTP_UPGRADE",
+	"HTTP_EXPECT", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", NULL
+};
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return status < 300 ? "OK" : "Error";
+}
+
+static const char *
+param(const struct request *req, const char *name)
+{
+	if (req->envp != NULL)
+		return FCGX_GetParam(name, req->envp);
+	return getenv(name);
+}
+
+static void
+out_write(struct request *req, const char *s, size_t n)
+{
+	if (req->fcgx != NULL)
+		FCGX_PutStr(s, (int)n, req->fcgx->out);
+	else if (req->mem_out != NULL)
+		buf_add(req->mem_out, s, n);
+	else
+		fwrite(s, 1, n, stdout);
+}
+
+/* Log to the web server's error log, with the request's id. */
+static void __attribute__((format(printf, 2, 3)))
+request_log(struct request *req, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (req->fcgx != NULL && !req->log_stderr)
+		FCGX_FPrintF(req->fcgx->err, "hookdir.fcgi: %s id=%s\n", msg,
+		    req->id);
+	else
+		log_warnx("%s id=%s", msg, req->id);
+}
+
+static void
+respond_bytes(struct request *req, int status, const char *extra_headers,
+    const char *ctype, const char *body, size_t len)
+{
+	struct buf	b = BUF_INIT;
+
+	req->status = status;
+	buf_printf(&b, "Status: %d %s\r\n", status, reason_phrase(status));
+	if (ctype != NULL)
+		buf_printf(&b, "Content-Type: %s\r\n", ctype);
+	if (extra_headers != NULL)
+		buf_addstr(&b, extra_headers);
+	buf_printf(&b, "Content-Length: %zu\r\n\r\n", len);
+	buf_add(&b, body, len);
+	out_write(req, b.data, b.len);
+	buf_release(&b);
+}
+
+static void
+respond(struct request *req, int status, const char *extra_headers,
+    const char *ctype, const char *body)
+{
+	respond_bytes(req, status, extra_headers, ctype, body, strlen(body));
+}
+
+/*
+ * An error answer: a JSON body that says what kind of failure it was
+ * and nothing more; the detail is in the log line.
+ */
+static void __attribute__((format(printf, 5, 6)))
+fail(struct request *req, int status, const char *extra, const char *error,
+    const char *fmt, ...)
+{
+	char		 detail[512];
+	struct buf	 body = BUF_INIT;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	request_log(req, "%d source=%s remote=%s: %s", status,
+	    req->source ? req->source->name : "-",
+	    req->remote_addr ? req->remote_addr : "-", detail);
+	buf_printf(&body, "{\"error\":\"%s\"}\n", error);
+	respond(req, status, extra, "application/json", body.data);
+	buf_release(&body);
+}
+
+static const char *
+header_lookup(const void *ctx, const char *name)
+{
+	const struct request	*req = ctx;
+	struct buf		 b = BUF_INIT;
+	const char		*v, *p;
+
+	if (ascii_casecmp(name, "Content-Type") == 0)
+		return req->content_type;
+	if (ascii_casecmp(name, "Content-Length") == 0)
+		return param(req, "CONTENT_LENGTH");
+	buf_addstr(&b, "HTTP_");
+	for (p = name; *p != '\0'; p++)
+		buf_addch(&b, *p == '-' ? '_' :
+		    (*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p));
+	v = param(req, b.data);
+	buf_release(&b);
+	return v;
+}
+
+static int
+method_allowed(const struct source *s, const char *method)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nmethods; i++)
+		if (strcmp(s->methods[i], method) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+origin_allowed(const struct source *s, const char *addr)
+{
+	size_t	i;
+
+	if (s->nallow_from == 0)
+		return 1;
+	for (i = 0; i < s->nallow_from; i++)
+		if (cidr_match(&s->allow_from[i], addr))
+			return 1;
+	return 0;
+}
+
+static char **
+request_params(const struct request *req)
+{
+	return req->envp != NULL ? req->envp : environ;
+}
+
+/*
+ * Count the request's headers and their size, for the limits. The
+ * request URI and the content type count too: they become header lines
+ * of the spool file, which the worker refuses past 64 KiB.
+ */
+static int
+headers_too_large(const struct request *req)
+{
+	char		**e;
+	const char	 *uri;
+	size_t		  n = 0, bytes;
+
+	uri = param(req, "REQUEST_URI");
+	bytes = strlen(req->content_type) + (uri != NULL ? strlen(uri) : 0);
+	for (e = request_params(req); *e != NULL; e++) {
+		if (strncmp(*e, "HTTP_", 5) != 0)
+			continue;
+		n++;
+		bytes += strlen(*e);
+	}
+	return n > MAX_HEADERS || bytes > MAX_HEADER_BYTES;
+}
+
+static ssize_t
+body_read(struct request *req, char *p, size_t n)
+{
+	ssize_t	r;
+
+	if (req->fcgx != NULL)
+		return FCGX_GetStr(p, (int)n, req->fcgx->in);
+	if (req->mem_out != NULL) {
+		if (n > req->mem_in_len - req->mem_in_off)
+			n = req->mem_in_len - req->mem_in_off;
+		if (n > 0)
+			memcpy(p, req->mem_in + req->mem_in_off, n);
+		req->mem_in_off += n;
+		return (ssize_t)n;
+	}
+	for (;;) {
+		r = read(STDIN_FILENO, p, n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		return r;
+	}
+}
+
+/*
+ * Read the body, at most max bytes. 0 ok, 413 too large, 400 short.
+ * Without a Content-Length (chunked), read to the end of the stream.
+ */
+static int
+read_body(struct request *req, long long max)
+{
+	struct buf	*b = req->body;
+	long long	 want = req->content_length;
+	size_t		 chunk;
+	ssize_t		 n;
+
+	buf_reset(b);
+	if (want >= 0)
+		buf_grow(b, (size_t)want);
+	for (;;) {
+		if (want >= 0 && (long long)b->len >= want)
+			break;
+		chunk = 65536;
+		if (want >= 0 && (long long)chunk > want - (long long)b->len)
+			chunk = (size_t)(want - (long long)b->len);
+		buf_grow(b, chunk);
+		n = body_read(req, b->data + b->len, chunk);
+		if (n <= 0)
+			break;
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+		if ((long long)b->len > max)
+			return 413;
+	}
+	if (want >= 0 && (long long)b->len < want)
+		return 400;
+	return 0;
+}
+
+static int
+cmp_header_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Is [p, end), a parameter's name after HTTP_, a header name the spool
+ * can hold: an HTTP token (RFC 9110 5.6.2)? Web servers pass nothing
+ * else, but a FastCGI peer could, and an empty name or a newline in one
+ * would make the spool file unreadable after its 202.
+ */
+static int
+header_name_ok(const char *p, const char *end)
+{
+	if (p == end)
+		return 0;
+	for (; p < end; p++)
+		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= 'a' && *p <= 'z') &&
+		    !(*p >= '0' && *p <= '9') &&
+		    (*p == '\0' || strchr("!#$%&'*+-.^_`|~", *p) == NULL))
+			return 0;
+	return 1;
+}
+
+/* The spool message's header block (DESIGN: the message format). */
+static void
+build_head(struct request *req, long long now_s, long now_us)
+{
+	struct buf	*h = &req->head, name = BUF_INIT;
+	char		 when[40], **e, **hv = NULL, *eq;
+	const char	*uri;
+	size_t		 n = 0, i, j;
+	int		 skip;
+
+	format_rfc3339(when, sizeof(when), now_s, now_us);
+	message_add_header(h, "Hookdir-Id", req->id);
+	message_add_header(h, "Hookdir-Received", when);
+	message_add_header(h, "Hookdir-Source", req->source->name);
+	message_add_header(h, "Hookdir-Provider", provider_name(req->provider));
+	if (req->vr.event != NULL && *req->vr.event != '\0')
+		message_add_header(h, "Hookdir-Event", req->vr.event);
+	if (req->vr.delivery != NULL && *req->vr.delivery != '\0')
+		message_add_header(h, "Hookdir-Delivery", req->vr.delivery);
+	message_add_header(h, "Hookdir-Verified",
+	    req->vr.scheme ? req->vr.scheme : "none");
+	if (req->remote_addr != NULL)
+		message_add_header(h, "Hookdir-Remote-Addr", req->remote_addr);
+	message_add_header(h, "Hookdir-Method", req->method);
+	uri = param(req, "REQUEST_URI");
+	if (uri != NULL && *uri != '\0')
+		message_add_header(h, "Hookdir-Uri", uri);
+	if (*req->content_type != '\0')
+		message_add_header(h, "Content-Type", req->content_type);
+	buf_printf(h, "Content-Length: %zu\n", req->body->len);
+
+	for (e = request_params(req); *e != NULL; e++) {
+		/*
+		 * Hookdir-* lines are the responder's own: a sender's
+		 * Hookdir-Event or Hookdir-Chain-Depth must not pass for one.
+		 */
+		if (strncmp(*e, "HTTP_", 5) != 0 ||
+		    strncmp(*e, "HTTP_HOOKDIR_", 13) == 0 ||
+		    (eq = strchr(*e, '=')) == NULL ||
+		    !header_name_ok(*e + 5, eq))
+			continue;
+		skip = 0;
+		for (j = 0; hop_by_hop[j] != NULL && !skip; j++)
+			skip = strncmp(*e, hop_by_hop[j], (size_t)(eq - *e))
+			    == 0 && hop_by_hop[j][eq - *e] == '\0';
+		if (skip)
+			continue;
+		hv = xreallocarray(hv, n + 1, sizeof(*hv));
+		hv[n++] = *e;
+	}
+	if (n > 0)
+		qsort(hv, n, sizeof(*hv), cmp_header_names);
+	for (i = 0; i < n; i++) {
+		eq = strchr(hv[i], '=');
+		buf_reset(&name);
+		*eq = '\0';
+		message_header_from_cgi(&name, hv[i]);
+		*eq = '=';
+		/* The secret itself (a token, credentials) stays out of the spool. */
+		if (provider_source_secret_header(req->source, name.data))
+			continue;
+		message_add_header(h, name.data, eq + 1);
+	}
+	buf_addch(h, '\n');
+	free(hv);
+	buf_release(&name);
+}
+
+/* The external URL the sender called, without the query (Twilio signs it). */
+static void
+build_url(struct request *req)
+{
+	const char	*scheme, *host, *uri, *q, *https;
+
+	scheme = param(req, "REQUEST_SCHEME");
+	https = param(req, "HTTPS");
+	if (scheme == NULL || *scheme == '\0')
+		scheme = (https != NULL && ascii_casecmp(https, "on") == 0) ?
+		    "https" : "http";
+	host = param(req, "HTTP_HOST");
+	if (host == NULL)
+		host = param(req, "SERVER_NAME");
+	uri = param(req, "REQUEST_URI");
+	if (host == NULL || uri == NULL)
+		return;
+	buf_printf(&req->url, "%s://%s", scheme, host);
+	q = strchr(uri, '?');
+	buf_add(&req->url, uri, q ? (size_t)(q - uri) : strlen(uri));
+}
+
+static void
+answer_accepted(struct request *req)
+{
+	const struct source	*s = req->source;
+	struct buf		 hdrs = BUF_INIT, body = BUF_INIT;
+	const char		*ctype = NULL;
+	size_t			 i;
+
+	if (req->vr.handshake_status != 0) {
+		respond(req, req->vr.handshake_status, NULL,
+		    "application/json", req->vr.handshake_body ?
+		    req->vr.handshake_body : "{}");
+		return;
+	}
+	if (s->response_status != 0) {
+		for (i = 0; i < s->nresponse_headers; i++) {
+			if (ascii_casecmp(s->response_headers[i].name,
+			    "Content-Type") == 0)
+				ctype = s->response_headers[i].value;
+			else
+				buf_printf(&hdrs, "%s: %s\r\n",
+				    s->response_headers[i].name,
+				    s->response_headers[i].value);
+		}
+		if (ctype == NULL && s->response_body != NULL)
+			ctype = "text/plain; charset=utf-8";
+		respond(req, s->response_status, hdrs.data, ctype,
+		    s->response_body ? s->response_body : "");
+		buf_release(&hdrs);
+		return;
+	}
+	buf_printf(&body, "{\"id\":\"%s\",\"status\":\"queued\"}\n", req->id);
+	respond(req, 202, NULL, "application/json", body.data);
+	buf_release(&body);
+}
+
+/*
+ * Synchronous responses (a source's "respond"): after the durable write
+ * the request waits, at most the source's respond.wait, for a step of a
+ * run of this event to call `hookdir respond`. The exchange through
+ * respond_dir is described in worker/cmd_respond.c: ID.wait, created
+ * before the event is spooled (so that no step can be told nobody is
+ * waiting) and share-locked while waiting; ID, the answer, moved into
+ * place whole. inotify on the directory wakes the wait; nothing polls.
+ */
+struct respond_wait {
+	int	dirfd;
+	int	ifd;		/* inotify on respond_dir */
+	int	markfd;		/* ID.wait */
+	char	mark[SPOOL_ID_MAX + sizeof(RESPOND_WAIT_SUFFIX)];
+};
+
+static void
+respond_wait_close(struct respond_wait *w)
+{
+	if (w->markfd != -1)
+		close(w->markfd);
+	if (w->ifd != -1)
+		close(w->ifd);
+	if (w->dirfd != -1)
+		close(w->dirfd);
+	w->markfd = w->ifd = w->dirfd = -1;
+}
+
+/* Get ready to wait: 0, or -1 (logged) to answer at once instead. */
+static int
+respond_wait_begin(struct request *req, const char *dir,
+    struct respond_wait *w)
+{
+	const char	*what = "open";
+
+	w->ifd = w->markfd = -1;
+	snprintf(w->mark, sizeof(w->mark), "%s" RESPOND_WAIT_SUFFIX, req->id);
+	if ((w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto fail;
+	/* Watch first: an answer cannot come before the marker exists. */
+	what = "inotify";
+	if ((w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    inotify_add_watch(w->ifd, dir, IN_CREATE | IN_MOVED_TO) == -1)
+		goto fail;
+	what = w->mark;
+	w->markfd = openat(w->dirfd, w->mark, O_RDONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (w->markfd == -1)
+		goto fail;
+	/*
+	 * Our umask would make it 0640; the worker's user opens it to lock
+	 * it. The shared lock says a live responder waits on it.
+	 */
+	if (fchmod(w->markfd, 0644) == -1 || flock(w->markfd, LOCK_SH) == -1) {
+		unlinkat(w->dirfd, w->mark, 0);
+		goto fail;
+	}
+	return 0;
+fail:
+	request_log(req, "respond source=%s: respond_dir %s: %s: %s; "
+	    "answering without waiting", req->source->name, dir, what,
+	    strerror(errno));
+	respond_wait_close(w);
+	return -1;
+}
+
+/* The event was not spooled after all: nobody is to answer it. */
+static void
+respond_wait_cancel(struct respond_wait *w)
+{
+	unlinkat(w->dirfd, w->mark, 0);
+	respond_wait_close(w);
+}
+
+static long long
+monotonic_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until the answer is there or wait_ms have passed, then stop
+ * waiting: take the marker's lock exclusively (a `hookdir respond` in
+ * the middle of its move finishes first), take the answer if there is
+ * one, remove the marker. 1 with the answer's bytes in out; 0 without.
+ */
+static int
+respond_wait_end(struct request *req, struct respond_wait *w,
+    long long wait_ms, struct buf *out)
+{
+	char		 ev[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct pollfd	 pfd;
+	struct stat	 st;
+	long long	 deadline, left;
+	ssize_t		 n;
+	size_t		 max = RESPOND_HEAD_MAX + RESPOND_BODY_MAX;
+	int		 fd, got = 0;
+
+	deadline = monotonic_ms() + wait_ms;
+	for (;;) {
+		if (fstatat(w->dirfd, req->id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			break;
+		if ((left = deadline - monotonic_ms()) <= 0)
+			break;
+		pfd.fd = w->ifd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR) {
+			request_log(req, "respond: poll: %s", strerror(errno));
+			break;
+		}
+		/* Which name changed does not matter: look again. */
+		while ((n = read(w->ifd, ev, sizeof(ev))) > 0)
+			;
+	}
+	if (flock(w->markfd, LOCK_EX) == -1)
+		request_log(req, "respond: flock %s: %s", w->mark,
+		    strerror(errno));
+	fd = openat(w->dirfd, req->id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd != -1) {
+		buf_reset(out);
+		for (;;) {
+			buf_grow(out, 65536);
+			n = read(fd, out->data + out->len, 65536);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			out->len += (size_t)n;
+			out->data[out->len] = '\0';
+			if (out->len > max)
+				break;
+		}
+		if (n == -1)
+			request_log(req, "respond: reading %s: %s", req->id,
+			    strerror(errno));
+		else if (out->len > max)
+			request_log(req, "respond: the answer is larger than "
+			    "%zu bytes", max);
+		else
+			got = 1;
+		close(fd);
+		unlinkat(w->dirfd, req->id, 0);
+	}
+	unlinkat(w->dirfd, w->mark, 0);
+	respond_wait_close(w);
+	return got;
+}
+
+/* Set by hookdir.fcgi itself, or about the connection: never relayed. */
+static const char *respond_reserved[] = {
+	"Status", "Content-Length", "Connection", "Keep-Alive",
+	"Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
+	NULL
+};
+
+static int
+respond_is_reserved(const char *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; respond_reserved[i] != NULL; i++)
+		if (strlen(respond_reserved[i]) == len &&
+		    ascii_ncasecmp(p, respond_reserved[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Send the answer a step gave: "Status: N", header lines, a blank line,
+ * the body. It comes from the worker's side, so it is checked as the
+ * command that wrote it checked it. 0, or -1 (logged) if it is not
+ * usable.
+ */
+static int
+respond_with_answer(struct request *req, const struct buf *a)
+{
+	const char	*p = a->data, *end = a->data + a->len, *nl, *colon;
+	const char	*v, *c;
+	struct buf	 hdrs = BUF_INIT;
+	char		*ctype = NULL;
+	long		 status = 0;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			goto bad;
+		if (nl == p) {
+			p = nl + 1;
+			break;
+		}
+		colon = memchr(p, ':', (size_t)(nl - p));
+		if (colon == NULL || !header_name_ok(p, colon))
+			goto bad;
+		for (v = colon + 1; v < nl && (*v == ' ' || *v == '\t'); v++)
+			;
+		for (c = v; c < nl; c++)
+			if (((unsigned char)*c < 0x20 && *c != '\t') ||
+			    *c == 0x7f)
+				goto bad;
+		if (status == 0) {
+			/* The first line, and only it: "Status: NNN". */
+			if ((size_t)(colon - p) != 6 ||
+			    ascii_ncasecmp(p, "Status", 6) != 0 ||
+			    nl - v != 3 || v[0] < '2' || v[0] > '5' ||
+			    v[1] < '0' || v[1] > '9' || v[2] < '0' ||
+			    v[2] > '9')
+				goto bad;
+			status = (v[0] - '0') * 100 + (v[1] - '0') * 10 +
+			    (v[2] - '0');
+		} else if ((size_t)(colon - p) == 12 &&
+		    ascii_ncasecmp(p, "Content-Type", 12) == 0) {
+			free(ctype);
+			ctype = xstrndup(v, (size_t)(nl - v));
+		} else if (respond_is_reserved(p, (size_t)(colon - p)))
+			goto bad;
+		else {
+			buf_add(&hdrs, p, (size_t)(nl - p));
+			buf_addstr(&hdrs, "\r\n");
+		}
+		p = nl + 1;
+	}
+	if (status == 0 || (size_t)(end - p) > RESPOND_BODY_MAX)
+		goto bad;
+	respond_bytes(req, (int)status, hdrs.data, ctype, p,
+	    (size_t)(end - p));
+	free(ctype);
+	buf_release(&hdrs);
+	return 0;
+bad:
+	request_log(req, "respond source=%s: the answer is malformed; "
+	    "answering 202", req->source->name);
+	free(ctype);
+	buf_release(&hdrs);
+	return -1;
+}
+
+void
+handle_request(struct responder *rs, struct request *req)
+{
+	struct hook_request	 hr;
+	struct respond_wait	 rw;
+	struct iovec		 iov[2];
+	const char		*pi, *cl;
+	char			*end, name[72];
+	long long		 max_body, now_s;
+	long			 now_us, depth;
+	size_t			 len;
+	int			 r, waiting = 0;
+
+	now_timeval(&now_s, &now_us);
+	spool_new_id(req->id);
+	req->method = param(req, "REQUEST_METHOD");
+	if (req->method == NULL)
+		req->method = "GET";
+	req->query = param(req, "QUERY_STRING");
+	if (req->query == NULL)
+		req->query = "";
+	req->content_type = param(req, "CONTENT_TYPE");
+	if (req->content_type == NULL)
+		req->content_type = "";
+	req->remote_addr = param(req, "REMOTE_ADDR");
+	req->content_length = -1;
+	cl = param(req, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0') {
+		errno = 0;
+		req->content_length = strtoll(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || req->content_length < 0) {
+			fail(req, 400, NULL, "bad request",
+			    "malformed CONTENT_LENGTH");
+			return;
+		}
+	}
+
+	if (rs->cf == NULL) {
+		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+		    "configuration error", "configuration %s cannot be used "
+		    "(see the errors logged for it)", rs->cf_path);
+		return;
+	}
+
+	/* 1. Which source: /NAME, nothing more, nothing that could be a path. */
+	pi = param(req, "PATH_INFO");
+	req->path_info = pi;
+	if (pi == NULL || pi[0] != '/' || (len = strlen(pi + 1)) == 0 ||
+	    len >= sizeof(name)) {
+		fail(req, 404, NULL, "unknown source", "no source name in "
+		    "PATH_INFO");
+		return;
+	}
+	memcpy(name, pi + 1, len + 1);
+	if (!name_is_valid(name) ||
+	    (req->source = config_source(rs->cf, name)) == NULL) {
+		fail(req, 404, NULL, "unknown source", "no source named "
+		    "by PATH_INFO (%zu bytes)", len);
+		return;
+	}
+	if (!method_allowed(req->source, req->method)) {
+		struct buf allow = BUF_INIT;
+		size_t i;
+
+		buf_addstr(&allow, "Allow: ");
+		for (i = 0; i < req->source->nmethods; i++)
+			buf_printf(&allow, "%s%s", i ? ", " : "",
+			    req->source->methods[i]);
+		buf_addstr(&allow, "\r\n");
+		fail(req, 405, allow.data, "method not allowed", "method %s",
+		    req->method);
+		buf_release(&allow);
+		return;
+	}
+
+	/* 2. Origin and size. */
+	if (!origin_allowed(req->source, req->remote_addr)) {
+		fail(req, 403, NULL, "forbidden", "address not in allow_from");
+		return;
+	}
+	max_body = req->source->max_body > 0 ? req->source->max_body :
+	    rs->cf->max_body;
+	if (req->content_length > max_body) {
+		fail(req, 413, NULL, "payload too large", "Content-Length "
+		    "%lld over the limit of %lld", req->content_length,
+		    max_body);
+		return;
+	}
+	if (headers_too_large(req)) {
+		fail(req, 431, NULL, "request headers too large", "more than "
+		    "%d headers or %d bytes of them", MAX_HEADERS,
+		    MAX_HEADER_BYTES);
+		return;
+	}
+	r = read_body(req, max_body);
+	if (r == 413) {
+		fail(req, 413, NULL, "payload too large", "body over the "
+		    "limit of %lld bytes", max_body);
+		return;
+	}
+	if (r == 400) {
+		fail(req, 400, NULL, "bad request", "body shorter than its "
+		    "Content-Length (%zu of %lld bytes)", req->body->len,
+		    req->content_length);
+		return;
+	}
+
+	/* 3. The signature. */
+	memset(&hr, 0, sizeof(hr));
+	hr.method = req->method;
+	hr.query = req->query;
+	hr.content_type = req->content_type;
+	build_url(req);
+	hr.url = req->url.len > 0 ? req->url.data : NULL;
+	hr.body = (const unsigned char *)(req->body->data ? req->body->data : "");
+	hr.body_len = req->body->len;
+	hr.now = now_s;
+	hr.header = header_lookup;
+	hr.ctx = req;
+	req->provider = req->source->provider;
+	if (req->provider == NULL)
+		req->provider = provider_detect(&hr);
+	if (provider_verify(req->provider, req->source, &hr, &req->vr) == -1) {
+		fail(req, 401, NULL, "invalid signature", "%s: %s",
+		    provider_name(req->provider),
+		    req->vr.reason ? req->vr.reason : "rejected");
+		return;
+	}
+
+	/* 4. Room in the queue, and a spool to write to. */
+	if (!rs->spool_open) {
+		if (spool_open(&rs->spool, rs->cf->spool, 1) == -1) {
+			fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+			    "spool unavailable", "spool %s: %s",
+			    rs->cf->spool, strerror(errno));
+			return;
+		}
+		rs->spool_open = 1;
+	}
+	/*
+	 * Counting new/ costs a directory scan: far from the limit a
+	 * second-old count will do; near it, count every time.
+	 */
+	depth = spool_depth(&rs->spool,
+	    rs->spool.depth >= 0 && rs->spool.depth < rs->cf->max_queue -
+	    rs->cf->max_queue / 10 - 1 ? 1000 : 0);
+	if (depth >= rs->cf->max_queue) {
+		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+		    "queue full", "%ld events waiting in new/ (max_queue %ld)",
+		    depth, rs->cf->max_queue);
+		return;
+	}
+
+	/* A step may answer as soon as the event is in new/: be ready first. */
+	if (req->source->respond_wait_ms > 0 && req->vr.handshake_status == 0)
+		waiting = respond_wait_begin(req, rs->cf->respond_dir,
+		    &rw) == 0;
+
+	/* 5. Durable write: tmp/, fsync, rename into new/, fsync new/. */
+	build_head(req, now_s, now_us);
+	iov[0].iov_base = req->head.data;
+	iov[0].iov_len = req->head.len;
+	iov[1].iov_base = req->body->data ? req->body->data : "";
+	iov[1].iov_len = req->body->len;
+	if (spool_deliver(&rs->spool, req->id, iov, 2) == -1) {
+		if (waiting)
+			respond_wait_cancel(&rw);
+		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+		    "spool unavailable", "writing %s/tmp/%s: %s",
+		    rs->cf->spool, req->id, strerror(errno));
+		return;
+	}
+
+	/*
+	 * 6. Only now is it acknowledged: with a step's answer if one comes
+	 * in time, else as usual.
+	 */
+	if (waiting) {
+		struct buf answer = BUF_INIT;
+
+		if (respond_wait_end(req, &rw, req->source->respond_wait_ms,
+		    &answer) == 0 || respond_with_answer(req, &answer) == -1)
+			answer_accepted(req);
+		buf_release(&answer);
+	} else
+		answer_accepted(req);
+	if (log_getverbose() > 0)
+		request_log(req, "%d source=%s provider=%s event=%s "
+		    "delivery=%s bytes=%zu", req->status, req->source->name,
+		    provider_name(req->provider),
+		    req->vr.event ? req->vr.event : "-",
+		    req->vr.delivery ? req->vr.delivery : "-",
+		    req->body->len);
+}
+
+void
+cleanup_request(struct request *req)
+{
+	verify_result_release(&req->vr);
+	buf_release(&req->head);
+	buf_release(&req->url);
+	if (req->body != NULL && req->body->cap > BODY_KEEP)
+		buf_release(req->body);
+	else if (req->body != NULL)
+		buf_reset(req->body);
+}
+
+void
+handle_request_memory(struct responder *rs, char **params, const char *body,
+    size_t len, struct buf *out)
+{
+	struct request	req;
+
+	memset(&req, 0, sizeof(req));
+	req.envp = params;
+	req.log_stderr = 1;
+	req.body = &rs->body;
+	req.mem_in = body;
+	req.mem_in_len = len;
+	req.mem_out = out;
+	handle_request(rs, &req);
+	cleanup_request(&req);
+}

@@ -1,0 +1,832 @@
+/*
+ * hookdir.conf loading and validation (see config.h).
+ *
+ * Every problem is reported with file, line and key, and loading goes on
+ * after an error so that `hookdir check` can list them all at once.
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "config.h"
+#include "jconf.h"
+#include "log.h"
+#include "provider.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define SECRET_MAX	(64 * 1024)
+
+/* What the loader carries around while it walks the document. */
+struct loader {
+	struct config	*cf;
+	struct diag	*d;
+	const char	*file;
+	struct source	*src;		/* the source being loaded */
+};
+
+/* An error at key of parent, named by path (see jconf_report()). */
+#define lerr(l, parent, key, path, ...) \
+	jconf_report((l)->d, DIAG_ERROR, (l)->file, (parent), (key), (path), \
+	    __VA_ARGS__)
+
+const char *
+config_default_path(const char *explicit_path)
+{
+	const char	*env;
+
+	if (explicit_path != NULL && *explicit_path != '\0')
+		return explicit_path;
+	env = getenv("HOOKDIR_CONF");
+	if (env != NULL && *env != '\0')
+		return env;
+	return SYSCONFDIR "/hookdir/hookdir.conf";
+}
+
+char *
+config_path(const struct config *cf, const char *p)
+{
+	char	*r;
+
+	if (p[0] == '/')
+		return xstrdup(p);
+	xasprintf(&r, "%s/%s", cf->dir, p);
+	return r;
+}
+
+static void
+stamp_add(struct config *cf, const char *path)
+{
+	struct config_file_stamp	*s;
+	struct stat			 st;
+
+	cf->stamps = xreallocarray(cf->stamps, cf->nstamps + 1,
+	    sizeof(*cf->stamps));
+	s = &cf->stamps[cf->nstamps++];
+	memset(s, 0, sizeof(*s));
+	s->path = xstrdup(path);
+	if (stat(path, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+		s->mtime = st.st_mtim;
+		s->ctime = st.st_ctim;
+		s->mode = st.st_mode;
+		s->size = st.st_size;
+	}
+}
+
+int
+config_changed(const struct config *cf)
+{
+	const struct config_file_stamp	*s;
+	struct stat			 st;
+	size_t				 i;
+
+	for (i = 0; i < cf->nstamps; i++) {
+		s = &cf->stamps[i];
+		if (stat(s->path, &st) == -1)
+			return 1;
+		if (st.st_dev != s->dev || st.st_ino != s->ino ||
+		    st.st_size != s->size || st.st_mode != s->mode ||
+		    st.st_ctim.tv_sec != s->ctime.tv_sec ||
+		    st.st_ctim.tv_nsec != s->ctime.tv_nsec ||
+		    st.st_mtim.tv_sec != s->mtime.tv_sec ||
+		    st.st_mtim.tv_nsec != s->mtime.tv_nsec)
+			return 1;
+	}
+	return 0;
+}
+
+const struct source *
+config_source(const struct config *cf, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->nsources; i++)
+		if (strcmp(cf->sources[i].name, name) == 0)
+			return &cf->sources[i];
+	return NULL;
+}
+
+static void
+source_release(struct source *s)
+{
+	size_t	i;
+
+	free(s->name);
+	for (i = 0; i < s->nsecrets; i++) {
+		explicit_bzero(s->secrets[i].data, s->secrets[i].len);
+		free(s->secrets[i].data);
+	}
+	free(s->secrets);
+	free(s->public_key);
+	for (i = 0; i < s->nmethods; i++)
+		free(s->methods[i]);
+	free(s->methods);
+	free(s->allow_from);
+	free(s->public_url);
+	free(s->signature_header);
+	free(s->prefix);
+	free(s->event_header);
+	free(s->delivery_header);
+	for (i = 0; i < s->nresponse_headers; i++) {
+		free(s->response_headers[i].name);
+		free(s->response_headers[i].value);
+	}
+	free(s->response_headers);
+	free(s->response_body);
+}
+
+void
+config_free(struct config *cf)
+{
+	size_t	i;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->nsources; i++)
+		source_release(&cf->sources[i]);
+	free(cf->sources);
+	for (i = 0; i < cf->nstamps; i++)
+		free(cf->stamps[i].path);
+	free(cf->stamps);
+	free(cf->path);
+	free(cf->dir);
+	free(cf->spool);
+	free(cf->state);
+	free(cf->pipelines);
+	free(cf->secrets);
+	free(cf->respond_dir);
+	free(cf->report_html);
+	free(cf);
+}
+
+static void
+secret_add(struct source *s, const char *data, size_t len)
+{
+	s->secrets = xreallocarray(s->secrets, s->nsecrets + 1,
+	    sizeof(*s->secrets));
+	s->secrets[s->nsecrets].data = (unsigned char *)xstrndup(data, len);
+	s->secrets[s->nsecrets].len = len;
+	s->nsecrets++;
+}
+
+/*
+ * The add_*() functions are jconf_string_fn callbacks for the keys of a
+ * source that take a string or a list: arg is the loader.
+ */
+static void
+add_inline_secret(void *arg, struct json_object *o, const char *key,
+    const char *path, const char *v)
+{
+	struct loader	*l = arg;
+
+	if (*v == '\0') {
+		lerr(l, o, key, path, "an empty secret would match anything");
+		return;
+	}
+	secret_add(l->src, v, strlen(v));
+}
+
+static void
+add_env_secret(void *arg, struct json_object *o, const char *key,
+    const char *path, const char *v)
+{
+	struct loader	*l = arg;
+	const char	*val = getenv(v);
+
+	if (val == NULL || *val == '\0') {
+		lerr(l, o, key, path, "environment variable %s is not set", v);
+		return;
+	}
+	secret_add(l->src, val, strlen(val));
+}
+
+/*
+ * A secret file must be a regular file that neither group nor others
+ * can read, as ssh insists for private keys; one trailing newline (as
+ * `echo secret >file` leaves) is not part of the secret.
+ */
+static void
+add_file_secret(void *arg, struct json_object *o, const char *key,
+    const char *path, const char *v)
+{
+	struct loader	*l = arg;
+	struct buf	 b = BUF_INIT;
+	struct stat	 st;
+	char		*file;
+
+	file = config_path(l->cf, v);
+	stamp_add(l->cf, file);
+	if (stat(file, &st) == -1) {
+		lerr(l, o, key, path, "%s: %s", file, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		lerr(l, o, key, path, "%s: not a regular file", file);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		lerr(l, o, key, path, "%s: readable by group or others "
+		    "(mode %04o); chmod 600 it", file,
+		    (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if (read_file(file, &b, SECRET_MAX) == -1) {
+		lerr(l, o, key, path, "%s: %s", file, strerror(errno));
+		goto out;
+	}
+	if (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.len--;
+	if (b.len > 0 && b.data[b.len - 1] == '\r')
+		b.len--;
+	if (b.len == 0)
+		lerr(l, o, key, path, "%s: the secret file is empty", file);
+	else if (memchr(b.data, '\0', b.len) != NULL)
+		lerr(l, o, key, path, "%s: the secret contains a NUL byte",
+		    file);
+	else
+		secret_add(l->src, b.data, b.len);
+out:
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.cap);
+	buf_release(&b);
+	free(file);
+}
+
+static void
+add_method(void *arg, struct json_object *o, const char *key,
+    const char *path, const char *v)
+{
+	struct loader	*l = arg;
+	struct source	*s = l->src;
+	char		*m;
+	size_t		 i;
+
+	if (*v == '\0' || strlen(v) > 16) {
+		lerr(l, o, key, path, "'%s' is not an HTTP method", v);
+		return;
+	}
+	m = xstrdup(v);
+	for (i = 0; m[i] != '\0'; i++) {
+		if (!isalpha((unsigned char)m[i])) {
+			lerr(l, o, key, path, "'%s' is not an HTTP method", v);
+			free(m);
+			return;
+		}
+		m[i] = (char)toupper((unsigned char)m[i]);
+	}
+	s->methods = xreallocarray(s->methods, s->nmethods + 1,
+	    sizeof(*s->methods));
+	s->methods[s->nmethods++] = m;
+}
+
+static void
+add_cidr(void *arg, struct json_object *o, const char *key,
+    const char *path, const char *v)
+{
+	struct loader	*l = arg;
+	struct source	*s = l->src;
+	struct cidr	 c;
+
+	if (cidr_parse(v, &c) == -1) {
+		lerr(l, o, key, path, "'%s' is not an address or CIDR block",
+		    v);
+		return;
+	}
+	s->allow_from = xreallocarray(s->allow_from, s->nallow_from + 1,
+	    sizeof(*s->allow_from));
+	s->allow_from[s->nallow_from++] = c;
+}
+
+/* A size: "25M" or a number of bytes. -1 after reporting an error. */
+static long long
+get_size(struct loader *l, struct json_object *o, const char *key,
+    const char *path, struct json_object *v)
+{
+	long long	n = -1;
+
+	if (json_object_is_type(v, json_type_int))
+		n = json_object_get_int64(v);
+	else if (json_object_is_type(v, json_type_string))
+		n = parse_size(json_object_get_string(v));
+	else {
+		lerr(l, o, key, path, "must be a size (\"25M\") or a number "
+		    "of bytes, not %s",
+		    jconf_type_name(json_object_get_type(v)));
+		return -1;
+	}
+	if (n <= 0) {
+		lerr(l, o, key, path, "'%s' is not a size such as \"512k\", "
+		    "\"25M\"", json_object_get_string(v));
+		return -1;
+	}
+	return n;
+}
+
+static void
+load_response(struct loader *l, struct source *s, struct json_object *o)
+{
+	char	path[256];
+
+	json_object_object_foreach(o, key, v) {
+		snprintf(path, sizeof(path), "sources.%s.response.%s",
+		    s->name, key);
+		if (strcmp(key, "status") == 0) {
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_int) == 0) {
+				int st = json_object_get_int(v);
+				if (st < 200 || st > 299)
+					lerr(l, o, key, path, "%d: a success "
+					    "answer must be 2xx", st);
+				else
+					s->response_status = st;
+			}
+		} else if (strcmp(key, "body") == 0) {
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_string) == 0)
+				s->response_body =
+				    xstrdup(json_object_get_string(v));
+		} else if (strcmp(key, "headers") == 0) {
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_object) == -1)
+				continue;
+			json_object_object_foreach(v, hname, hv) {
+				const char *val, *c;
+				int bad = !json_object_is_type(hv,
+				    json_type_string) || *hname == '\0';
+				val = json_object_get_string(hv);
+				for (c = hname; !bad && *c; c++)
+					bad = !isalnum((unsigned char)*c) &&
+					    *c != '-' && *c != '_';
+				for (c = val; !bad && c && *c; c++)
+					bad = (unsigned char)*c < 0x20;
+				if (bad) {
+					lerr(l, v, hname, path, "header "
+					    "'%s' needs a token name and a "
+					    "one-line string value", hname);
+					continue;
+				}
+				s->response_headers = xreallocarray(
+				    s->response_headers,
+				    s->nresponse_headers + 1,
+				    sizeof(*s->response_headers));
+				s->response_headers[s->nresponse_headers].name =
+				    xstrdup(hname);
+				s->response_headers[s->nresponse_headers].value =
+				    xstrdup(val);
+				s->nresponse_headers++;
+			}
+		} else
+			lerr(l, o, key, path, "unknown key");
+	}
+	if (s->response_status == 0 && (s->response_body != NULL ||
+	    s->nresponse_headers > 0))
+		s->response_status = 200;
+}
+
+/* "respond": {"wait": "5s"}: hold the request open for a step's answer. */
+static void
+load_respond(struct loader *l, struct source *s, struct json_object *o)
+{
+	char	path[256];
+
+	json_object_object_foreach(o, key, v) {
+		snprintf(path, sizeof(path), "sources.%s.respond.%s",
+		    s->name, key);
+		if (strcmp(key, "wait") == 0) {
+			long long ms = jconf_get_duration(l->d, l->file, o, key,
+			    path, v);
+			if (ms < 0)
+				continue;
+			/*
+			 * Each waiting request holds a responder process;
+			 * senders give up after 10-30 s anyway.
+			 */
+			if (ms == 0 || ms > RESPOND_MAX_WAIT_MS)
+				lerr(l, o, key, path, "must be more than 0 "
+				    "and at most %ds", RESPOND_MAX_WAIT_MS /
+				    1000);
+			else
+				s->respond_wait_ms = ms;
+		} else
+			lerr(l, o, key, path, "unknown key");
+	}
+	if (s->respond_wait_ms == 0 &&
+	    !json_object_object_get_ex(o, "wait", NULL)) {
+		snprintf(path, sizeof(path), "sources.%s.respond", s->name);
+		diag_add(l->d, DIAG_ERROR, l->file, jconf_line(o), path,
+		    "needs \"wait\", e.g. \"5s\"");
+	}
+}
+
+static void
+load_source(struct loader *l, struct source *s, const char *name,
+    struct json_object *parent, struct json_object *o)
+{
+	const char	*generic_keys[] = { "signature_header", "prefix",
+	    "encoding", "algorithm", "event_header", "delivery_header" };
+	int		 have_provider = 0;
+	char		 path[256];
+	size_t		 i;
+
+	memset(s, 0, sizeof(*s));
+	l->src = s;
+	s->name = xstrdup(name);
+	s->line = jconf_key_line(parent, name);
+	s->max_body = -1;
+	s->tolerance_ms = -1;
+	s->encoding = ENC_HEX;
+	s->algorithm = HMAC_SHA256;
+	s->auth = GENERIC_HMAC;
+	if (!name_is_valid(name)) {
+		snprintf(path, sizeof(path), "sources.%s", name);
+		lerr(l, parent, name, path, "a source name is 1-64 of "
+		    "[A-Za-z0-9._-], starting with a letter or digit");
+	}
+	if (jconf_want_type(l->d, l->file, parent, name, "sources", o,
+	    json_type_object) == -1)
+		return;
+
+	json_object_object_foreach(o, key, v) {
+		snprintf(path, sizeof(path), "sources.%s.%s", name, key);
+		if (strcmp(key, "provider") == 0) {
+			const char *p;
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_string))
+				continue;
+			p = json_object_get_string(v);
+			have_provider = 1;
+			if (strcmp(p, "auto") == 0)
+				s->provider = NULL;
+			else if ((s->provider = provider_find(p)) == NULL)
+				lerr(l, o, key, path, "unknown provider '%s'",
+				    p);
+		} else if (strcmp(key, "secret") == 0)
+			jconf_each_string(l->d, l->file, o, key, path, v,
+			    JCONF_STOP_AT_BAD, add_inline_secret, l);
+		else if (strcmp(key, "secret_file") == 0)
+			jconf_each_string(l->d, l->file, o, key, path, v,
+			    JCONF_STOP_AT_BAD, add_file_secret, l);
+		else if (strcmp(key, "secret_env") == 0)
+			jconf_each_string(l->d, l->file, o, key, path, v,
+			    JCONF_STOP_AT_BAD, add_env_secret, l);
+		else if (strcmp(key, "public_key") == 0)
+			s->public_key = jconf_get_string(l->d, l->file, o, key,
+			    path, v);
+		else if (strcmp(key, "methods") == 0)
+			jconf_each_string(l->d, l->file, o, key, path, v,
+			    JCONF_STOP_AT_BAD, add_method, l);
+		else if (strcmp(key, "allow_from") == 0)
+			jconf_each_string(l->d, l->file, o, key, path, v,
+			    JCONF_STOP_AT_BAD, add_cidr, l);
+		else if (strcmp(key, "max_body") == 0)
+			s->max_body = get_size(l, o, key, path, v);
+		else if (strcmp(key, "tolerance") == 0) {
+			long long ms = jconf_get_duration(l->d, l->file, o, key,
+			    path, v);
+			if (ms >= 0)
+				s->tolerance_ms = ms;
+		} else if (strcmp(key, "public_url") == 0)
+			s->public_url = jconf_get_string(l->d, l->file, o, key,
+			    path, v);
+		else if (strcmp(key, "signature_header") == 0)
+			s->signature_header = jconf_get_string(l->d, l->file, o,
+			    key, path, v);
+		else if (strcmp(key, "prefix") == 0)
+			s->prefix = jconf_get_string(l->d, l->file, o, key,
+			    path, v);
+		else if (strcmp(key, "event_header") == 0)
+			s->event_header = jconf_get_string(l->d, l->file, o,
+			    key, path, v);
+		else if (strcmp(key, "delivery_header") == 0)
+			s->delivery_header = jconf_get_string(l->d, l->file, o,
+			    key, path, v);
+		else if (strcmp(key, "encoding") == 0) {
+			const char *e;
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_string))
+				continue;
+			e = json_object_get_string(v);
+			if (strcmp(e, "hex") == 0)
+				s->encoding = ENC_HEX;
+			else if (strcmp(e, "base64") == 0)
+				s->encoding = ENC_BASE64;
+			else
+				lerr(l, o, key, path, "'%s': use \"hex\" or "
+				    "\"base64\"", e);
+		} else if (strcmp(key, "algorithm") == 0) {
+			const char *a;
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_string))
+				continue;
+			a = json_object_get_string(v);
+			if (strcmp(a, "token") == 0)
+				s->auth = GENERIC_TOKEN;
+			else if (strcmp(a, "bearer") == 0)
+				s->auth = GENERIC_BEARER;
+			else if (strcmp(a, "basic") == 0)
+				s->auth = GENERIC_BASIC;
+			else if ((s->algorithm = hmac_alg_from_name(a)) !=
+			    HMAC_NONE)
+				s->auth = GENERIC_HMAC;
+			else {
+				s->algorithm = HMAC_SHA256;
+				lerr(l, o, key, path, "'%s': use hmac-sha1, "
+				    "hmac-sha256, hmac-sha512, token, bearer "
+				    "or basic", a);
+			}
+		} else if (strcmp(key, "response") == 0) {
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_object) == 0)
+				load_response(l, s, v);
+		} else if (strcmp(key, "respond") == 0) {
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_object) == 0)
+				load_respond(l, s, v);
+		} else
+			lerr(l, o, key, path, "unknown key");
+	}
+	if (s->nmethods == 0) {
+		s->methods = xcalloc(1, sizeof(*s->methods));
+		s->methods[0] = xstrdup("POST");
+		s->nmethods = 1;
+	}
+	snprintf(path, sizeof(path), "sources.%s", name);
+	if (!have_provider)
+		lerr(l, parent, name, path, "no provider (say \"auto\" to "
+		    "detect it from the headers)");
+	if (s->provider != NULL &&
+	    strcmp(provider_name(s->provider), "generic") != 0) {
+		for (i = 0; i < sizeof(generic_keys) / sizeof(*generic_keys);
+		    i++)
+			if (json_object_object_get_ex(o, generic_keys[i], NULL))
+				diag_add(l->d, DIAG_WARNING, l->file,
+				    jconf_key_line(o, generic_keys[i]), path,
+				    "%s is only used by the generic provider",
+				    generic_keys[i]);
+	}
+	if (s->nsecrets == 0 && s->public_key == NULL &&
+	    !json_object_object_get_ex(o, "secret", NULL) &&
+	    !json_object_object_get_ex(o, "secret_file", NULL) &&
+	    !json_object_object_get_ex(o, "secret_env", NULL))
+		diag_add(l->d, DIAG_WARNING, l->file, s->line, path,
+		    "no secret or public_key: unsigned requests are accepted");
+	if (have_provider && s->provider != NULL)
+		provider_check_source(s->provider, s, l->file, l->d);
+}
+
+static void
+load_limits(struct loader *l, struct json_object *o)
+{
+	char	path[64];
+
+	json_object_object_foreach(o, key, v) {
+		snprintf(path, sizeof(path), "limits.%s", key);
+		if (strcmp(key, "max_body") == 0) {
+			long long n = get_size(l, o, key, path, v);
+			if (n > 0)
+				l->cf->max_body = n;
+		} else if (strcmp(key, "max_queue") == 0) {
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_int) == 0) {
+				long long n = json_object_get_int64(v);
+				if (n < 1 || n > LONG_MAX)
+					lerr(l, o, key, path, "must be at "
+					    "least 1");
+				else
+					l->cf->max_queue = (long)n;
+			}
+		} else
+			lerr(l, o, key, path, "unknown key");
+	}
+}
+
+static void
+load_worker(struct loader *l, struct json_object *o)
+{
+	char	path[64];
+
+	json_object_object_foreach(o, key, v) {
+		snprintf(path, sizeof(path), "worker.%s", key);
+		if (strcmp(key, "jobs") == 0) {
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_int) == 0) {
+				int n = json_object_get_int(v);
+				if (n < 1 || n > 1024)
+					lerr(l, o, key, path, "must be "
+					    "1..1024");
+				else
+					l->cf->worker_jobs = n;
+			}
+		} else if (strcmp(key, "grace") == 0) {
+			long long ms = jconf_get_duration(l->d, l->file, o, key,
+			    path, v);
+			if (ms >= 0)
+				l->cf->worker_grace_ms = ms;
+		} else
+			lerr(l, o, key, path, "unknown key");
+	}
+}
+
+/*
+ * Set *dst to the absolute form of a path-valued key; path is the key's
+ * full name for messages.
+ */
+static void
+load_path_at(struct loader *l, struct json_object *o, const char *key,
+    const char *path, struct json_object *v, char **dst)
+{
+	if (jconf_want_type(l->d, l->file, o, key, path, v,
+	    json_type_string) == -1)
+		return;
+	if (*json_object_get_string(v) == '\0') {
+		lerr(l, o, key, path, "must not be empty");
+		return;
+	}
+	free(*dst);
+	*dst = config_path(l->cf, json_object_get_string(v));
+}
+
+static void
+load_path(struct loader *l, struct json_object *o, const char *key,
+    struct json_object *v, char **dst)
+{
+	load_path_at(l, o, key, key, v, dst);
+}
+
+/* "report": {"html": DIR}: the status pages the worker keeps fresh. */
+static void
+load_report(struct loader *l, struct json_object *o)
+{
+	char	path[64];
+
+	json_object_object_foreach(o, key, v) {
+		snprintf(path, sizeof(path), "report.%s", key);
+		if (strcmp(key, "html") == 0)
+			load_path_at(l, o, key, path, v, &l->cf->report_html);
+		else
+			lerr(l, o, key, path, "unknown key");
+	}
+}
+
+/*
+ * The responder does not create respond_dir: it could not give it to the
+ * worker's user. Say so here rather than at the first waiting request.
+ */
+static void
+check_respond_dir(struct loader *l, struct json_object *root)
+{
+	struct stat	st;
+	size_t		i;
+
+	for (i = 0; i < l->cf->nsources; i++)
+		if (l->cf->sources[i].respond_wait_ms > 0)
+			break;
+	if (i == l->cf->nsources)
+		return;
+	if (stat(l->cf->respond_dir, &st) == -1)
+		diag_add(l->d, DIAG_WARNING, l->file, jconf_line(root),
+		    "respond_dir", "%s: %s: requests will be answered "
+		    "without waiting", l->cf->respond_dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		diag_add(l->d, DIAG_WARNING, l->file, jconf_line(root),
+		    "respond_dir", "%s: not a directory: requests will be "
+		    "answered without waiting", l->cf->respond_dir);
+}
+
+static char *
+absolute_dir_of(const char *path)
+{
+	char	 cwd[PATH_MAX], *dir, *slash;
+
+	if (path[0] == '/')
+		dir = xstrdup(path);
+	else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			fatal("getcwd");
+		xasprintf(&dir, "%s/%s", cwd, path);
+	}
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
+struct config *
+config_load(const char *path, struct diag *d)
+{
+	struct json_object	*root;
+	struct loader		 l;
+	struct config		*cf;
+	char			*err = NULL;
+
+	cf = xcalloc(1, sizeof(*cf));
+	cf->path = xstrdup(path);
+	cf->dir = absolute_dir_of(path);
+	cf->max_body = DEFAULT_MAX_BODY;
+	cf->max_queue = DEFAULT_MAX_QUEUE;
+	cf->retention_ms = DEFAULT_RETENTION_MS;
+	cf->max_chain_depth = DEFAULT_MAX_CHAIN_DEPTH;
+	cf->worker_jobs = 1;
+	cf->worker_grace_ms = 10000;
+	cf->spool = config_path(cf, "spool");
+	cf->state = config_path(cf, "state");
+	cf->pipelines = config_path(cf, "pipelines");
+	cf->secrets = config_path(cf, "secrets");
+	cf->respond_dir = config_path(cf, "respond");
+	stamp_add(cf, path);
+
+	l.cf = cf;
+	l.d = d;
+	l.file = path;
+	l.src = NULL;
+	if ((root = jconf_parse_file(path, &err)) == NULL) {
+		diag_add(d, DIAG_ERROR, NULL, 0, NULL, "%s", err);
+		free(err);
+		config_free(cf);
+		return NULL;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		diag_add(d, DIAG_ERROR, path, jconf_line(root), NULL,
+		    "the configuration must be a JSON object");
+		goto fail;
+	}
+	json_object_object_foreach(root, key, v) {
+		if (strcmp(key, "spool") == 0)
+			load_path(&l, root, key, v, &cf->spool);
+		else if (strcmp(key, "state") == 0)
+			load_path(&l, root, key, v, &cf->state);
+		else if (strcmp(key, "pipelines") == 0)
+			load_path(&l, root, key, v, &cf->pipelines);
+		else if (strcmp(key, "secrets") == 0)
+			load_path(&l, root, key, v, &cf->secrets);
+		else if (strcmp(key, "respond_dir") == 0)
+			load_path(&l, root, key, v, &cf->respond_dir);
+		else if (strcmp(key, "limits") == 0) {
+			if (jconf_want_type(l.d, l.file, root, key, key, v,
+			    json_type_object) == 0)
+				load_limits(&l, v);
+		} else if (strcmp(key, "worker") == 0) {
+			if (jconf_want_type(l.d, l.file, root, key, key, v,
+			    json_type_object) == 0)
+				load_worker(&l, v);
+		} else if (strcmp(key, "report") == 0) {
+			if (jconf_want_type(l.d, l.file, root, key, key, v,
+			    json_type_object) == 0)
+				load_report(&l, v);
+		} else if (strcmp(key, "retention") == 0) {
+			long long ms = jconf_get_duration(l.d, l.file, root,
+			    key, key, v);
+			if (ms >= 0)
+				cf->retention_ms = ms;
+		} else if (strcmp(key, "max_chain_depth") == 0) {
+			if (jconf_want_type(l.d, l.file, root, key, key, v,
+			    json_type_int) == 0) {
+				int n = json_object_get_int(v);
+				if (n < 1 || n > 1000)
+					lerr(&l, root, key, key, "must be "
+					    "1..1000");
+				else
+					cf->max_chain_depth = n;
+			}
+		} else if (strcmp(key, "sources") == 0) {
+			size_t n;
+			if (jconf_want_type(l.d, l.file, root, key, key, v,
+			    json_type_object) == -1)
+				continue;
+			n = (size_t)json_object_object_length(v);
+			cf->sources = xcalloc(n, sizeof(*cf->sources));
+			json_object_object_foreach(v, sname, sv) {
+				load_source(&l, &cf->sources[cf->nsources++],
+				    sname, v, sv);
+			}
+		} else
+			lerr(&l, root, key, key, "unknown key");
+	}
+	if (cf->nsources == 0)
+		diag_add(d, DIAG_WARNING, path, jconf_line(root), "sources",
+		    "no sources: every request will get 404");
+	check_respond_dir(&l, root);
+	if (d->nerrors > 0)
+		goto fail;
+	json_object_put(root);
+	return cf;
+fail:
+	json_object_put(root);
+	config_free(cf);
+	return NULL;
+}

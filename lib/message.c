@@ -1,0 +1,163 @@
+/*
+ * Spool messages: header lines, a blank line, the raw body (see message.h).
+ */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "message.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define MESSAGE_MAX_FILE	(1024LL * 1024 * 1024)
+
+void
+message_add_header(struct buf *b, const char *name, const char *value)
+{
+	const unsigned char	*p;
+
+	buf_addstr(b, name);
+	buf_add(b, ": ", 2);
+	for (p = (const unsigned char *)value; *p != '\0'; p++)
+		buf_addch(b, *p < 0x20 || *p == 0x7f ? ' ' : *p);
+	buf_addch(b, '\n');
+}
+
+void
+message_header_from_cgi(struct buf *b, const char *cgi)
+{
+	const char	*p;
+	int		 start = 1;
+
+	if (strncmp(cgi, "HTTP_", 5) == 0)
+		cgi += 5;
+	for (p = cgi; *p != '\0'; p++) {
+		if (*p == '_') {
+			buf_addch(b, '-');
+			start = 1;
+		} else {
+			buf_addch(b, start ? toupper((unsigned char)*p) :
+			    tolower((unsigned char)*p));
+			start = 0;
+		}
+	}
+}
+
+void
+message_release(struct message *m)
+{
+	free(m->headers);
+	free(m->raw);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Headers point into raw: each "Name: value\n" line has its colon and
+ * its newline replaced by NULs.
+ */
+static int
+message_parse_owned(struct message *m, char *raw, size_t len,
+    const char **why)
+{
+	char	*p, *end, *eol, *colon, *v;
+	size_t	 cap = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->raw = raw;
+	m->raw_len = len;
+	p = m->raw;
+	end = m->raw + len;
+	for (;;) {
+		if (p >= end) {
+			*why = "no blank line between headers and body";
+			goto fail;
+		}
+		if (*p == '\n') {
+			p++;
+			break;
+		}
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL) {
+			*why = "header line without an end";
+			goto fail;
+		}
+		if (eol - p > MESSAGE_MAX_HEADER_LEN) {
+			*why = "header line too long";
+			goto fail;
+		}
+		*eol = '\0';
+		if (eol > p && eol[-1] == '\r')
+			eol[-1] = '\0';
+		colon = strchr(p, ':');
+		if (colon == NULL || colon == p) {
+			*why = "header line without a name and a colon";
+			goto fail;
+		}
+		*colon = '\0';
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		if (m->nheaders == MESSAGE_MAX_HEADERS) {
+			*why = "too many header lines";
+			goto fail;
+		}
+		if (m->nheaders == cap) {
+			cap = cap ? cap * 2 : 32;
+			m->headers = xreallocarray(m->headers, cap,
+			    sizeof(*m->headers));
+		}
+		m->headers[m->nheaders].name = p;
+		m->headers[m->nheaders].value = v;
+		m->nheaders++;
+		p = eol + 1;
+	}
+	m->body = (const unsigned char *)p;
+	m->body_len = (size_t)(end - p);
+	return 0;
+fail:
+	message_release(m);
+	return -1;
+}
+
+int
+message_parse(struct message *m, const char *data, size_t len,
+    const char **why)
+{
+	char	*raw;
+
+	raw = xmalloc(len + 1);
+	memcpy(raw, data, len);
+	raw[len] = '\0';
+	return message_parse_owned(m, raw, len, why);
+}
+
+int
+message_read_file(struct message *m, const char *path, const char **why)
+{
+	struct buf	b = BUF_INIT;
+	size_t		len;
+	char		*raw;
+
+	memset(m, 0, sizeof(*m));
+	if (read_file(path, &b, MESSAGE_MAX_FILE) == -1) {
+		*why = strerror(errno);
+		buf_release(&b);
+		return -1;
+	}
+	raw = buf_detach(&b, &len);
+	return message_parse_owned(m, raw, len, why);
+}
+
+const char *
+message_get(const struct message *m, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nheaders; i++)
+		if (ascii_casecmp(m->headers[i].name, name) == 0)
+			return m->headers[i].value;
+	return NULL;
+}

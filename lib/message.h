@@ -1,0 +1,52 @@
+/*
+ * The spool message: "Name: value" header lines, a blank line, then the
+ * raw body, byte for byte. Readable with less, grep or a mail reader.
+ */
+#ifndef HOOKDIR_MESSAGE_H
+#define HOOKDIR_MESSAGE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define MESSAGE_MAX_HEADERS	256
+#define MESSAGE_MAX_HEADER_LEN	(64 * 1024)
+
+struct msg_header {
+	char	*name;
+	char	*value;
+};
+
+struct message {
+	struct msg_header	*headers;
+	size_t			 nheaders;
+	char			*raw;		/* the whole message, owned */
+	size_t			 raw_len;
+	const unsigned char	*body;		/* into raw */
+	size_t			 body_len;
+};
+
+/*
+ * Append "Name: value\n"; a CR or LF (or other control byte) inside the
+ * value becomes a space so that one header is always one line.
+ */
+void	message_add_header(struct buf *, const char *name, const char *value);
+
+/*
+ * Parse a message from memory (copied). 0 on success; -1 and a static
+ * reason in *why when it is not a message (no blank line, a header line
+ * without a colon, too many or too long headers).
+ */
+int	message_parse(struct message *, const char *data, size_t len,
+	    const char **why);
+/* Read and parse a file: 0, or -1 with *why (errno-based text if I/O). */
+int	message_read_file(struct message *, const char *path, const char **why);
+void	message_release(struct message *);
+
+/* First header of that name, case-insensitive; NULL if none. */
+const char *message_get(const struct message *, const char *name);
+
+/* "HTTP_X_GITHUB_EVENT" -> "X-Github-Event" into buf. */
+void	message_header_from_cgi(struct buf *, const char *cgi_name);
+
+#endif

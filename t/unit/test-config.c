@@ -1,0 +1,247 @@
+/*
+ * hookdir.conf: parsing with positions, validation with file:line:key,
+ * and the utilities the loader relies on.
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "jconf.h"
+#include "util.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/hookdir-config-XXXXXX";
+
+static void
+write_file(const char *name, const char *text, mode_t mode)
+{
+	char	path[4096];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static int
+diag_has(const struct diag *d, const char *needle)
+{
+	size_t	i;
+
+	for (i = 0; i < d->n; i++)
+		if (strstr(d->v[i].text, needle) != NULL)
+			return 1;
+	return 0;
+}
+
+static void
+dump(const struct diag *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->n; i++)
+		diag("%s", d->v[i].text);
+}
+
+static struct config *
+load(const char *text, struct diag *d)
+{
+	char	path[4096];
+
+	write_file("hookdir.conf", text, 0644);
+	snprintf(path, sizeof(path), "%s/hookdir.conf", dir);
+	diag_init(d);
+	return config_load(path, d);
+}
+
+static void
+test_jconf(void)
+{
+	const char		*text = "{\n  // comment\n  \"a\": 1,\n"
+	    "  /* block\n */ \"b\": [true, \"x\\u00e9\",],\n  \"c\": {\"d\": null}\n}\n";
+	struct json_object	*o, *v;
+	char			*err = NULL;
+
+	o = jconf_parse(text, strlen(text), "f.conf", &err);
+	ok(o != NULL, "comments and a trailing comma parse");
+	is_int(jconf_key_line(o, "a"), 3, "line of key a");
+	is_int(jconf_key_line(o, "b"), 5, "line of key b after a block comment");
+	json_object_object_get_ex(o, "b", &v);
+	is_str(json_object_get_string(json_object_array_get_idx(v, 1)),
+	    "x\xc3\xa9", "\\u escape decoded to UTF-8");
+	is_int(jconf_key_line(o, "c"), 6, "line of key c");
+	json_object_put(o);
+
+	o = jconf_parse("{\n\"a\": 1\n\"b\": 2}", 16, "f.conf", &err);
+	ok(o == NULL && err != NULL && strncmp(err, "f.conf:3:1:", 11) == 0,
+	    "missing comma reported at line:col (%s)", err ? err : "");
+	free(err);
+	o = jconf_parse("{\"a\": 1, \"a\": 2}", 16, "f", &err);
+	ok(o == NULL && strstr(err, "duplicate key") != NULL, "duplicate key");
+	free(err);
+	o = jconf_parse("{\"a\": \"x", 8, "f", &err);
+	ok(o == NULL && strstr(err, "unterminated string") != NULL,
+	    "unterminated string");
+	free(err);
+	o = jconf_parse("/* x", 4, "f", &err);
+	ok(o == NULL && strstr(err, "unterminated comment") != NULL,
+	    "unterminated comment");
+	free(err);
+	{
+		char deep[300];
+		memset(deep, '[', sizeof(deep));
+		o = jconf_parse(deep, sizeof(deep), "f", &err);
+		ok(o == NULL && strstr(err, "nested too deeply") != NULL,
+		    "nesting is limited");
+		free(err);
+	}
+}
+
+static void
+test_config(void)
+{
+	struct config		*cf;
+	const struct source	*s;
+	struct diag		 d;
+
+	write_file("gh.secret", "from-file\n", 0600);
+	write_file("open.secret", "x\n", 0644);
+	cf = load("{\n"
+	    "  \"spool\": \"q\",\n"
+	    "  \"limits\": { \"max_body\": \"1M\", \"max_queue\": 5 },\n"
+	    "  \"sources\": {\n"
+	    "    \"site\": { \"provider\": \"github\", \"secret_file\": \"gh.secret\",\n"
+	    "              \"secret\": [\"old\", \"new\"], \"allow_from\": [\"10.0.0.0/8\", \"::1\"] },\n"
+	    "    \"any\": { \"provider\": \"generic\", \"secret\": \"s\", \"algorithm\": \"hmac-sha512\",\n"
+	    "             \"encoding\": \"base64\", \"tolerance\": \"5m\", \"methods\": [\"post\", \"put\"],\n"
+	    "             \"response\": { \"status\": 200, \"body\": \"ok\" } },\n"
+	    "    \"open\": { \"provider\": \"auto\" }\n"
+	    "  }\n"
+	    "}\n", &d);
+	dump(&d);
+	ok(cf != NULL, "a good config loads");
+	if (cf == NULL)
+		return;
+	ok(strstr(cf->spool, "/q") != NULL && cf->spool[0] == '/',
+	    "relative spool path made absolute (%s)", cf->spool);
+	is_int(cf->max_body, 1024 * 1024, "max_body 1M");
+	is_int(cf->max_queue, 5, "max_queue");
+	s = config_source(cf, "site");
+	ok(s != NULL && s->nsecrets == 3, "secret_file plus a list of secrets");
+	ok(s != NULL && strcmp((char *)s->secrets[0].data, "from-file") == 0,
+	    "the trailing newline of a secret file is not part of it");
+	ok(s != NULL && s->nallow_from == 2 && cidr_match(&s->allow_from[0],
+	    "10.1.2.3") && !cidr_match(&s->allow_from[0], "11.0.0.1") &&
+	    cidr_match(&s->allow_from[1], "::1") &&
+	    cidr_match(&s->allow_from[0], "::ffff:10.9.9.9"),
+	    "allow_from CIDRs, IPv4, IPv6 and v4-mapped");
+	s = config_source(cf, "any");
+	ok(s != NULL && s->algorithm == HMAC_SHA512 && s->encoding == ENC_BASE64 &&
+	    s->tolerance_ms == 300000 && s->nmethods == 2 &&
+	    strcmp(s->methods[1], "PUT") == 0 && s->response_status == 200,
+	    "generic settings");
+	s = config_source(cf, "open");
+	ok(s != NULL && s->provider == NULL, "auto provider");
+	ok(diag_has(&d, "unsigned requests are accepted"),
+	    "a source without a secret is warned about");
+	ok(!config_changed(cf), "unchanged config");
+	write_file("gh.secret", "rotated\n", 0600);
+	ok(config_changed(cf), "a changed secret file is noticed");
+	config_free(cf);
+	diag_release(&d);
+
+	cf = load("{\n"
+	    "  \"sources\": {\n"
+	    "    \"a\": { \"provider\": \"github\", \"secret_file\": \"open.secret\" },\n"
+	    "    \"b\": { \"provider\": \"nosuch\", \"secret\": \"x\" },\n"
+	    "    \"c\": { \"provider\": \"github\", \"secret\": 5 },\n"
+	    "    \"d\": { \"provider\": \"github\", \"secret\": \"x\", \"colour\": \"red\" },\n"
+	    "    \"../e\": { \"provider\": \"github\", \"secret\": \"x\" },\n"
+	    "    \"f\": { \"provider\": \"github\", \"secret_file\": \"missing\" },\n"
+	    "    \"g\": { \"provider\": \"generic\", \"secret\": \"x\", \"max_body\": \"lots\" }\n"
+	    "  },\n"
+	    "  \"spoool\": \"x\"\n"
+	    "}\n", &d);
+	dump(&d);
+	ok(cf == NULL, "a bad config does not load");
+	ok(diag_has(&d, "hookdir.conf:3: sources.a.secret_file:") &&
+	    diag_has(&d, "readable by group or others"),
+	    "group/world-readable secret file refused with file:line:key");
+	ok(diag_has(&d, ":4: sources.b.provider: unknown provider 'nosuch'"),
+	    "unknown provider");
+	ok(diag_has(&d, ":5: sources.c.secret: must be a string or a list"),
+	    "wrong type");
+	ok(diag_has(&d, ":6: sources.d.colour: unknown key"), "unknown key");
+	ok(diag_has(&d, ":7: sources.../e: a source name"),
+	    "a name that is a path is refused");
+	ok(diag_has(&d, ":8: sources.f.secret_file:") &&
+	    diag_has(&d, "No such file"), "missing secret file");
+	ok(diag_has(&d, ":9: sources.g.max_body: 'lots'"), "bad size");
+	ok(diag_has(&d, ":11: spoool: unknown key"), "unknown top-level key");
+	ok(d.nerrors == 8, "every error reported, not just the first (%zu)",
+	    d.nerrors);
+	diag_release(&d);
+
+	cf = load("{ \"sources\": { \"a\": { \"provider\": \"github\" ", &d);
+	ok(cf == NULL && d.nerrors == 1 && diag_has(&d, "hookdir.conf:1:"),
+	    "syntax error with line");
+	dump(&d);
+	diag_release(&d);
+}
+
+static void
+test_util(void)
+{
+	is_int(parse_duration_ms("5m"), 300000, "5m");
+	is_int(parse_duration_ms("300"), 300000, "bare seconds");
+	is_int(parse_duration_ms("250ms"), 250, "milliseconds");
+	is_int(parse_duration_ms("1.5h"), 5400000, "fractions");
+	is_int(parse_duration_ms("5 parsecs"), -1, "unknown unit");
+	is_int(parse_duration_ms("-1s"), -1, "negative");
+	is_int(parse_size("25M"), 25 * 1024 * 1024, "25M");
+	is_int(parse_size("512kB"), 512 * 1024, "512kB");
+	is_int(parse_size("1000"), 1000, "bytes");
+	is_int(parse_size("1X"), -1, "bad unit");
+	ok(name_is_valid("site") && name_is_valid("a.b-c_d") &&
+	    !name_is_valid("..") && !name_is_valid(".x") &&
+	    !name_is_valid("a/b") && !name_is_valid("") &&
+	    !name_is_valid("a%2fb"), "source names");
+	{
+		char l[66];
+		memset(l, 'a', 64);
+		l[64] = '\0';
+		ok(name_is_valid(l), "64 characters is fine");
+		l[64] = 'a';
+		l[65] = '\0';
+		ok(!name_is_valid(l), "65 is too long");
+	}
+}
+
+int
+main(void)
+{
+	char	cmd[128];
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return tap_done();
+	}
+	test_jconf();
+	test_config();
+	test_util();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	return tap_done();
+}

@@ -1,0 +1,809 @@
+/*
+ * The run history on a real SQLite file: schema and version, claiming
+ * (new, recovered, duplicate), status transitions, queries, gc, and
+ * several processes opening and writing one database at once.
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+#include "event.h"
+#include "history.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#include "tap.h"
+
+/* mkdtemp(3) template: six X at the end. */
+static char	 tmpdir[] = "/tmp/test-history.XX" "XXXX";
+
+/* The first column of the first row of sql, on a connection of our own. */
+static char *
+q(const char *state, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		*path, *r = NULL;
+
+	xasprintf(&path, "%s/hookdir.db", state);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		diag("open %s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		free(path);
+		return xstrdup("(open failed)");
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		diag("%s: %s", sql, sqlite3_errmsg(db));
+		r = xstrdup("(prepare failed)");
+	} else {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			r = xstrdup(sqlite3_column_type(st, 0) == SQLITE_NULL ?
+			    "NULL" : (const char *)sqlite3_column_text(st, 0));
+		else
+			r = xstrdup("(no row)");
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	free(path);
+	return r;
+}
+
+static void
+is_q(const char *state, const char *sql, const char *want, const char *name)
+{
+	char	*got = q(state, sql);
+
+	is_str(got, want, "%s", name);
+	free(got);
+}
+
+static void
+event_fill(struct event *ev, const char *id, const char *source,
+    const char *delivery)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->id = (char *)id;
+	ev->source = source;
+	ev->provider = "github";
+	ev->type = "push";
+	ev->delivery = delivery;
+	ev->method = "POST";
+	ev->received = "2026-11-22T05:00:54.123456Z";
+}
+
+static char *
+state_dir(const char *name)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void
+test_open(void)
+{
+	struct history	*h;
+	struct stat	 st;
+	char		*state, *db, *err = NULL;
+
+	state = state_dir("a/state");
+	h = history_open(state, 1, &err);
+	ok(h != NULL, "open creates the database%s%s", err ? ": " : "",
+	    err ? err : "");
+	free(err);
+	ok(stat(state, &st) == 0 && (st.st_mode & 0777) == 0700,
+	    "state directory created 0700");
+	xasprintf(&db, "%s/hookdir.db", state);
+	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "database created 0600");
+	free(db);
+	is_q(state, "PRAGMA user_version", "3", "user_version is 3");
+	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
+	    "the five tables exist");
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'events_delivery'", "1", "the dedup index exists");
+	history_close(h);
+
+	/* Again: already at the newest version, nothing to migrate. */
+	h = history_open(state, 0, &err);
+	ok(h != NULL && err == NULL, "reopen without create");
+	history_close(h);
+	free(err);
+	err = NULL;
+	free(state);
+
+	state = state_dir("missing");
+	h = history_open(state, 0, &err);
+	ok(h == NULL && err != NULL, "no database and no create: error (%s)",
+	    err ? err : "");
+	free(err);
+	err = NULL;
+	free(state);
+}
+
+static void
+test_migrations(void)
+{
+	struct history	*h;
+	sqlite3		*db;
+	char		*state, *path, *err = NULL;
+	int		 fd;
+
+	/* An empty file (as a crash right after creating it leaves). */
+	state = state_dir("empty");
+	mkdir(state, 0700);
+	xasprintf(&path, "%s/hookdir.db", state);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	h = history_open(state, 0, &err);
+	ok(h != NULL, "an empty database file is migrated%s%s",
+	    err ? ": " : "", err ? err : "");
+	free(err);
+	err = NULL;
+	history_close(h);
+	is_q(state, "PRAGMA user_version", "3", "empty file: user_version 3");
+	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
+	free(path);
+	free(state);
+
+	/* A database from a newer hookdir is refused, not damaged. */
+	state = state_dir("newer");
+	mkdir(state, 0700);
+	xasprintf(&path, "%s/hookdir.db", state);
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, "CREATE TABLE x (y); PRAGMA user_version = 7",
+	    NULL, NULL, NULL);
+	sqlite3_close(db);
+	h = history_open(state, 1, &err);
+	ok(h == NULL && err != NULL && strstr(err, "version 7") != NULL,
+	    "a newer schema version is refused (%s)", err ? err : "");
+	free(err);
+	err = NULL;
+	is_q(state, "PRAGMA user_version", "7", "and left as it was");
+	free(path);
+	free(state);
+}
+
+static void
+test_begin(struct history *h, const char *state)
+{
+	struct event	 ev;
+	char		*dup = NULL, *err = NULL;
+	int		 r;
+
+	event_fill(&ev, "1.M1P1R1.host", "site", "d-1");
+	r = history_event_begin(h, &ev, &dup, &err);
+	is_int(r, EVENT_NEW, "a first event is new");
+	ok(dup == NULL && err == NULL, "no dup_of, no error");
+	is_q(state, "SELECT status || ' ' || attempts || ' ' || source || ' ' "
+	    "|| type || ' ' || delivery FROM events WHERE id = '1.M1P1R1.host'",
+	    "processing 1 site push d-1", "recorded as processing");
+	is_q(state, "SELECT claimed IS NOT NULL AND received = "
+	    "'2026-11-22T05:00:54.123456Z' FROM events "
+	    "WHERE id = '1.M1P1R1.host'", "1", "claimed and received times");
+
+	event_fill(&ev, "2.M1P1R2.host", "site", "d-1");
+	r = history_event_begin(h, &ev, &dup, &err);
+	is_int(r, EVENT_DUPLICATE, "same source and delivery: duplicate");
+	is_str(dup, "1.M1P1R1.host", "dup_of names the first event");
+	free(dup);
+	is_q(state, "SELECT status || ' ' || duplicate_of FROM events "
+	    "WHERE id = '2.M1P1R2.host'", "duplicate 1.M1P1R1.host",
+	    "the duplicate is recorded with duplicate_of");
+
+	event_fill(&ev, "3.M1P1R3.host", "other", "d-1");
+	r = history_event_begin(h, &ev, &dup, &err);
+	is_int(r, EVENT_NEW, "same delivery id, other source: new");
+	free(dup);
+
+	event_fill(&ev, "4.M1P1R4.host", "site", "");
+	r = history_event_begin(h, &ev, &dup, &err);
+	is_int(r, EVENT_NEW, "no delivery id: new");
+	free(dup);
+	event_fill(&ev, "5.M1P1R5.host", "site", NULL);
+	r = history_event_begin(h, &ev, &dup, &err);
+	is_int(r, EVENT_NEW, "no delivery id again: still new");
+	free(dup);
+
+	/* The duplicate's worker died: recovering it keeps it a duplicate. */
+	event_fill(&ev, "2.M1P1R2.host", "site", "d-1");
+	r = history_event_begin(h, &ev, &dup, &err);
+	is_int(r, EVENT_DUPLICATE, "a recovered duplicate is still one");
+	is_str(dup, "1.M1P1R1.host", "with its dup_of");
+	free(dup);
+
+	/* Requeued by hand: a new attempt, not a duplicate. */
+	is_int(history_event_requeue(h, "2.M1P1R2.host"), 0, "requeue");
+	r = history_event_begin(h, &ev, &dup, &err);
+	is_int(r, EVENT_RECOVERED, "a requeued duplicate runs again");
+	ok(dup == NULL, "no dup_of then");
+	is_q(state, "SELECT status || ' ' || attempts || ' ' || requeued "
+	    "FROM events WHERE id = '2.M1P1R2.host'", "processing 3 1",
+	    "processing, third attempt, requeued once");
+	is_int(history_event_requeue(h, "never.seen"), 0,
+	    "requeue of an unrecorded event is no error");
+}
+
+static void
+test_runs(struct history *h, const char *state)
+{
+	struct event	 ev;
+	long long	 run, run2, job, job2, step, step2;
+	char		*dup = NULL, *err = NULL, sql[256];
+	int		 r;
+
+	run = history_run_create(h, "1.M1P1R1.host", "deploy");
+	ok(run > 0, "run created (%lld)", run);
+	snprintf(sql, sizeof(sql), "SELECT status || ' ' || attempt || ' ' || "
+	    "(created IS NOT NULL) || ' ' || (started IS NULL) FROM runs "
+	    "WHERE id = %lld", run);
+	is_q(state, sql, "queued 1 1 1", "queued, attempt 1, created set");
+	job = history_job_create(h, run, "build", NULL, 0);
+	ok(job > 0, "job created");
+	step = history_step_create(h, run, job, 1, "make", "/x/logs/1/build/make.log");
+	ok(step > 0, "step created");
+	step2 = history_step_create(h, run, job, 2, "2", NULL);
+	ok(step2 > step, "second step created");
+
+	is_int(history_run_set(h, run, "running", NULL), 0, "run running");
+	is_int(history_job_set(h, job, "running", NULL, NULL), 0, "job running");
+	is_int(history_step_set(h, step, "running", -1, -1, NULL), 0,
+	    "step running");
+	snprintf(sql, sizeof(sql), "SELECT (started IS NOT NULL) || "
+	    "(finished IS NULL) || coalesce(exit_code, 'n') FROM steps "
+	    "WHERE id = %lld", step);
+	is_q(state, sql, "11n", "running: started set, finished not");
+	is_int(history_step_set(h, step, "success", 0, -1, NULL), 0,
+	    "step success");
+	snprintf(sql, sizeof(sql), "SELECT status || ' ' || exit_code || ' ' "
+	    "|| coalesce(signal, 'n') || ' ' || (finished >= started) "
+	    "FROM steps WHERE id = %lld", step);
+	is_q(state, sql, "success 0 n 1", "success: exit 0, finished");
+	is_int(history_step_set(h, step2, "timed_out", -1, 15, "timeout 1s"),
+	    0, "step timed out");
+	snprintf(sql, sizeof(sql), "SELECT status || ' ' || signal || ' ' || "
+	    "reason || ' ' || (started IS NULL) || (finished IS NOT NULL) "
+	    "FROM steps WHERE id = %lld", step2);
+	is_q(state, sql, "timed_out 15 timeout 1s 11",
+	    "never started but finished, signal and reason kept");
+	is_int(history_job_set(h, job, "failure", "step 2 timed out",
+	    "{\"version\":\"1.2\"}"), 0, "job failure with outputs");
+	is_int(history_job_set(h, job, "failure", NULL, NULL), 0,
+	    "setting again without outputs");
+	snprintf(sql, sizeof(sql), "SELECT status || ' ' || outputs || ' ' || "
+	    "reason FROM jobs WHERE id = %lld", job);
+	is_q(state, sql, "failure {\"version\":\"1.2\"} step 2 timed out",
+	    "outputs and reason kept when NULL is given");
+	is_int(history_run_set(h, run, "failure", NULL), 0, "run failure");
+
+	ok(history_run_set(h, run, "exploded", NULL) == -1,
+	    "an unknown status is an error");
+	ok(strstr(history_error(h), "exploded") != NULL,
+	    "and the error says which (%s)", history_error(h));
+	ok(history_run_set(h, 99999, "success", NULL) == -1,
+	    "an unknown run is an error");
+	ok(history_run_create(h, "no.such.event", "deploy") == -1,
+	    "a run of an unrecorded event is an error");
+	ok(history_event_finish(h, "1.M1P1R1.host", "finished", NULL) == -1,
+	    "an unknown event status is an error");
+
+	/* A second run is left running: then its worker dies. */
+	run2 = history_run_create(h, "1.M1P1R1.host", "notify");
+	job2 = history_job_create(h, run2, "send", NULL, 0);
+	history_job_create(h, run2, "later", NULL, 0);
+	step2 = history_step_create(h, run2, job2, 1, "curl", NULL);
+	history_run_set(h, run2, "running", NULL);
+	history_job_set(h, job2, "running", NULL, NULL);
+	history_step_set(h, step2, "running", -1, -1, NULL);
+
+	event_fill(&ev, "1.M1P1R1.host", "site", "d-1");
+	r = history_event_begin(h, &ev, &dup, &err);
+	is_int(r, EVENT_RECOVERED, "the same id again: recovered");
+	ok(dup == NULL && err == NULL, "not a duplicate of itself");
+	is_q(state, "SELECT attempts || status FROM events WHERE id = "
+	    "'1.M1P1R1.host'", "2processing", "attempts 2, processing");
+	snprintf(sql, sizeof(sql), "SELECT group_concat(status || "
+	    "(finished IS NOT NULL), ',') FROM (SELECT status, finished FROM "
+	    "runs WHERE id = %lld UNION ALL SELECT status, finished FROM jobs "
+	    "WHERE run = %lld UNION ALL SELECT status, finished FROM steps "
+	    "WHERE run = %lld)", run2, run2, run2);
+	is_q(state, sql, "interrupted1,interrupted1,interrupted1,interrupted1",
+	    "its running and queued run, jobs and steps are interrupted");
+	snprintf(sql, sizeof(sql), "SELECT status FROM runs WHERE id = %lld",
+	    run);
+	is_q(state, sql, "failure", "an ended run is left alone");
+	run2 = history_run_create(h, "1.M1P1R1.host", "notify");
+	snprintf(sql, sizeof(sql), "SELECT attempt FROM runs WHERE id = %lld",
+	    run2);
+	is_q(state, sql, "2", "a run of the second attempt says so");
+	history_run_set(h, run2, "success", NULL);
+
+	is_int(history_event_trace(h, "1.M1P1R1.host", "deploy", 1,
+	    "matched: source `site`"), 0, "trace stored");
+	is_int(history_event_trace(h, "1.M1P1R1.host", "lint", 0,
+	    "events: got `push`, want `pull_request`"), 0, "second trace");
+	is_int(history_event_trace(h, "1.M1P1R1.host", "deploy", 1,
+	    "matched: source `site`, events `push`"), 0, "trace replaced");
+	is_q(state, "SELECT count(*) || ' ' || group_concat(matched, '') FROM "
+	    "traces WHERE event = '1.M1P1R1.host'", "2 10",
+	    "one trace per pipeline");
+	ok(history_event_trace(h, "nope", "deploy", 0, "x") == -1,
+	    "a trace of an unrecorded event is an error");
+
+	is_int(history_event_finish(h, "1.M1P1R1.host", "done", NULL), 0,
+	    "event done");
+	is_q(state, "SELECT status || (finished IS NOT NULL) FROM events "
+	    "WHERE id = '1.M1P1R1.host'", "done1", "done, finished set");
+	is_int(history_event_unreadable(h, "9.M1P1R9.host",
+	    "no blank line between headers and body"), 0, "unreadable");
+	is_q(state, "SELECT status || ': ' || reason FROM events WHERE id = "
+	    "'9.M1P1R9.host'", "failed: no blank line between headers and body",
+	    "an unreadable file is a failed event with its reason");
+
+	/* Mended and requeued: it parses now, and its fields are filled in. */
+	history_event_unreadable(h, "7.M1P1R7.host", "bad");
+	event_fill(&ev, "7.M1P1R7.host", "site", "d-7");
+	r = history_event_begin(h, &ev, &dup, &err);
+	is_int(r, EVENT_RECOVERED, "a mended unreadable file: a new attempt");
+	is_q(state, "SELECT status || ' ' || source || ' ' || provider || ' ' "
+	    "|| type || ' ' || delivery || ' ' || coalesce(reason, 'n') FROM "
+	    "events WHERE id = '7.M1P1R7.host'",
+	    "processing site github push d-7 n", "its fields filled in");
+	history_event_unreadable(h, "8.M1P1R8.host", "bad");
+	event_fill(&ev, "8.M1P1R8.host", "site", "d-1");
+	r = history_event_begin(h, &ev, &dup, &err);
+	ok(r == EVENT_RECOVERED && err == NULL,
+	    "mended, with a delivery id already taken: no error");
+	free(err);
+	err = NULL;
+	is_q(state, "SELECT source || '/' || delivery FROM events WHERE id = "
+	    "'8.M1P1R8.host'", "site/", "the taken delivery id is left out");
+}
+
+static const char *
+jstr(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void
+test_queries(struct history *h)
+{
+	struct history_filter	 f;
+	struct json_object	*a, *o, *jobs, *steps, *v;
+	int			 r;
+
+	memset(&f, 0, sizeof(f));
+	a = history_runs(h, &f);
+	ok(a != NULL && json_object_array_length(a) == 3, "three runs");
+	o = json_object_array_get_idx(a, 0);
+	is_str(jstr(o, "pipeline"), "notify", "newest first");
+	ok(json_object_object_get_ex(o, "jobs", &jobs) &&
+	    json_object_is_type(jobs, json_type_array), "with jobs");
+	ok(json_object_object_get_ex(o, "finished", &v) && v != NULL,
+	    "finished is set");
+	ok(json_object_object_get_ex(o, "reason", &v) && v == NULL,
+	    "a NULL reason is null");
+	json_object_put(a);
+
+	f.pipeline = "deploy";
+	a = history_runs(h, &f);
+	ok(a != NULL && json_object_array_length(a) == 1, "--pipeline");
+	o = json_object_array_get_idx(a, 0);
+	jobs = json_object_object_get(o, "jobs");
+	o = json_object_array_get_idx(jobs, 0);
+	is_str(jstr(o, "name"), "build", "the job");
+	is_str(jstr(json_object_object_get(o, "outputs"), "version"), "1.2",
+	    "its outputs, as an object");
+	json_object_put(a);
+
+	f.pipeline = NULL;
+	f.status = "interrupted";
+	a = history_runs(h, &f);
+	ok(a != NULL && json_object_array_length(a) == 1, "--status");
+	json_object_put(a);
+	f.status = NULL;
+	f.event = "nope";
+	a = history_runs(h, &f);
+	ok(a != NULL && json_object_array_length(a) == 0, "--event, none");
+	json_object_put(a);
+	f.event = NULL;
+	f.limit = 2;
+	a = history_runs(h, &f);
+	ok(a != NULL && json_object_array_length(a) == 2, "-n 2");
+	json_object_put(a);
+
+	r = history_run_get(h, 1, &o);
+	is_int(r, 1, "run 1 found");
+	jobs = json_object_object_get(o, "jobs");
+	steps = json_object_object_get(json_object_array_get_idx(jobs, 0),
+	    "steps");
+	ok(steps != NULL && json_object_array_length(steps) == 2,
+	    "with its job's two steps");
+	is_str(jstr(json_object_array_get_idx(steps, 0), "log"),
+	    "/x/logs/1/build/make.log", "the step's log path");
+	is_str(jstr(json_object_array_get_idx(steps, 1), "name"), "2",
+	    "an unnamed step is its number");
+	json_object_put(o);
+	is_int(history_run_get(h, 4242, &o), 0, "no such run");
+	ok(o == NULL, "and nothing returned");
+
+	r = history_event_get(h, "1.M1P1R1.host", &o);
+	is_int(r, 1, "event found");
+	is_str(jstr(o, "status"), "done", "its status");
+	ok(json_object_array_length(json_object_object_get(o, "traces")) == 2,
+	    "its traces");
+	ok(json_object_array_length(json_object_object_get(o, "runs")) == 3,
+	    "its runs");
+	is_str(jstr(json_object_array_get_idx(json_object_object_get(o,
+	    "traces"), 1), "trace"), "events: got `push`, want `pull_request`",
+	    "a trace's text");
+	json_object_put(o);
+	is_int(history_event_get(h, "nope", &o), 0, "unrecorded event");
+
+	o = history_summary(h, "2000-01-01T00:00:00Z");
+	ok(o != NULL, "summary");
+	is_int(json_object_get_int(json_object_object_get(o, "running")), 0,
+	    "nothing running");
+	is_int(json_object_get_int(json_object_object_get(o,
+	    "failed_since")), 2, "two failed runs (failure, interrupted)");
+	is_int(json_object_get_int(json_object_object_get(o,
+	    "failed_events_since")), 1, "one failed event");
+	is_str(jstr(json_object_object_get(o, "last_run"), "pipeline"),
+	    "notify", "the last run");
+	json_object_put(o);
+	o = history_summary(h, "2999-01-01T00:00:00Z");
+	is_int(json_object_get_int(json_object_object_get(o,
+	    "failed_since")), 0, "no failures after a later time");
+	json_object_put(o);
+}
+
+static void
+test_gc(struct history *h, const char *state)
+{
+	long long	*ids;
+	size_t		 n;
+	long		 count;
+
+	is_int(history_gc_runs(h, "2000-01-01T00:00:00Z", &ids, &n), 0,
+	    "gc runs, early cutoff");
+	is_int((long long)n, 0, "none that old");
+	free(ids);
+	is_int(history_gc_runs(h, "2999-01-01T00:00:00Z", &ids, &n), 0,
+	    "gc runs, late cutoff");
+	is_int((long long)n, 3, "every ended run");
+	ok(n == 3 && ids[0] < ids[1] && ids[1] < ids[2], "oldest first");
+	free(ids);
+	is_int(history_run_known(h, 1), 1, "run 1 is known");
+	is_int(history_run_known(h, 777), 0, "run 777 is not");
+
+	is_int(history_gc_events(h, "2999-01-01T00:00:00Z", 1, &count), 0,
+	    "gc events, dry run");
+	/* done: 1; duplicate: none ended (2 is processing again). */
+	is_int(count, 1, "one event would go");
+	is_q(state, "SELECT count(*) FROM events", "8", "nothing deleted");
+	history_event_finish(h, "2.M1P1R2.host", "duplicate", NULL);
+	is_int(history_gc_events(h, "2999-01-01T00:00:00Z", 0, &count), 0,
+	    "gc events");
+	is_int(count, 2, "two events deleted");
+	is_q(state, "SELECT count(*) FROM runs", "0", "their runs went too");
+	is_q(state, "SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) "
+	    "FROM steps) + (SELECT count(*) FROM traces)", "0",
+	    "and their jobs, steps and traces");
+	is_q(state, "SELECT count(*) FROM events WHERE status = 'failed'", "1",
+	    "failed events are kept");
+}
+
+/*
+ * Several processes open one fresh database at once and claim events
+ * with the same delivery id: the schema is made once and exactly one
+ * of them gets EVENT_NEW.
+ */
+static void
+test_concurrent(void)
+{
+	struct history	*h;
+	struct event	 ev;
+	char		*state, *dup, *err, id[64];
+	int		 p[2], i, status, news = 0, dups = 0, bad = 0;
+	pid_t		 pid[8];
+	char		 c;
+
+	state = state_dir("concurrent/state");
+	if (pipe(p) == -1)
+		return;
+	for (i = 0; i < 8; i++) {
+		if ((pid[i] = fork()) == 0) {
+			close(p[1]);
+			/* Start together: wait until the parent closes the pipe. */
+			while (read(p[0], &c, 1) > 0)
+				;
+			h = history_open(state, 1, &err);
+			if (h == NULL) {
+				fprintf(stderr, "child %d: %s\n", i, err);
+				_exit(10);
+			}
+			snprintf(id, sizeof(id), "%d.M0P%dR0.host", i, i);
+			event_fill(&ev, id, "site", "same-delivery");
+			dup = err = NULL;
+			status = history_event_begin(h, &ev, &dup, &err);
+			if (status == -1)
+				fprintf(stderr, "child %d: %s\n", i, err);
+			if (status == EVENT_NEW && history_run_create(h, id,
+			    "p") <= 0)
+				status = 11;
+			free(dup);
+			free(err);
+			history_close(h);
+			_exit(status == -1 ? 12 : status);
+		}
+	}
+	close(p[0]);
+	close(p[1]);
+	for (i = 0; i < 8; i++) {
+		if (waitpid(pid[i], &status, 0) == -1 || !WIFEXITED(status)) {
+			bad++;
+			continue;
+		}
+		switch (WEXITSTATUS(status)) {
+		case EVENT_NEW:
+			news++;
+			break;
+		case EVENT_DUPLICATE:
+			dups++;
+			break;
+		default:
+			diag("child %d exited %d", i, WEXITSTATUS(status));
+			bad++;
+		}
+	}
+	is_int(bad, 0, "eight processes open and write at once without error");
+	is_int(news, 1, "exactly one claims the delivery as new");
+	is_int(dups, 7, "the others are duplicates");
+	is_q(state, "SELECT count(*) FROM runs", "1", "one run in all");
+	is_q(state, "SELECT count(DISTINCT duplicate_of) FROM events WHERE "
+	    "status = 'duplicate'", "1", "all duplicates name the same event");
+	free(state);
+}
+
+/* Schema version 2: cut events, cancel requests, groups, attempts. */
+static void
+test_chain(struct history *h, const char *state)
+{
+	struct json_object	*o = NULL, *v, *jobs, *steps;
+	struct event		 ev;
+	char			*dup = NULL, *err = NULL;
+	long long		 run, job, step;
+
+	event_fill(&ev, "77.M7P7R77.host", "hookdir", "e/p/pipeline_complete");
+	ev.provider = "hookdir";
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
+	    "chain: an internal event is recorded");
+	free(dup);
+	is_int(history_event_finish(h, "77.M7P7R77.host", "cut", "too deep"), 0,
+	    "chain: cut is an event status");
+	is_q(state, "SELECT status || ' ' || cut || ' ' || reason FROM events "
+	    "WHERE id = '77.M7P7R77.host'", "done 1 too deep",
+	    "chain: stored as done with cut set");
+	if (history_event_get(h, "77.M7P7R77.host", &o) == 1 &&
+	    json_object_object_get_ex(o, "status", &v))
+		is_str(json_object_get_string(v), "cut",
+		    "chain: history_event_get says cut");
+	else
+		ok(0, "chain: history_event_get");
+	json_object_put(o);
+	o = NULL;
+
+	run = history_run_create(h, "77.M7P7R77.host", "p");
+	ok(run > 0, "chain: a run");
+	is_int(history_run_cancel_requested(h, run), 0, "no cancel requested");
+	is_int(history_run_request_cancel(h, run), 1,
+	    "a run not ended can be cancelled");
+	is_int(history_run_cancel_requested(h, run), 1, "the flag is seen");
+	is_int(history_run_set(h, run, "cancelled", "cancelled by hand"), 0,
+	    "recorded cancelled");
+	is_int(history_run_request_cancel(h, run), 0,
+	    "an ended run is left as it is");
+	is_int(history_run_request_cancel(h, 999999), 0, "no such run: 0");
+	is_int(history_run_cancel_requested(h, 999999), 0,
+	    "no such run: no flag");
+	is_int(history_run_set_group(h, run, "deploy-main"), 0, "set a group");
+	is_q(state, "SELECT concurrency_group FROM runs WHERE id = (SELECT "
+	    "max(id) FROM runs)", "deploy-main", "the group is stored");
+	job = history_job_create(h, run, "a", NULL, 0);
+	step = history_step_create(h, run, job, 1, "s", "/dev/null");
+	is_int(history_step_set_attempt(h, step, 3), 0, "set an attempt");
+	if (history_run_get(h, run, &o) == 1 &&
+	    json_object_object_get_ex(o, "jobs", &jobs) &&
+	    (steps = json_object_object_get(json_object_array_get_idx(jobs,
+	    0), "steps")) != NULL &&
+	    json_object_object_get_ex(json_object_array_get_idx(steps, 0),
+	    "attempt", &v))
+		is_int(json_object_get_int(v), 3, "steps show their attempt");
+	else
+		ok(0, "history_run_get with steps");
+	json_object_put(o);
+}
+
+/*
+ * Claiming an event looks it up by id and by source + delivery id:
+ * indexes, not scans, so that the cost per event does not grow with
+ * the history.
+ */
+static void
+test_no_scans(struct history *h)
+{
+	struct event	 ev;
+	char		 id[64], delivery[32], *dup = NULL, *err = NULL;
+	unsigned long	 before;
+	int		 i, bad = 0;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "5%05d.M1P1R1.scan", i);
+		snprintf(delivery, sizeof(delivery), "scan-%d", i);
+		event_fill(&ev, id, "site", delivery);
+		if (history_event_begin(h, &ev, &dup, &err) != EVENT_NEW)
+			bad++;
+		free(dup);
+		dup = NULL;
+		history_event_finish(h, id, "done", NULL);
+	}
+	is_int(bad, 0, "scan: 300 new events");
+	before = history_scan_steps(h);
+	event_fill(&ev, "600000.M1P1R1.scan", "site", "scan-299");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_DUPLICATE,
+	    "scan: a duplicate among them is found");
+	free(dup);
+	dup = NULL;
+	event_fill(&ev, "600001.M1P1R1.scan", "site", "scan-new");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
+	    "scan: a new one is new");
+	free(dup);
+	is_int((int)(history_scan_steps(h) - before), 0,
+	    "scan: claiming scanned no table (%lu rows before)", before);
+}
+
+/* needs and source in the run objects the status pages draw from. */
+static void
+test_graph(struct history *h, const char *state)
+{
+	struct json_object	*o = NULL, *jobs, *job, *v;
+	struct event		 ev;
+	char			*dup = NULL, *err = NULL;
+	char			*needs[] = { "build", "test" };
+	long long		 run;
+
+	event_fill(&ev, "88.M8P8R88.host", "site", "graph-1");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
+	    "graph: event recorded");
+	free(dup);
+	run = history_run_create(h, "88.M8P8R88.host", "deploy");
+	history_job_create(h, run, "build", NULL, 0);
+	history_job_create(h, run, "test", needs, 1);
+	history_job_create(h, run, "deploy[0]", needs, 2);
+	is_q(state, "SELECT needs FROM jobs WHERE run = (SELECT max(id) FROM "
+	    "runs) AND name = 'deploy[0]'", "[\"build\",\"test\"]",
+	    "graph: needs stored as a JSON array");
+	if (history_run_get(h, run, &o) != 1 ||
+	    !json_object_object_get_ex(o, "jobs", &jobs) ||
+	    json_object_array_length(jobs) != 3) {
+		ok(0, "graph: history_run_get");
+		json_object_put(o);
+		return;
+	}
+	json_object_object_get_ex(o, "source", &v);
+	is_str(json_object_get_string(v), "site", "graph: a run has its source");
+	job = json_object_array_get_idx(jobs, 0);
+	json_object_object_get_ex(job, "needs", &v);
+	ok(json_object_is_type(v, json_type_array) &&
+	    json_object_array_length(v) == 0, "graph: no needs: []");
+	job = json_object_array_get_idx(jobs, 2);
+	json_object_object_get_ex(job, "needs", &v);
+	is_str(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+	    "[\"build\",\"test\"]", "graph: needs come back as they went in");
+	json_object_put(o);
+}
+
+/* A version 2 database (before jobs.needs) is migrated, its jobs kept. */
+static void
+test_migrate_v2(void)
+{
+	struct json_object	*o = NULL, *jobs, *v;
+	struct history		*h;
+	sqlite3			*db;
+	char			*state, *path, *err = NULL;
+
+	state = state_dir("v2");
+	h = history_open(state, 1, &err);
+	history_close(h);
+	free(err);
+	err = NULL;
+	/* Undo version 3 by hand: what a version 2 hookdir left. */
+	xasprintf(&path, "%s/hookdir.db", state);
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN needs; "
+	    "INSERT INTO events (id, source) VALUES ('1.M1.old', 'site'); "
+	    "INSERT INTO runs (id, event, pipeline, created) "
+	    "VALUES (5, '1.M1.old', 'p', '2026-01-01T00:00:00Z'); "
+	    "INSERT INTO jobs (run, name) VALUES (5, 'old'); "
+	    "PRAGMA user_version = 2", NULL, NULL, NULL);
+	sqlite3_close(db);
+	is_q(state, "PRAGMA user_version", "2", "v2: made by hand");
+	h = history_open(state, 0, &err);
+	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
+	    err ? err : "");
+	free(err);
+	is_q(state, "PRAGMA user_version", "3", "v2: now version 3");
+	if (h != NULL && history_run_get(h, 5, &o) == 1 &&
+	    json_object_object_get_ex(o, "jobs", &jobs) &&
+	    json_object_object_get_ex(json_object_array_get_idx(jobs, 0),
+	    "needs", &v))
+		ok(json_object_array_length(v) == 0,
+		    "v2: an old job has needs []");
+	else
+		ok(0, "v2: the old run reads back");
+	json_object_put(o);
+	history_close(h);
+	free(path);
+	free(state);
+}
+
+int
+main(void)
+{
+	struct history	*h;
+	char		*state, *err = NULL, *cmd;
+
+	log_init("test-history", 0);
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_open();
+	test_migrations();
+
+	state = state_dir("main");
+	h = history_open(state, 1, &err);
+	if (h == NULL) {
+		ok(0, "open: %s", err);
+		free(err);
+		return tap_done();
+	}
+	test_begin(h, state);
+	test_runs(h, state);
+	test_queries(h);
+	test_gc(h, state);
+	test_chain(h, state);
+	test_graph(h, state);
+	test_no_scans(h);
+	history_close(h);
+	free(state);
+
+	test_concurrent();
+	test_migrate_v2();
+
+	xasprintf(&cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmpdir);
+	free(cmd);
+	return tap_done();
+}

@@ -1,0 +1,198 @@
+/*
+ * hookdir emit and hookdir cancel (hookdir(1)): what a step (or a
+ * person) tells the worker from outside it. Both only write: emit a
+ * spool file, cancel a flag in the history that the worker owning the
+ * run polls. Neither needs to find the worker.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "chain.h"
+#include "event.h"
+#include "history.h"
+#include "hookdir.h"
+#include "spool.h"
+#include "util.h"
+
+/* The most `hookdir emit NAME -` reads from its standard input. */
+#define EMIT_DATA_MAX	(1024 * 1024)
+
+static const struct option chain_help_opts[] = {
+	{ "help",	no_argument,	NULL, 'h' },
+	{ NULL,		0,		NULL, 0 }
+};
+
+static int
+chain_usage(const char *text, int help)
+{
+	fputs(text, help ? stdout : stderr);
+	return help ? 0 : EX_USAGE;
+}
+
+/* ---------------------------------------------------------------- emit */
+
+static const char usage_emit[] =
+    "usage: hookdir emit NAME [JSON | -]\n"
+    "\n"
+    "Spool a custom event NAME at once, for pipelines with\n"
+    "on.event.name NAME. JSON (or standard input with -) is its data:\n"
+    "`event.data` in expressions; without it, null. Run from a step, the\n"
+    "event carries the step's run and event ids and the chain depth\n"
+    "(HOOKDIR_RUN_ID, HOOKDIR_EVENT_ID, HOOKDIR_CHAIN_DEPTH).\n"
+    "Prints the new event's id.\n";
+
+static struct json_object *
+emit_data(const char *arg)
+{
+	struct json_object	*data;
+	enum json_tokener_error	 jerr;
+	struct buf		 b = BUF_INIT;
+	const char		*text = arg;
+
+	if (strcmp(arg, "-") == 0) {
+		if (read_fd(STDIN_FILENO, &b, EMIT_DATA_MAX) == -1) {
+			fprintf(stderr, "hookdir emit: reading standard input: "
+			    "%s\n", strerror(errno));
+			return NULL;
+		}
+		text = buf_str(&b);
+	}
+	data = json_tokener_parse_verbose(text, &jerr);
+	if (data == NULL && jerr != json_tokener_success)
+		fprintf(stderr, "hookdir emit: the data is not JSON: %s\n",
+		    json_tokener_error_desc(jerr));
+	else if (data == NULL)
+		/* the text `null` */
+		data = json_object_new_null();
+	buf_release(&b);
+	return data;
+}
+
+int
+cmd_emit(struct cli *cli, int argc, char **argv)
+{
+	struct json_object	*data = NULL;
+	struct spool		 sp;
+	const char		*name;
+	char			 id[SPOOL_ID_MAX];
+	int			 ch, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "+h", chain_help_opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			return chain_usage(usage_emit, 1);
+		default:
+			return chain_usage(usage_emit, 0);
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return chain_usage(usage_emit, 0);
+	name = argv[optind];
+	if (!name_is_valid(name)) {
+		fprintf(stderr, "hookdir emit: `%s` is not an event name (1-64 "
+		    "of [A-Za-z0-9._-], starting with a letter or digit)\n",
+		    name);
+		return EX_USAGE;
+	}
+	if (strcmp(name, CHAIN_PIPELINE_COMPLETE) == 0 ||
+	    strcmp(name, CHAIN_JOB_COMPLETE) == 0) {
+		fprintf(stderr, "hookdir emit: `%s` is spooled by the worker "
+		    "itself when a run or job ends\n", name);
+		return EX_USAGE;
+	}
+	if (argc - optind == 2 && (data = emit_data(argv[optind + 1])) == NULL)
+		return EX_DATAERR;
+	if (cli_spool(cli, &sp, 0) == -1) {
+		json_object_put(data);
+		return EX_TEMPFAIL;
+	}
+	if (chain_spool_custom(&sp, name, data, getenv("HOOKDIR_RUN_ID"),
+	    getenv("HOOKDIR_EVENT_ID"),
+	    event_chain_depth(getenv("HOOKDIR_CHAIN_DEPTH")), id) == -1)
+		rc = EX_TEMPFAIL;
+	else
+		printf("%s\n", id);
+	spool_close(&sp);
+	json_object_put(data);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- cancel */
+
+static const char usage_cancel[] =
+    "usage: hookdir cancel RUN...\n"
+    "\n"
+    "Cancel runs that have not ended: the worker running one stops its\n"
+    "steps (SIGTERM to their process groups, SIGKILL after the grace\n"
+    "period) within about a second and records it as cancelled. A run\n"
+    "that has already ended is left as it is.\n"
+    "\n"
+    "Exit status 66 when a run is not in the history.\n";
+
+int
+cmd_cancel(struct cli *cli, int argc, char **argv)
+{
+	struct history	*h;
+	long long	 run;
+	char		*end;
+	int		 ch, i, r, missing, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "h", chain_help_opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			return chain_usage(usage_cancel, 1);
+		default:
+			return chain_usage(usage_cancel, 0);
+		}
+	}
+	if (argc == optind)
+		return chain_usage(usage_cancel, 0);
+	for (i = optind; i < argc; i++) {
+		errno = 0;
+		run = strtoll(argv[i], &end, 10);
+		if (errno != 0 || *argv[i] == '\0' || *end != '\0' || run <= 0) {
+			fprintf(stderr, "hookdir cancel: `%s` is not a run id\n",
+			    argv[i]);
+			return EX_USAGE;
+		}
+	}
+	if ((h = cli_history(cli, &missing)) == NULL) {
+		if (!missing)
+			return EX_SOFTWARE;
+		fprintf(stderr, "hookdir cancel: no run has been recorded "
+		    "yet\n");
+		return EX_NOINPUT;
+	}
+	for (i = optind; i < argc; i++) {
+		run = strtoll(argv[i], NULL, 10);
+		if ((r = history_run_request_cancel(h, run)) == -1) {
+			rc = EX_SOFTWARE;
+			continue;
+		}
+		if (r == 1) {
+			printf("run %lld: cancel requested\n", run);
+			continue;
+		}
+		if ((r = history_run_known(h, run)) == -1)
+			rc = EX_SOFTWARE;
+		else if (r == 0) {
+			fprintf(stderr, "hookdir cancel: no run %lld\n", run);
+			if (rc == 0)
+				rc = EX_NOINPUT;
+		} else
+			printf("run %lld: already ended\n", run);
+	}
+	history_close(h);
+	return rc;
+}

@@ -1,0 +1,1182 @@
+/*
+ * The inspecting subcommands: ls, show, runs, log, status (hookdir(1)).
+ * They read the spool and the history and change nothing.
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "config.h"
+#include "history.h"
+#include "hookdir.h"
+#include "log.h"
+#include "message.h"
+#include "spool.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* Where a spool file can be, in the order files move through them. */
+static const char *const spool_dirs[] = {
+	"new", "cur", "done", "failed", NULL
+};
+
+/* How much of a file `ls` reads looking for the end of the headers. */
+#define HEAD_MAX	(1024 * 1024)
+/* How much of an unparseable file `show` prints. */
+#define SHOW_RAW_MAX	(1024 * 1024)
+/* How often `log --follow` looks again. */
+#define FOLLOW_POLL_US	200000
+
+static const struct option json_help_opts[] = {
+	{ "json",	no_argument,	NULL, 'j' },
+	{ "help",	no_argument,	NULL, 'h' },
+	{ NULL,		0,		NULL, 0 }
+};
+
+/*
+ * The options of a subcommand that takes only --json and --help: sets
+ * *json; -1 to go on, or the exit status once the usage is printed.
+ */
+static int
+json_opts(int argc, char **argv, const char *usage, int *json)
+{
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, "jh", json_help_opts, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'j':
+			*json = 1;
+			break;
+		case 'h':
+			return cli_usage_exit(usage, 1);
+		default:
+			return cli_usage_exit(usage, 0);
+		}
+	}
+	return -1;
+}
+
+static long long
+now_seconds(void)
+{
+	long long	sec;
+	long		usec;
+
+	now_timeval(&sec, &usec);
+	return sec;
+}
+
+/* "2026-11-22T05:00:54.123456Z" -> "2026-11-22 05:00:54" for tables. */
+static void
+short_time(char *buf, size_t len, const char *t)
+{
+	if (t == NULL || strlen(t) < 19) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%.10s %.8s", t, t + 11);
+}
+
+/* The time between two RFC 3339 times, for people; "-" if unknown. */
+static void
+duration(char *buf, size_t len, const char *from, const char *to)
+{
+	long long	a, b;
+
+	if (cli_parse_time(from, &a) == -1) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (to == NULL || cli_parse_time(to, &b) == -1)
+		b = now_seconds();
+	cli_format_age(buf, len, b - a);
+}
+
+/*
+ * Read just the header block of a spool file: ls must stay quick on a
+ * spool of large bodies. *body_size is what follows the blank line.
+ * 0; 1 when the file is gone; -1 with *why (when the file could be
+ * opened, *mtime is set and *body_size is the whole file's size).
+ */
+static int
+head_read(const char *path, struct message *m, long long *body_size,
+    long long *mtime, const char **why)
+{
+	struct stat	 st;
+	struct buf	 b = BUF_INIT;
+	char		 chunk[8192], *end;
+	ssize_t		 n;
+	size_t		 hlen = 0;
+	int		 fd, r = -1;
+
+	memset(m, 0, sizeof(*m));
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		*why = strerror(errno);
+		return errno == ENOENT ? 1 : -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		*why = strerror(errno);
+		goto done;
+	}
+	*mtime = (long long)st.st_mtime;
+	*body_size = (long long)st.st_size;
+	for (;;) {
+		if (b.len > 0 && b.data[0] == '\n') {
+			hlen = 1;
+			break;
+		}
+		if (b.len > 0 && (end = memmem(b.data, b.len, "\n\n", 2))
+		    != NULL) {
+			hlen = (size_t)(end - b.data) + 2;
+			break;
+		}
+		if (b.len >= HEAD_MAX) {
+			*why = "no end of headers in the first megabyte";
+			goto done;
+		}
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			*why = strerror(errno);
+			goto done;
+		}
+		if (n == 0) {
+			*why = "no blank line between headers and body";
+			goto done;
+		}
+		buf_add(&b, chunk, (size_t)n);
+	}
+	if (message_parse(m, b.data, hlen, why) == -1)
+		goto done;
+	*body_size = (long long)st.st_size - (long long)hlen;
+	r = 0;
+done:
+	close(fd);
+	buf_release(&b);
+	return r;
+}
+
+static const char *
+hdr(const struct message *m, const char *name)
+{
+	const char	*v = message_get(m, name);
+
+	return v != NULL ? v : "";
+}
+
+static void
+format_size(char *buf, size_t len, long long n)
+{
+	if (n < 10 * 1024)
+		snprintf(buf, len, "%lld", n);
+	else if (n < 10LL * 1024 * 1024)
+		snprintf(buf, len, "%lldK", n / 1024);
+	else
+		snprintf(buf, len, "%lldM", n / (1024 * 1024));
+}
+
+static const char usage_ls[] =
+    "usage: hookdir ls [--json] [new|cur|done|failed]\n"
+    "\n"
+    "List the spool files in a directory (default new/), oldest first:\n"
+    "id, age, source, event type and body size, read from their headers.\n"
+    "On a terminal a table; otherwise tab-separated id, received time,\n"
+    "age in seconds, source, event, size in bytes.\n"
+    "\n"
+    "  --json   an array of objects {id, dir, received, age, source,\n"
+    "           provider, event, delivery, size}\n";
+
+int
+cmd_ls(struct cli *cli, int argc, char **argv)
+{
+	struct json_object	*arr = NULL, *o;
+	struct cli_table	 t;
+	struct message		 m;
+	struct spool		 sp;
+	const char		*dir = "new", *why, *recv;
+	static const char *const header[] = {
+		"ID", "AGE", "SOURCE", "EVENT", "SIZE"
+	};
+	char			 path[PATH_MAX], age[32], size[32], rfc[40];
+	char			 agesec[32], bytes[32], **ids;
+	long long		 body, mtime, t0, now;
+	long			 n, i;
+	int			 rc, json = 0, tty, k;
+
+	if ((rc = json_opts(argc, argv, usage_ls, &json)) != -1)
+		return rc;
+	if (argc - optind > 1)
+		return cli_usage_exit(usage_ls, 0);
+	if (argc - optind == 1) {
+		dir = argv[optind];
+		for (k = 0; spool_dirs[k] != NULL; k++)
+			if (strcmp(spool_dirs[k], dir) == 0)
+				break;
+		if (spool_dirs[k] == NULL) {
+			fprintf(stderr, "hookdir ls: no spool directory `%s` "
+			    "(new, cur, done or failed)\n", dir);
+			return EX_USAGE;
+		}
+	}
+	if (cli_spool(cli, &sp, 0) == -1)
+		return EX_NOINPUT;
+	if ((n = spool_list(&sp, dir, &ids)) == -1) {
+		log_warn("%s/%s", sp.dir, dir);
+		spool_close(&sp);
+		return EX_NOINPUT;
+	}
+
+	tty = cli_isatty();
+	now = now_seconds();
+	if (json)
+		arr = json_object_new_array();
+	else if (tty)
+		cli_table_init(&t, 5, header);
+	else
+		cli_table_init(&t, 6, header);
+	for (i = 0; i < n; i++) {
+		if (spool_path(&sp, dir, ids[i], path, sizeof(path)) == -1)
+			continue;
+		/* A file claimed or retired while we looked is gone: skip it. */
+		mtime = -1;
+		if ((k = head_read(path, &m, &body, &mtime, &why)) == 1)
+			continue;
+		/* A dead letter need not parse: list it all the same. */
+		if (k == -1) {
+			message_release(&m);
+			if (mtime == -1) {
+				log_warnx("%s: %s", path, why);
+				continue;
+			}
+		}
+		recv = message_get(&m, "Hookdir-Received");
+		if (cli_parse_time(recv, &t0) == -1) {
+			t0 = mtime;
+			format_rfc3339(rfc, sizeof(rfc), mtime, 0);
+			recv = rfc;
+		}
+		if (json) {
+			o = json_object_new_object();
+			json_object_object_add(o, "id",
+			    json_object_new_string(ids[i]));
+			json_object_object_add(o, "dir",
+			    json_object_new_string(dir));
+			json_object_object_add(o, "received",
+			    json_object_new_string(recv));
+			json_object_object_add(o, "age",
+			    json_object_new_int64(now - t0));
+			json_object_object_add(o, "source",
+			    json_object_new_string(hdr(&m, "Hookdir-Source")));
+			json_object_object_add(o, "provider",
+			    json_object_new_string(hdr(&m, "Hookdir-Provider")));
+			json_object_object_add(o, "event",
+			    json_object_new_string(hdr(&m, "Hookdir-Event")));
+			json_object_object_add(o, "delivery",
+			    json_object_new_string(hdr(&m, "Hookdir-Delivery")));
+			json_object_object_add(o, "size",
+			    json_object_new_int64(body));
+			json_object_array_add(arr, o);
+		} else if (tty) {
+			cli_format_age(age, sizeof(age), now - t0);
+			format_size(size, sizeof(size), body);
+			cli_table_add(&t, ids[i], age,
+			    hdr(&m, "Hookdir-Source"), hdr(&m, "Hookdir-Event"),
+			    size);
+		} else {
+			snprintf(agesec, sizeof(agesec), "%lld", now - t0);
+			snprintf(bytes, sizeof(bytes), "%lld", body);
+			cli_table_add(&t, ids[i], recv, agesec,
+			    hdr(&m, "Hookdir-Source"), hdr(&m, "Hookdir-Event"),
+			    bytes);
+		}
+		message_release(&m);
+	}
+	if (json) {
+		cli_print_json(arr);
+		json_object_put(arr);
+	} else {
+		cli_table_print(&t);
+		cli_table_release(&t);
+	}
+	spool_list_free(ids, n);
+	spool_close(&sp);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- show */
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t	len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms and surrogates. */
+	if (p[0] == 0xe0 && p[1] < 0xa0)
+		return 0;
+	if (p[0] == 0xed && p[1] >= 0xa0)
+		return 0;
+	if (p[0] == 0xf0 && p[1] < 0x90)
+		return 0;
+	if (p[0] == 0xf4 && p[1] >= 0x90)
+		return 0;
+	return len;
+}
+
+/*
+ * Body bytes as text a terminal shows safely: newlines and tabs as they
+ * are, valid UTF-8 as it is, other control bytes and invalid bytes as
+ * \xNN (and a backslash as itself).
+ */
+static void
+escape_body(struct buf *out, const unsigned char *p, size_t n)
+{
+	size_t	i = 0, len;
+
+	while (i < n) {
+		if (p[i] == '\n' || p[i] == '\t') {
+			buf_addch(out, p[i++]);
+			continue;
+		}
+		if (p[i] < 0x20 || p[i] == 0x7f ||
+		    (len = utf8_len(p + i, n - i)) == 0) {
+			buf_printf(out, "\\x%02x", p[i++]);
+			continue;
+		}
+		buf_add(out, p + i, len);
+		i += len;
+	}
+}
+
+/* The body parsed as JSON when it is JSON (an object or an array). */
+static struct json_object *
+body_json(const struct message *m)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	size_t			 i = 0;
+
+	while (i < m->body_len && (m->body[i] == ' ' || m->body[i] == '\n' ||
+	    m->body[i] == '\r' || m->body[i] == '\t'))
+		i++;
+	if (i == m->body_len || (m->body[i] != '{' && m->body[i] != '['))
+		return NULL;
+	if ((tok = json_tokener_new()) == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, (const char *)m->body,
+	    (int)m->body_len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	/* Trailing garbage (beyond white space) makes it not JSON. */
+	for (i = json_tokener_get_parse_end(tok); o != NULL &&
+	    i < m->body_len; i++)
+		if (m->body[i] != ' ' && m->body[i] != '\n' &&
+		    m->body[i] != '\r' && m->body[i] != '\t') {
+			json_object_put(o);
+			o = NULL;
+		}
+	json_tokener_free(tok);
+	return o;
+}
+
+/* Find the spool file of an id: its directory, or NULL. */
+static const char *
+spool_find(const struct spool *sp, const char *id, char *path, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; spool_dirs[i] != NULL; i++) {
+		if (spool_path(sp, spool_dirs[i], id, path, len) == -1)
+			return NULL;
+		if (access(path, F_OK) == 0)
+			return spool_dirs[i];
+	}
+	return NULL;
+}
+
+static void
+print_indented(const char *prefix, const char *text)
+{
+	const char	*p = text, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		printf("%s%.*s\n", prefix, nl ? (int)(nl - p) : (int)strlen(p),
+		    p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+static void
+show_runs(struct json_object *runs)
+{
+	struct json_object	*run, *jobs, *job;
+	size_t			 i, j;
+	char			 started[32], took[32];
+
+	if (runs == NULL || json_object_array_length(runs) == 0) {
+		printf("\nRuns: none\n");
+		return;
+	}
+	printf("\nRuns:\n");
+	for (i = 0; i < json_object_array_length(runs); i++) {
+		run = json_object_array_get_idx(runs, i);
+		short_time(started, sizeof(started), cli_jstr(run, "started"));
+		duration(took, sizeof(took), cli_jstr(run, "started"),
+		    cli_jstr(run, "finished"));
+		printf("  run %lld  %s  %s  started %s  took %s%s%s\n",
+		    cli_jint(run, "id", 0), cli_jtext(run, "pipeline"),
+		    cli_paint(cli_jtext(run, "status")), started,
+		    cli_jstr(run, "started") ? took : "-",
+		    cli_jstr(run, "reason") ? "  " : "",
+		    cli_jstr(run, "reason") ? cli_jstr(run, "reason") : "");
+		jobs = json_object_object_get(run, "jobs");
+		for (j = 0; jobs != NULL && j < json_object_array_length(jobs);
+		    j++) {
+			job = json_object_array_get_idx(jobs, j);
+			printf("    job %s: %s", cli_jtext(job, "name"),
+			    cli_paint(cli_jtext(job, "status")));
+			if (cli_jstr(job, "reason") != NULL)
+				printf(" (%s)", cli_jstr(job, "reason"));
+			printf("\n");
+		}
+	}
+}
+
+static void
+show_text(const char *id, const char *dir, const char *path,
+    const struct message *m, struct json_object *body, struct json_object *ev)
+{
+	struct json_object	*traces, *t;
+	struct buf		 b = BUF_INIT;
+	const char		*ctype;
+	size_t			 i;
+
+	printf("Event:    %s\n", id);
+	if (dir != NULL)
+		printf("File:     %s (%s)\n", path, dir);
+	else
+		printf("File:     none (removed from the spool)\n");
+	if (ev != NULL) {
+		printf("Status:   %s", cli_paint(cli_jtext(ev, "status")));
+		if (cli_jint(ev, "attempts", 1) > 1)
+			printf(" (attempt %lld)", cli_jint(ev, "attempts", 1));
+		printf("\n");
+		if (cli_jstr(ev, "reason") != NULL)
+			printf("Reason:   %s\n", cli_jstr(ev, "reason"));
+		if (cli_jstr(ev, "duplicate_of") != NULL)
+			printf("Duplicate of: %s (same source and delivery id)\n",
+			    cli_jstr(ev, "duplicate_of"));
+	} else
+		printf("Status:   not processed yet\n");
+
+	if (m != NULL) {
+		printf("\nHeaders:\n");
+		for (i = 0; i < m->nheaders; i++)
+			printf("  %s: %s\n", m->headers[i].name,
+			    m->headers[i].value);
+		ctype = message_get(m, "Content-Type");
+		printf("\nBody (%s%s%zu bytes):\n", ctype ? ctype : "",
+		    ctype ? ", " : "", m->body_len);
+		if (body != NULL)
+			printf("%s\n", json_object_to_json_string_ext(body,
+			    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+		else if (m->body_len > 0) {
+			escape_body(&b, m->body, m->body_len);
+			fputs(buf_str(&b), stdout);
+			if (b.len > 0 && b.data[b.len - 1] != '\n')
+				putchar('\n');
+			buf_release(&b);
+		}
+	}
+
+	if (ev == NULL)
+		return;
+	traces = json_object_object_get(ev, "traces");
+	if (traces != NULL && json_object_array_length(traces) > 0) {
+		printf("\nTriggers:\n");
+		for (i = 0; i < json_object_array_length(traces); i++) {
+			t = json_object_array_get_idx(traces, i);
+			printf("  %s: %s\n", cli_jtext(t, "pipeline"),
+			    json_object_get_boolean(json_object_object_get(t,
+			    "matched")) ? "ran" : "did not run");
+			print_indented("    ", cli_jtext(t, "trace"));
+		}
+	} else if (cli_jstr(ev, "status") != NULL &&
+	    strcmp(cli_jstr(ev, "status"), "duplicate") != 0)
+		printf("\nTriggers: no pipeline was considered\n");
+	show_runs(json_object_object_get(ev, "runs"));
+}
+
+static struct json_object *
+show_json(const char *id, const char *dir, const char *path,
+    const struct message *m, struct json_object *body, struct json_object *ev)
+{
+	struct json_object	*o, *hs, *h;
+	struct buf		 b = BUF_INIT;
+	size_t			 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "dir", dir ? json_object_new_string(dir) :
+	    NULL);
+	json_object_object_add(o, "path", dir ? json_object_new_string(path) :
+	    NULL);
+	if (m != NULL) {
+		hs = json_object_new_array();
+		for (i = 0; i < m->nheaders; i++) {
+			h = json_object_new_object();
+			json_object_object_add(h, "name",
+			    json_object_new_string(m->headers[i].name));
+			json_object_object_add(h, "value",
+			    json_object_new_string(m->headers[i].value));
+			json_object_array_add(hs, h);
+		}
+		json_object_object_add(o, "headers", hs);
+		json_object_object_add(o, "size",
+		    json_object_new_int64((int64_t)m->body_len));
+		if (body != NULL)
+			json_object_object_add(o, "body", json_object_get(body));
+		else {
+			escape_body(&b, m->body, m->body_len);
+			json_object_object_add(o, "body",
+			    json_object_new_string_len(buf_str(&b),
+			    (int)b.len));
+			buf_release(&b);
+		}
+	}
+	json_object_object_add(o, "history", json_object_get(ev));
+	return o;
+}
+
+static const char usage_show[] =
+    "usage: hookdir show [--json] ID\n"
+    "\n"
+    "Show a spool file and what became of it: where it is (new, cur, done\n"
+    "or failed), its headers, its body (JSON pretty-printed), its status in\n"
+    "the history, for every pipeline whether it ran and why (not), and the\n"
+    "runs it started with their jobs.\n"
+    "\n"
+    "  --json   one object {id, dir, path, headers: [{name, value}], size,\n"
+    "           body, history}\n"
+    "\n"
+    "Exit status 66 when the id is neither in the spool nor in the history.\n";
+
+int
+cmd_show(struct cli *cli, int argc, char **argv)
+{
+	struct json_object	*ev = NULL, *body = NULL, *o;
+	struct history		*h;
+	struct message		 m;
+	struct spool		 sp;
+	struct buf		 raw = BUF_INIT, esc = BUF_INIT;
+	const char		*id, *dir, *why, *parse_error = NULL;
+	char			 path[PATH_MAX];
+	int			 rc, json = 0, missing, have_msg = 0, r = 0;
+
+	if ((rc = json_opts(argc, argv, usage_show, &json)) != -1)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage_exit(usage_show, 0);
+	id = argv[optind];
+	if (!spool_id_is_valid(id)) {
+		fprintf(stderr, "hookdir show: `%s` is not a spool id\n", id);
+		return EX_USAGE;
+	}
+	if (cli_spool(cli, &sp, 0) == -1)
+		return EX_NOINPUT;
+
+	memset(&m, 0, sizeof(m));
+	if ((dir = spool_find(&sp, id, path, sizeof(path))) != NULL) {
+		if (message_read_file(&m, path, &why) == -1) {
+			/* A dead letter may well be unparseable: show it raw. */
+			message_release(&m);
+			/* Past SHOW_RAW_MAX, what was read is shown. */
+			if (read_file(path, &raw, SHOW_RAW_MAX) == -1 &&
+			    errno != EFBIG) {
+				fprintf(stderr, "hookdir show: %s: %s\n", path,
+				    strerror(errno));
+				dir = NULL;
+			} else
+				parse_error = why;
+		} else {
+			have_msg = 1;
+			body = body_json(&m);
+		}
+	}
+	h = cli_history(cli, &missing);
+	if (h == NULL && !missing) {
+		r = EX_SOFTWARE;
+		goto done;
+	}
+	if (h != NULL && history_event_get(h, id, &ev) == -1) {
+		r = EX_SOFTWARE;
+		goto done;
+	}
+	if (dir == NULL && ev == NULL) {
+		fprintf(stderr, "hookdir show: no event %s in the spool or the "
+		    "history\n", id);
+		r = EX_NOINPUT;
+		goto done;
+	}
+	if (json) {
+		o = show_json(id, dir, path, have_msg ? &m : NULL, body, ev);
+		if (parse_error != NULL) {
+			escape_body(&esc, (const unsigned char *)raw.data,
+			    raw.len);
+			json_object_object_add(o, "error",
+			    json_object_new_string(parse_error));
+			json_object_object_add(o, "raw",
+			    json_object_new_string_len(buf_str(&esc),
+			    (int)esc.len));
+		}
+		cli_print_json(o);
+		json_object_put(o);
+	} else {
+		show_text(id, dir, path, have_msg ? &m : NULL, body, ev);
+		if (parse_error != NULL) {
+			escape_body(&esc, (const unsigned char *)raw.data,
+			    raw.len);
+			printf("\nNot a spool message (%s); the file:\n%s%s",
+			    parse_error, buf_str(&esc), esc.len > 0 &&
+			    esc.data[esc.len - 1] != '\n' ? "\n" : "");
+		}
+	}
+done:
+	buf_release(&raw);
+	buf_release(&esc);
+	json_object_put(ev);
+	json_object_put(body);
+	message_release(&m);
+	history_close(h);
+	spool_close(&sp);
+	return r;
+}
+
+/* ---------------------------------------------------------------- runs */
+
+static const char usage_runs[] =
+    "usage: hookdir runs [--json] [--pipeline P] [--status S] [--event ID]\n"
+    "                    [-n N]\n"
+    "\n"
+    "List runs, newest first. On a terminal a table of the last 20; for\n"
+    "scripts every run, tab-separated: id, pipeline, status, event, created,\n"
+    "started, finished, reason.\n"
+    "\n"
+    "  --pipeline P   only runs of pipeline P\n"
+    "  --status S     only runs with status S (queued, running, success,\n"
+    "                 failure, skipped, cancelled, timed_out, interrupted)\n"
+    "  --event ID     only runs started by event ID\n"
+    "  -n N           at most N runs (0: all)\n"
+    "  --json         an array of objects {id, event, pipeline, status,\n"
+    "                 created, started, finished, reason, attempt, jobs:\n"
+    "                 [{id, name, status, started, finished, reason,\n"
+    "                 outputs}]}\n";
+
+int
+cmd_runs(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "pipeline",	required_argument,	NULL, 'p' },
+		{ "status",	required_argument,	NULL, 's' },
+		{ "event",	required_argument,	NULL, 'e' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	static const char *const header[] = {
+		"RUN", "PIPELINE", "STATUS", "STARTED", "TOOK", "EVENT"
+	};
+	struct history_filter	 f;
+	struct json_object	*arr, *run;
+	struct history		*h;
+	struct cli_table	 t;
+	char			 idbuf[32], started[32], took[32], *end;
+	size_t			 i;
+	int			 ch, json = 0, tty, missing, limit_set = 0;
+
+	memset(&f, 0, sizeof(f));
+	while ((ch = getopt_long(argc, argv, "jn:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'p':
+			f.pipeline = optarg;
+			break;
+		case 's':
+			f.status = optarg;
+			break;
+		case 'e':
+			f.event = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			f.limit = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg ||
+			    f.limit < 0) {
+				fprintf(stderr, "hookdir runs: -n wants a "
+				    "number, not `%s`\n", optarg);
+				return EX_USAGE;
+			}
+			limit_set = 1;
+			break;
+		case 'h':
+			return cli_usage_exit(usage_runs, 1);
+		default:
+			return cli_usage_exit(usage_runs, 0);
+		}
+	}
+	if (argc != optind)
+		return cli_usage_exit(usage_runs, 0);
+	tty = cli_isatty();
+	if (!limit_set && tty && !json)
+		f.limit = 20;
+
+	h = cli_history(cli, &missing);
+	if (h == NULL && !missing)
+		return EX_SOFTWARE;
+	arr = h != NULL ? history_runs(h, &f) : json_object_new_array();
+	history_close(h);
+	if (arr == NULL)
+		return EX_SOFTWARE;
+	if (json) {
+		cli_print_json(arr);
+		json_object_put(arr);
+		return 0;
+	}
+	cli_table_init(&t, tty ? 6 : 8, header);
+	t.status_col = 2;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		run = json_object_array_get_idx(arr, i);
+		snprintf(idbuf, sizeof(idbuf), "%lld", cli_jint(run, "id", 0));
+		if (tty) {
+			short_time(started, sizeof(started),
+			    cli_jstr(run, "started"));
+			duration(took, sizeof(took), cli_jstr(run, "started"),
+			    cli_jstr(run, "finished"));
+			cli_table_add(&t, idbuf, cli_jstr(run, "pipeline"),
+			    cli_jstr(run, "status"), started,
+			    cli_jstr(run, "started") ? took : "-",
+			    cli_jstr(run, "event"));
+		} else
+			cli_table_add(&t, idbuf, cli_jstr(run, "pipeline"),
+			    cli_jstr(run, "status"), cli_jstr(run, "event"),
+			    cli_jstr(run, "created"), cli_jstr(run, "started"),
+			    cli_jstr(run, "finished"), cli_jstr(run, "reason"));
+	}
+	cli_table_print(&t);
+	cli_table_release(&t);
+	json_object_put(arr);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- log */
+
+/* How far `log` has got in one step's log. */
+struct log_pos {
+	long long	step;
+	off_t		off;
+	int		started;	/* header printed */
+	int		done;
+};
+
+struct log_state {
+	struct log_pos	*v;
+	size_t		 n;
+	int		 headers;	/* more than one step: a header each */
+};
+
+static struct log_pos *
+log_pos(struct log_state *ls, long long step)
+{
+	size_t	i;
+
+	for (i = 0; i < ls->n; i++)
+		if (ls->v[i].step == step)
+			return &ls->v[i];
+	ls->v = xreallocarray(ls->v, ls->n + 1, sizeof(*ls->v));
+	memset(&ls->v[ls->n], 0, sizeof(*ls->v));
+	ls->v[ls->n].step = step;
+	return &ls->v[ls->n++];
+}
+
+static int
+status_final(const char *s)
+{
+	return s != NULL && strcmp(s, "queued") != 0 &&
+	    strcmp(s, "running") != 0;
+}
+
+/* Copy what the file holds from pos->off on to stdout. */
+static int
+log_copy(const char *path, struct log_pos *pos)
+{
+	char	 chunk[16384];
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (lseek(fd, pos->off, SEEK_SET) == -1) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+		pos->off += n;
+	}
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
+static int
+step_matches(struct json_object *step, const char *want, size_t position)
+{
+	char	num[32];
+
+	if (want == NULL)
+		return 1;
+	if (strcmp(cli_jtext(step, "name"), want) == 0)
+		return 1;
+	snprintf(num, sizeof(num), "%zu", position);
+	return strcmp(num, want) == 0;
+}
+
+/*
+ * One pass over the run's steps, in job order and step order: print
+ * what is new. Returns 1 when every selected step is over and printed,
+ * 0 when there is more to wait for (a step queued or running), -1 if
+ * nothing matched the selection.
+ */
+static int
+log_pass(struct cli *cli, struct json_object *run, const char *want_job,
+    const char *want_step, struct log_state *ls, int follow)
+{
+	struct json_object	*jobs, *job, *steps, *step;
+	struct log_pos		*pos;
+	const char		*status, *logp;
+	char			*path;
+	size_t			 i, j;
+	int			 matched = 0, finished;
+
+	jobs = json_object_object_get(run, "jobs");
+	for (i = 0; jobs != NULL && i < json_object_array_length(jobs); i++) {
+		job = json_object_array_get_idx(jobs, i);
+		if (want_job != NULL && strcmp(cli_jtext(job, "name"), want_job))
+			continue;
+		steps = json_object_object_get(job, "steps");
+		for (j = 0; steps != NULL &&
+		    j < json_object_array_length(steps); j++) {
+			step = json_object_array_get_idx(steps, j);
+			if (!step_matches(step, want_step, j + 1))
+				continue;
+			matched++;
+			pos = log_pos(ls, cli_jint(step, "id", 0));
+			if (pos->done)
+				continue;
+			status = cli_jtext(step, "status");
+			finished = status_final(status);
+			if (!finished && !follow && strcmp(status, "queued") == 0)
+				continue;
+			if (!finished && follow && strcmp(status, "queued") == 0)
+				return 0;
+			if (ls->headers && !pos->started) {
+				printf("%s==> %s/%s: %s", ls->n > 1 ? "\n" : "",
+				    cli_jtext(job, "name"), cli_jtext(step, "name"),
+				    cli_paint(status));
+				if (cli_jint(step, "exit_code", -1) >= 0)
+					printf(", exit %lld",
+					    cli_jint(step, "exit_code", -1));
+				if (cli_jint(step, "signal", -1) >= 0)
+					printf(", signal %lld",
+					    cli_jint(step, "signal", -1));
+				printf(" <==\n");
+				fflush(stdout);
+			}
+			pos->started = 1;
+			logp = cli_jstr(step, "log");
+			if (logp != NULL)
+				path = xstrdup(logp);
+			else
+				xasprintf(&path, "%s/logs/%lld/%s/%s.log",
+				    cli_config(cli)->state, cli_jint(run, "id", 0),
+				    cli_jtext(job, "name"), cli_jtext(step, "name"));
+			if (log_copy(path, pos) == -1 && errno != ENOENT)
+				log_warn("%s", path);
+			free(path);
+			/*
+			 * The status was read before the file: a step that
+			 * had ended then has all of its log written now.
+			 */
+			if (finished || !follow)
+				pos->done = 1;
+			else
+				return 0;
+		}
+	}
+	if (matched == 0)
+		return -1;
+	return 1;
+}
+
+static const char usage_log[] =
+    "usage: hookdir log [--follow] RUN [JOB [STEP]]\n"
+    "\n"
+    "Print the logs (stdout and stderr) of a run's steps: every job and\n"
+    "step in order with a header line each, or one job's, or one step's\n"
+    "log as it is. STEP is the step's name or its number in the job.\n"
+    "\n"
+    "  -f, --follow   keep printing as the steps write, until they end\n"
+    "\n"
+    "Exit status 66 when there is no such run, job or step.\n";
+
+int
+cmd_log(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "follow",	no_argument,	NULL, 'f' },
+		{ "help",	no_argument,	NULL, 'h' },
+		{ NULL,		0,		NULL, 0 }
+	};
+	struct json_object	*run = NULL;
+	struct log_state	 ls;
+	struct history		*h;
+	const char		*want_job = NULL, *want_step = NULL;
+	char			*end;
+	long long		 id;
+	int			 ch, follow = 0, missing, r, ended, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			follow = 1;
+			break;
+		case 'h':
+			return cli_usage_exit(usage_log, 1);
+		default:
+			return cli_usage_exit(usage_log, 0);
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 3)
+		return cli_usage_exit(usage_log, 0);
+	errno = 0;
+	id = strtoll(argv[optind], &end, 10);
+	if (errno != 0 || *end != '\0' || end == argv[optind] || id <= 0) {
+		fprintf(stderr, "hookdir log: `%s` is not a run id\n",
+		    argv[optind]);
+		return EX_USAGE;
+	}
+	if (argc - optind >= 2)
+		want_job = argv[optind + 1];
+	if (argc - optind == 3)
+		want_step = argv[optind + 2];
+
+	h = cli_history(cli, &missing);
+	if (h == NULL) {
+		if (!missing)
+			return EX_SOFTWARE;
+		fprintf(stderr, "hookdir log: no run %lld\n", id);
+		return EX_NOINPUT;
+	}
+	memset(&ls, 0, sizeof(ls));
+	ls.headers = want_step == NULL;
+	for (;;) {
+		if ((r = history_run_get(h, id, &run)) == -1) {
+			rc = EX_SOFTWARE;
+			break;
+		}
+		if (r == 0) {
+			fprintf(stderr, "hookdir log: no run %lld\n", id);
+			rc = EX_NOINPUT;
+			break;
+		}
+		ended = status_final(cli_jstr(run, "status"));
+		r = log_pass(cli, run, want_job, want_step, &ls, follow);
+		json_object_put(run);
+		run = NULL;
+		if (r == -1 && (!follow || ended)) {
+			fprintf(stderr, "hookdir log: run %lld has no %s%s%s\n",
+			    id, want_job ? "job " : "steps",
+			    want_job ? want_job : "",
+			    want_step ? " with that step" : "");
+			rc = EX_NOINPUT;
+			break;
+		}
+		/* Steps of a running run may still be created: wait for it. */
+		if (!follow || (r == 1 && ended))
+			break;
+		usleep(FOLLOW_POLL_US);
+	}
+	free(ls.v);
+	history_close(h);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- status */
+
+static const char usage_status[] =
+    "usage: hookdir status [--json]\n"
+    "\n"
+    "The spool's files in new/, cur/, done/ and failed/, how long the\n"
+    "oldest waiting one has waited, runs running, failures in the last\n"
+    "24 hours, and the last run.\n"
+    "\n"
+    "  --json   {spool: {new, cur, done, failed}, oldest_new: {id, age} or\n"
+    "           null, runs: {running, queued, failed_24h},\n"
+    "           failed_events_24h, last_run: run object or null}\n";
+
+struct json_object *
+cli_status_object(struct spool *sp, struct history *h)
+{
+	struct json_object	*o, *counts, *sum = NULL, *oldest = NULL, *runs;
+	struct json_object	*last;
+	char			 since[40], **ids;
+	long long		 now, t0;
+	long			 n, nnew;
+	size_t			 i;
+
+	now = now_seconds();
+	if (h != NULL) {
+		format_rfc3339(since, sizeof(since), now - 24 * 3600, 0);
+		if ((sum = history_summary(h, since)) == NULL)
+			return NULL;
+	}
+	o = json_object_new_object();
+	counts = json_object_new_object();
+	for (i = 0; i < 4; i++) {
+		n = spool_count(sp, spool_dirs[i]);
+		json_object_object_add(counts, spool_dirs[i], n >= 0 ?
+		    json_object_new_int64(n) : NULL);
+	}
+	json_object_object_add(o, "spool", counts);
+	/* Names begin with the time they were received: sorted, oldest first. */
+	if ((nnew = spool_list(sp, "new", &ids)) > 0) {
+		oldest = json_object_new_object();
+		json_object_object_add(oldest, "id",
+		    json_object_new_string(ids[0]));
+		t0 = strtoll(ids[0], NULL, 10);
+		json_object_object_add(oldest, "age",
+		    json_object_new_int64(t0 > 0 ? now - t0 : 0));
+	}
+	if (nnew >= 0)
+		spool_list_free(ids, nnew);
+	json_object_object_add(o, "oldest_new", oldest);
+	runs = json_object_new_object();
+	json_object_object_add(runs, "running",
+	    json_object_new_int64(cli_jint(sum, "running", 0)));
+	json_object_object_add(runs, "queued",
+	    json_object_new_int64(cli_jint(sum, "queued", 0)));
+	json_object_object_add(runs, "failed_24h",
+	    json_object_new_int64(cli_jint(sum, "failed_since", 0)));
+	json_object_object_add(o, "runs", runs);
+	json_object_object_add(o, "failed_events_24h",
+	    json_object_new_int64(cli_jint(sum, "failed_events_since", 0)));
+	last = sum != NULL ? json_object_object_get(sum, "last_run") : NULL;
+	json_object_object_add(o, "last_run", json_object_get(last));
+	json_object_put(sum);
+	return o;
+}
+
+int
+cmd_status(struct cli *cli, int argc, char **argv)
+{
+	struct json_object	*o, *oldest, *last, *runs, *counts;
+	struct history		*h;
+	struct spool		 sp;
+	char			 age[32], started[32];
+	size_t			 i;
+	int			 rc, json = 0;
+
+	if ((rc = json_opts(argc, argv, usage_status, &json)) != -1)
+		return rc;
+	if (argc != optind)
+		return cli_usage_exit(usage_status, 0);
+	if ((rc = cli_spool_history(cli, &sp, &h)) != EX_OK)
+		return rc;
+	o = cli_status_object(&sp, h);
+	spool_close(&sp);
+	if (h != NULL)
+		history_close(h);
+	if (o == NULL)
+		return EX_SOFTWARE;
+	counts = json_object_object_get(o, "spool");
+	oldest = json_object_object_get(o, "oldest_new");
+	runs = json_object_object_get(o, "runs");
+	last = json_object_object_get(o, "last_run");
+
+	if (json)
+		cli_print_json(o);
+	else {
+		for (i = 0; i < 4; i++) {
+			printf("%-9s %lld", spool_dirs[i],
+			    cli_jint(counts, spool_dirs[i], -1));
+			if (i == 0 && oldest != NULL) {
+				cli_format_age(age, sizeof(age),
+				    cli_jint(oldest, "age", 0));
+				printf(" (oldest waiting %s)", age);
+			}
+			printf("\n");
+		}
+		printf("running   %lld run%s\n", cli_jint(runs, "running", 0),
+		    cli_jint(runs, "running", 0) == 1 ? "" : "s");
+		printf("failures  %lld run%s, %lld event%s in the last 24 h\n",
+		    cli_jint(runs, "failed_24h", 0),
+		    cli_jint(runs, "failed_24h", 0) == 1 ? "" : "s",
+		    cli_jint(o, "failed_events_24h", 0),
+		    cli_jint(o, "failed_events_24h", 0) == 1 ? "" : "s");
+		if (last != NULL) {
+			short_time(started, sizeof(started),
+			    cli_jstr(last, "started") ? cli_jstr(last, "started") :
+			    cli_jstr(last, "created"));
+			printf("last run  %lld %s %s, %s\n", cli_jint(last, "id", 0),
+			    cli_jtext(last, "pipeline"),
+			    cli_paint(cli_jtext(last, "status")), started);
+		} else
+			printf("last run  none\n");
+	}
+	json_object_put(o);
+	return 0;
+}

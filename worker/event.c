@@ -1,0 +1,337 @@
+/*
+ * Events: a spool message read back, its payload decoded, and the
+ * environment expressions are evaluated in (see event.h).
+ *
+ * Nothing in a payload is trusted: JSON is parsed with a depth limit,
+ * bodies that are not JSON or a form simply have no payload (they are
+ * still reachable as `body`), and only a file that is not a message at
+ * all is refused.
+ */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "event.h"
+#include "message.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* Real payloads nest a handful of levels; this only stops abuse. */
+#define EVENT_JSON_DEPTH	64
+
+/* The provider name of events the worker spools itself. */
+#define EVENT_INTERNAL_PROVIDER	"hookdir"
+
+static const char *
+header_or_empty(const struct message *m, const char *name)
+{
+	const char	*v;
+
+	v = message_get(m, name);
+	return v != NULL ? v : "";
+}
+
+/*
+ * The media type of a Content-Type value, lower-cased and without its
+ * parameters, into out.
+ */
+static void
+media_type(const char *ct, char *out, size_t outlen)
+{
+	size_t	i = 0;
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	for (; *ct != '\0' && *ct != ';' && *ct != ' ' && i + 1 < outlen; ct++)
+		out[i++] = (char)tolower((unsigned char)*ct);
+	out[i] = '\0';
+}
+
+static int
+media_is_json(const char *mt)
+{
+	size_t	n = strlen(mt);
+
+	return strcmp(mt, "application/json") == 0 ||
+	    strcmp(mt, "text/json") == 0 ||
+	    (n > 5 && strcmp(mt + n - 5, "+json") == 0);
+}
+
+/*
+ * Parse exactly one JSON document filling all of s (surrounding white
+ * space allowed). Returns 0 with *out set (NULL for a JSON null), or -1.
+ */
+static int
+json_decode(const char *s, size_t len, struct json_object **out)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	size_t			 end;
+
+	*out = NULL;
+	if (len == 0 || len > INT_MAX || memchr(s, '\0', len) != NULL)
+		return -1;
+	if ((tok = json_tokener_new_ex(EVENT_JSON_DEPTH)) == NULL)
+		return -1;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		json_tokener_free(tok);
+		return -1;
+	}
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	for (; end < len; end++) {
+		if (s[end] != ' ' && s[end] != '\t' && s[end] != '\n' &&
+		    s[end] != '\r') {
+			json_object_put(o);
+			return -1;
+		}
+	}
+	*out = o;
+	return 0;
+}
+
+/*
+ * Add name = value to an object of form fields. A name given more than
+ * once becomes a list of its values, in order, so that nothing the
+ * sender said is lost.
+ */
+static void
+fields_add(struct json_object *obj, const struct buf *name,
+    const struct buf *value)
+{
+	struct json_object	*v, *old, *list;
+	const char		*key = name->data;	/* name->len > 0 */
+
+	v = json_object_new_string_len(value->len ? value->data : "",
+	    (int)value->len);
+	if (!json_object_object_get_ex(obj, key, &old)) {
+		json_object_object_add(obj, key, v);
+		return;
+	}
+	if (json_object_is_type(old, json_type_array)) {
+		json_object_array_add(old, v);
+		return;
+	}
+	list = json_object_new_array();
+	json_object_array_add(list, json_object_get(old));
+	json_object_array_add(list, v);
+	json_object_object_add(obj, key, list);
+}
+
+static struct json_object *
+fields_decode(const char *s, size_t len)
+{
+	struct json_object	*obj;
+	struct buf		 name = BUF_INIT, value = BUF_INIT;
+	size_t			 pos = 0;
+
+	obj = json_object_new_object();
+	while (form_next(s, len, &pos, &name, &value)) {
+		if (name.len > 0 && value.len < INT_MAX)
+			fields_add(obj, &name, &value);
+	}
+	buf_release(&name);
+	buf_release(&value);
+	return obj;
+}
+
+/*
+ * application/x-www-form-urlencoded: GitHub, Gitea, Gogs and Slack's
+ * interactive messages send the JSON document as the `payload` field;
+ * then that document is the payload, so that `payload.ref` means the
+ * same in both delivery modes. Other forms (Slack's slash commands)
+ * are the object of their fields.
+ */
+static struct json_object *
+form_decode(const char *s, size_t len)
+{
+	struct json_object	*fields, *p, *doc;
+	const char		*text;
+
+	fields = fields_decode(s, len);
+	if (json_object_object_get_ex(fields, "payload", &p) &&
+	    json_object_is_type(p, json_type_string)) {
+		text = json_object_get_string(p);
+		if (json_decode(text, (size_t)json_object_get_string_len(p),
+		    &doc) == 0 && (json_object_is_type(doc, json_type_object) ||
+		    json_object_is_type(doc, json_type_array))) {
+			json_object_put(fields);
+			return doc;
+		}
+		json_object_put(doc);
+	}
+	return fields;
+}
+
+static struct json_object *
+payload_decode(const struct message *m)
+{
+	struct json_object	*o;
+	const char		*body = (const char *)m->body;
+	char			 mt[128];
+	size_t			 i;
+
+	media_type(header_or_empty(m, "Content-Type"), mt, sizeof(mt));
+	if (strcmp(mt, "application/x-www-form-urlencoded") == 0)
+		return form_decode(body, m->body_len);
+	/*
+	 * Senders label JSON loosely (text/plain, no type at all), so a body
+	 * that starts like a JSON document is tried as one.
+	 */
+	for (i = 0; i < m->body_len; i++)
+		if (!isspace((unsigned char)body[i]))
+			break;
+	if (!media_is_json(mt) &&
+	    (i == m->body_len || (body[i] != '{' && body[i] != '[')))
+		return NULL;
+	if (json_decode(body, m->body_len, &o) == -1)
+		return NULL;
+	return o;
+}
+
+/*
+ * Headers with lower-case names, as `headers['x-github-event']` reads
+ * them. A header given twice is joined with ", " as HTTP allows.
+ */
+static struct json_object *
+env_headers(const struct message *m)
+{
+	struct json_object	*obj, *old;
+	struct buf		 name = BUF_INIT, joined = BUF_INIT;
+	const char		*p;
+	size_t			 i;
+
+	obj = json_object_new_object();
+	for (i = 0; i < m->nheaders; i++) {
+		buf_reset(&name);
+		for (p = m->headers[i].name; *p != '\0'; p++)
+			buf_addch(&name, tolower((unsigned char)*p));
+		if (json_object_object_get_ex(obj, buf_str(&name), &old)) {
+			buf_reset(&joined);
+			buf_addstr(&joined, json_object_get_string(old));
+			buf_addstr(&joined, ", ");
+			buf_addstr(&joined, m->headers[i].value);
+			json_object_object_add(obj, buf_str(&name),
+			    json_object_new_string(buf_str(&joined)));
+		} else
+			json_object_object_add(obj, buf_str(&name),
+			    json_object_new_string(m->headers[i].value));
+	}
+	buf_release(&name);
+	buf_release(&joined);
+	return obj;
+}
+
+static struct json_object *
+env_query(const char *uri)
+{
+	const char	*q, *end;
+
+	if ((q = strchr(uri, '?')) == NULL)
+		return json_object_new_object();
+	q++;
+	if ((end = strchr(q, '#')) == NULL)
+		end = q + strlen(q);
+	return fields_decode(q, (size_t)(end - q));
+}
+
+static void
+env_build(struct event *ev)
+{
+	struct json_object	*env, *e, *data;
+	const struct message	*m = &ev->msg;
+
+	env = json_object_new_object();
+	json_object_object_add(env, "source", json_object_new_string(ev->source));
+	json_object_object_add(env, "provider",
+	    json_object_new_string(ev->provider));
+	json_object_object_add(env, "eventType",
+	    json_object_new_string(ev->type));
+	json_object_object_add(env, "method", json_object_new_string(ev->method));
+	json_object_object_add(env, "headers", env_headers(m));
+	json_object_object_add(env, "query",
+	    env_query(header_or_empty(m, "Hookdir-Uri")));
+	json_object_object_add(env, "body", json_object_new_string_len(
+	    m->body_len ? (const char *)m->body : "",
+	    m->body_len < INT_MAX ? (int)m->body_len : INT_MAX));
+	json_object_object_add(env, "payload", json_object_get(ev->payload));
+	if (strcmp(ev->provider, EVENT_INTERNAL_PROVIDER) == 0 &&
+	    (strcmp(ev->type, "pipeline_complete") == 0 ||
+	    strcmp(ev->type, "job_complete") == 0) &&
+	    json_object_is_type(ev->payload, json_type_object))
+		/* event.status, event.pipeline, event.outputs... */
+		json_object_object_add(env, "event",
+		    json_object_get(ev->payload));
+	else if (strcmp(ev->provider, EVENT_INTERNAL_PROVIDER) == 0) {
+		/* `hookdir emit NAME DATA` spools {"name", "data", ...} */
+		e = json_object_new_object();
+		json_object_object_add(e, "name",
+		    json_object_new_string(ev->type));
+		if (!json_object_is_type(ev->payload, json_type_object) ||
+		    !json_object_object_get_ex(ev->payload, "data", &data))
+			data = NULL;
+		json_object_object_add(e, "data", json_object_get(data));
+		json_object_object_add(env, "event", e);
+	} else
+		json_object_object_add(env, "event", NULL);
+	ev->env = env;
+}
+
+int
+event_chain_depth(const char *s)
+{
+	char	*end;
+	long	 n;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > 1000000)
+		return 0;
+	return (int)n;
+}
+
+int
+event_load(struct event *ev, const char *id, const char *path,
+    const char **why)
+{
+	memset(ev, 0, sizeof(*ev));
+	if (message_read_file(&ev->msg, path, why) == -1)
+		return -1;
+	ev->id = xstrdup(id);
+	ev->path = xstrdup(path);
+	ev->source = header_or_empty(&ev->msg, "Hookdir-Source");
+	ev->provider = header_or_empty(&ev->msg, "Hookdir-Provider");
+	ev->type = header_or_empty(&ev->msg, "Hookdir-Event");
+	ev->delivery = header_or_empty(&ev->msg, "Hookdir-Delivery");
+	ev->method = header_or_empty(&ev->msg, "Hookdir-Method");
+	ev->received = header_or_empty(&ev->msg, "Hookdir-Received");
+	ev->chain_depth = event_chain_depth(header_or_empty(&ev->msg,
+	    "Hookdir-Chain-Depth"));
+	ev->payload = payload_decode(&ev->msg);
+	env_build(ev);
+	return 0;
+}
+
+void
+event_release(struct event *ev)
+{
+	free(ev->id);
+	free(ev->path);
+	json_object_put(ev->env);
+	json_object_put(ev->payload);
+	message_release(&ev->msg);
+	memset(ev, 0, sizeof(*ev));
+}

@@ -1,0 +1,52 @@
+/*
+ * An event: a spool message as the worker sees it, with its payload
+ * decoded and the environment that `on.if`, `${{ }}` and job conditions
+ * are evaluated in.
+ */
+#ifndef HOOKDIR_EVENT_H
+#define HOOKDIR_EVENT_H
+
+#include <stddef.h>
+
+#include "message.h"
+
+struct json_object;
+
+struct event {
+	char			*id;		/* spool id */
+	char			*path;		/* the file it was read from */
+	struct message		 msg;
+	/* pointers into msg ("" when the header is absent) */
+	const char		*source;	/* Hookdir-Source */
+	const char		*provider;	/* Hookdir-Provider */
+	const char		*type;		/* Hookdir-Event */
+	const char		*delivery;	/* Hookdir-Delivery */
+	const char		*method;	/* Hookdir-Method */
+	const char		*received;	/* Hookdir-Received */
+	int			 chain_depth;	/* Hookdir-Chain-Depth, 0 for webhooks */
+	/*
+	 * The decoded body: JSON; for application/x-www-form-urlencoded an
+	 * object of the fields, with a `payload` field that holds JSON
+	 * decoded as JSON; NULL when the body is neither.
+	 */
+	struct json_object	*payload;
+	/*
+	 * The expression environment (an object): source, provider,
+	 * eventType, method, headers (lower-case names), query (object of
+	 * the Hookdir-Uri's query parameters), body (string), payload,
+	 * event ({name, data} for internal events). Owned by the event.
+	 */
+	struct json_object	*env;
+};
+
+/*
+ * Read and decode the message at path (spool id id). 0, or -1 with a
+ * static or strerror reason in *why (the file is then a dead letter).
+ */
+int	event_load(struct event *, const char *id, const char *path,
+	    const char **why);
+void	event_release(struct event *);
+/* A chain depth as text: 0 when NULL, empty or not a small number. */
+int	event_chain_depth(const char *);
+
+#endif

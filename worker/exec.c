@@ -1,0 +1,702 @@
+/*
+ * Running steps as processes (see exec.h).
+ */
+#include "autoconf.h"
+
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "exec.h"
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define EXEC_READ_MAX	(64 * 1024)	/* from one pipe per poll() */
+
+/* The secret values of one step, for its log. */
+struct mask {
+	char		**v;
+	size_t		 *len;
+	size_t		  n;
+};
+
+struct proc {
+	pid_t		 pid;		/* also the process group */
+	int		 alive;		/* the shell is not reaped */
+	int		 timed_out;
+	int		 term_sent;
+	long long	 deadline_ms;	/* 0: none */
+	long long	 grace_ms;
+	long long	 kill_at_ms;	/* SIGKILL then; 0: not planned */
+	exec_done_fn	 done;
+	void		*arg;
+	int		 outfd;		/* the pipe's read end, or -1 */
+	int		 logfd;		/* -1 once the pipe is closed */
+	int		 log_failed;	/* a write error was reported */
+	struct buf	 pending;	/* read, held back: may begin a secret */
+	struct mask	 mask;
+};
+
+struct exec {
+	int		 sigfd;
+	struct proc	*procs;
+	size_t		 nprocs;
+	size_t		 running;
+	struct pollfd	*pfds;		/* scratch for exec_poll() */
+	size_t		 npfds;
+	struct proc	*tails;		/* pipes of reaped steps, still open */
+	size_t		 ntails;
+};
+
+/* The signals the worker takes from its signalfd. */
+static const int exec_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+
+long long
+exec_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- masking */
+
+static void
+mask_init(struct mask *m, const char *const *values)
+{
+	size_t	i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; values != NULL && values[i] != NULL; i++) {
+		if (values[i][0] == '\0')
+			continue;
+		m->v = xreallocarray(m->v, m->n + 1, sizeof(*m->v));
+		m->len = xreallocarray(m->len, m->n + 1, sizeof(*m->len));
+		m->v[m->n] = xstrdup(values[i]);
+		m->len[m->n] = strlen(values[i]);
+		m->n++;
+	}
+}
+
+static void
+mask_release(struct mask *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->n; i++) {
+		explicit_bzero(m->v[i], m->len[i]);
+		free(m->v[i]);
+	}
+	free(m->v);
+	free(m->len);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Mask p[0..len) into out. Unless final, stop before a tail that may be
+ * the beginning of a value (its end is still in the pipe) and return
+ * how many bytes were consumed; the caller keeps the rest.
+ */
+static size_t
+mask_run(const struct mask *m, const char *p, size_t len, int final,
+    struct buf *out)
+{
+	size_t	i = 0, k, best, plain = 0;
+	int	partial;
+
+	while (i < len) {
+		best = 0;
+		partial = 0;
+		for (k = 0; k < m->n; k++) {
+			if (len - i >= m->len[k]) {
+				if (m->len[k] > best &&
+				    memcmp(p + i, m->v[k], m->len[k]) == 0)
+					best = m->len[k];
+			} else if (!final &&
+			    memcmp(p + i, m->v[k], len - i) == 0)
+				partial = 1;
+		}
+		/* A longer value may still match here: wait for its end. */
+		if (partial)
+			break;
+		if (best == 0) {
+			i++;
+			plain++;
+			continue;
+		}
+		if (plain > 0)
+			buf_add(out, p + i - plain, plain);
+		plain = 0;
+		buf_addstr(out, "***");
+		i += best;
+	}
+	if (plain > 0)
+		buf_add(out, p + i - plain, plain);
+	return i;
+}
+
+void
+exec_mask(const char *const *values, const char *s, size_t len,
+    struct buf *out)
+{
+	struct mask	m;
+
+	mask_init(&m, values);
+	mask_run(&m, s, len, 1, out);
+	mask_release(&m);
+}
+
+/* What was read from a step's pipe goes to its log, masked. */
+static void
+proc_log(struct proc *p, int final)
+{
+	struct buf	out = BUF_INIT;
+	size_t		used;
+
+	used = mask_run(&p->mask, p->pending.data, p->pending.len, final,
+	    &out);
+	if (out.len > 0 && write_all(p->logfd, out.data, out.len) == -1 &&
+	    !p->log_failed) {
+		p->log_failed = 1;
+		log_warn("step %ld: writing its log", (long)p->pid);
+	}
+	buf_release(&out);
+	if (used == 0)
+		return;
+	memmove(p->pending.data, p->pending.data + used,
+	    p->pending.len - used);
+	p->pending.len -= used;
+	if (p->pending.data != NULL)
+		p->pending.data[p->pending.len] = '\0';
+}
+
+/* How much proc_read() reads. */
+enum proc_read_mode {
+	READ_SOME,	/* up to EXEC_READ_MAX: one poll()'s share */
+	READ_ALL,	/* all there is now: the shell was reaped */
+	READ_FINAL	/* all there is now, then close */
+};
+
+/*
+ * Read what the pipe has and log it. At the pipe's end (every writer
+ * gone, grandchildren included) or with READ_FINAL, what was held back
+ * goes out and the pipe and log are closed.
+ */
+static void
+proc_read(struct proc *p, enum proc_read_mode mode)
+{
+	char	buf[8192];
+	size_t	total = 0;
+	ssize_t	n;
+	int	eof = 0;
+
+	if (p->outfd == -1)
+		return;
+	for (;;) {
+		n = read(p->outfd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			eof = n == 0 || (errno != EAGAIN &&
+			    errno != EWOULDBLOCK);
+			break;
+		}
+		buf_add(&p->pending, buf, (size_t)n);
+		total += (size_t)n;
+		if (mode == READ_SOME && total >= EXEC_READ_MAX)
+			break;
+	}
+	if (eof || mode == READ_FINAL) {
+		proc_log(p, 1);
+		close(p->outfd);
+		close(p->logfd);
+		p->outfd = p->logfd = -1;
+		if (p->pending.data != NULL)
+			explicit_bzero(p->pending.data, p->pending.cap);
+		buf_release(&p->pending);
+		mask_release(&p->mask);
+	} else
+		proc_log(p, 0);
+}
+
+/* ---------------------------------------------------------------- processes */
+
+struct exec *
+exec_new(char **errp)
+{
+	struct exec	*ex;
+	sigset_t	 set;
+	size_t		 i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(exec_signals) / sizeof(*exec_signals); i++)
+		sigaddset(&set, exec_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
+		xasprintf(errp, "sigprocmask: %s", strerror(errno));
+		return NULL;
+	}
+	ex = xcalloc(1, sizeof(*ex));
+	if ((ex->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) ==
+	    -1) {
+		xasprintf(errp, "signalfd: %s", strerror(errno));
+		free(ex);
+		return NULL;
+	}
+	/* A reader that went away must not kill the worker. */
+	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Orphaned grandchildren of steps are reparented to the worker,
+	 * which reaps them, rather than left as zombies to an init that
+	 * may not reap (a container's).
+	 */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		log_debug("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+	return ex;
+}
+
+static void
+exec_remove(struct exec *ex, size_t i)
+{
+	if (ex->procs[i].alive)
+		ex->running--;
+	proc_read(&ex->procs[i], READ_FINAL);
+	ex->procs[i] = ex->procs[--ex->nprocs];
+}
+
+void
+exec_free(struct exec *ex)
+{
+	size_t	i;
+	int	status;
+
+	if (ex == NULL)
+		return;
+	for (i = 0; i < ex->nprocs; i++) {
+		kill(-ex->procs[i].pid, SIGKILL);
+		if (ex->procs[i].alive)
+			waitpid(ex->procs[i].pid, &status, 0);
+		proc_read(&ex->procs[i], READ_FINAL);
+	}
+	/* Background processes of ended steps live on, unlogged. */
+	for (i = 0; i < ex->ntails; i++)
+		proc_read(&ex->tails[i], READ_FINAL);
+	free(ex->tails);
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		continue;
+	close(ex->sigfd);
+	free(ex->procs);
+	free(ex->pfds);
+	free(ex);
+}
+
+size_t
+exec_running(const struct exec *ex)
+{
+	return ex->running;
+}
+
+/* Move fd to 3 or above, so that dup2() onto 0..2 cannot clobber it. */
+static int
+child_fd_high(int fd)
+{
+	int	nfd;
+
+	if (fd > 2)
+		return fd;
+	if ((nfd = fcntl(fd, F_DUPFD, 3)) == -1)
+		_exit(127);
+	return nfd;
+}
+
+static void
+child_closefrom(int lowfd)
+{
+#ifdef HAVE_CLOSEFROM
+	closefrom(lowfd);
+#else
+	long	max, fd;
+
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = lowfd; fd < max; fd++)
+		close((int)fd);
+#endif
+}
+
+/*
+ * strerror() for the child of vfork(): strerror() may translate, and so
+ * allocate in memory the parent shares; strerrordesc_np() only looks up.
+ */
+static const char *
+child_strerror(int e)
+{
+#ifdef HAVE_STRERRORDESC_NP
+	const char	*s = strerrordesc_np(e);
+
+	return s != NULL ? s : "unknown error";
+#else
+	return strerror(e);
+#endif
+}
+
+/*
+ * In the child, between vfork and exec: only async-signal-safe work on
+ * what the parent prepared, nothing written to memory the parent will
+ * read (the child shares it until execve), and no return: _exit().
+ */
+static void __attribute__((noreturn))
+child_exec(const struct exec_spec *spec, int outfd, int nullfd,
+    pid_t parent)
+{
+	char		*argv[4];
+	sigset_t	 none;
+	int		 sig;
+
+	/* Dispositions the worker changed (or inherited) go back to default. */
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	/* A fresh process group: a timeout kills the step's whole tree. */
+	setpgid(0, 0);
+	/* The step dies with the worker; the worker may have gone already. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(127);
+	outfd = child_fd_high(outfd);
+	nullfd = child_fd_high(nullfd);
+	if (dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
+	    dup2(outfd, 2) == -1)
+		_exit(127);
+	if (chdir(spec->dir) == -1) {
+		dprintf(2, "hookdir: %s: %s\n", spec->dir,
+		    child_strerror(errno));
+		_exit(127);
+	}
+	/* Nothing of the worker's leaks: no spool lock, no database. */
+	child_closefrom(3);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	argv[0] = (char *)"sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)spec->run;
+	argv[3] = NULL;
+	execve("/bin/sh", argv, spec->envp);
+	dprintf(2, "hookdir: /bin/sh: %s\n", child_strerror(errno));
+	_exit(127);
+}
+
+pid_t
+exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
+    void *arg, char **errp)
+{
+	struct proc	*p;
+	sigset_t	 all, prev;
+	pid_t		 pid, parent;
+	int		 logfd, nullfd, saved, pfd[2];
+
+	logfd = open(spec->log_path,
+	    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (logfd == -1) {
+		xasprintf(errp, "%s: %s", spec->log_path, strerror(errno));
+		return -1;
+	}
+	if ((nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(errp, "/dev/null: %s", strerror(errno));
+		close(logfd);
+		return -1;
+	}
+	/* The step's output reaches its log only through the worker. */
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		xasprintf(errp, "pipe: %s", strerror(errno));
+		close(logfd);
+		close(nullfd);
+		return -1;
+	}
+	parent = getpid();
+	/*
+	 * No handler may run in the child before it has reset the
+	 * dispositions; the parent restores its mask at once.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &prev);
+	/*
+	 * vfork: the worker is suspended until the child has exec'd, and
+	 * no page tables are copied only to be thrown away by execve; that
+	 * is most of a step's start-up cost in a worker that holds SQLite,
+	 * OpenSSL and json-c.
+	 */
+	pid = vfork();
+	if (pid == 0)
+		child_exec(spec, pfd[1], nullfd, parent);
+	saved = errno;
+	if (pid > 0) {
+		/*
+		 * Also from the parent, so that a kill(-pid) right after
+		 * fork reaches the group (the child may not have run yet).
+		 * EACCES once the child has exec'd: it did it itself.
+		 */
+		setpgid(pid, pid);
+	}
+	sigprocmask(SIG_SETMASK, &prev, NULL);
+	close(pfd[1]);
+	close(nullfd);
+	if (pid == -1) {
+		xasprintf(errp, "fork: %s", strerror(saved));
+		close(pfd[0]);
+		close(logfd);
+		return -1;
+	}
+	if (fcntl(pfd[0], F_SETFL, O_NONBLOCK) == -1)
+		log_warn("pipe of step %ld", (long)pid);
+	ex->procs = xreallocarray(ex->procs, ex->nprocs + 1,
+	    sizeof(*ex->procs));
+	p = &ex->procs[ex->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->alive = 1;
+	p->deadline_ms = spec->deadline_ms;
+	p->grace_ms = spec->grace_ms;
+	p->done = done;
+	p->arg = arg;
+	p->outfd = pfd[0];
+	p->logfd = logfd;
+	mask_init(&p->mask, spec->mask);
+	ex->running++;
+	return pid;
+}
+
+static void
+exec_term(struct proc *p, long long now, long long grace_ms)
+{
+	long long	kill_at = now + grace_ms;
+
+	if (!p->term_sent) {
+		p->term_sent = 1;
+		if (kill(-p->pid, SIGTERM) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)-p->pid);
+	}
+	if (p->kill_at_ms == 0 || kill_at < p->kill_at_ms)
+		p->kill_at_ms = kill_at;
+}
+
+void
+exec_stop(struct exec *ex, pid_t pid, long long grace_ms)
+{
+	size_t	i;
+
+	for (i = 0; i < ex->nprocs; i++)
+		if (ex->procs[i].pid == pid && ex->procs[i].alive) {
+			exec_term(&ex->procs[i], exec_now_ms(), grace_ms);
+			return;
+		}
+}
+
+/* Deadlines passed: SIGTERM; grace periods over: SIGKILL. */
+static void
+exec_timers(struct exec *ex)
+{
+	struct proc	*p;
+	long long	 now = exec_now_ms();
+	size_t		 i;
+
+	for (i = 0; i < ex->nprocs; ) {
+		p = &ex->procs[i];
+		if (p->alive && p->deadline_ms != 0 && !p->term_sent &&
+		    now >= p->deadline_ms) {
+			p->timed_out = 1;
+			exec_term(p, now, p->grace_ms);
+		}
+		if (p->kill_at_ms != 0 && now >= p->kill_at_ms) {
+			p->kill_at_ms = 0;
+			if (kill(-p->pid, SIGKILL) == -1 && errno != ESRCH)
+				log_warn("kill %ld", (long)-p->pid);
+			if (!p->alive) {
+				exec_remove(ex, i);
+				continue;
+			}
+		}
+		i++;
+	}
+}
+
+static long long
+exec_next_timer(const struct exec *ex, long long wake_ms)
+{
+	const struct proc	*p;
+	long long		 t = wake_ms;
+	size_t			 i;
+
+	for (i = 0; i < ex->nprocs; i++) {
+		p = &ex->procs[i];
+		if (p->alive && p->deadline_ms != 0 && !p->term_sent &&
+		    (t == 0 || p->deadline_ms < t))
+			t = p->deadline_ms;
+		if (p->kill_at_ms != 0 && (t == 0 || p->kill_at_ms < t))
+			t = p->kill_at_ms;
+	}
+	return t;
+}
+
+struct exec_done {
+	exec_done_fn		done;
+	void			*arg;
+	struct exec_result	res;
+};
+
+static void
+exec_reap(struct exec *ex)
+{
+	struct exec_done	*dv = NULL;
+	struct proc		*p;
+	size_t			 ndv = 0, i;
+	pid_t			 pid;
+	int			 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < ex->nprocs; i++)
+			if (ex->procs[i].pid == pid && ex->procs[i].alive)
+				break;
+		if (i == ex->nprocs)
+			continue;	/* an orphaned grandchild, now ours */
+		p = &ex->procs[i];
+		dv = xreallocarray(dv, ndv + 1, sizeof(*dv));
+		dv[ndv].done = p->done;
+		dv[ndv].arg = p->arg;
+		dv[ndv].res.timed_out = p->timed_out;
+		if (WIFEXITED(status)) {
+			dv[ndv].res.exit_code = WEXITSTATUS(status);
+			dv[ndv].res.signal = -1;
+		} else {
+			dv[ndv].res.exit_code = -1;
+			dv[ndv].res.signal = WIFSIGNALED(status) ?
+			    WTERMSIG(status) : 0;
+		}
+		ndv++;
+		p->alive = 0;
+		ex->running--;
+		/*
+		 * All the shell wrote is in the pipe now: the step's log is
+		 * complete before its callback runs. A background process
+		 * of the step may hold the pipe open: its output is still
+		 * logged (a tail) until it closes it.
+		 */
+		proc_read(p, READ_ALL);
+		if (p->outfd != -1) {
+			ex->tails = xreallocarray(ex->tails, ex->ntails + 1,
+			    sizeof(*ex->tails));
+			ex->tails[ex->ntails++] = *p;
+			p->outfd = p->logfd = -1;
+			memset(&p->pending, 0, sizeof(p->pending));
+			memset(&p->mask, 0, sizeof(p->mask));
+		}
+		/*
+		 * A stopped step's group may outlive its shell: keep it
+		 * until its SIGKILL is due, unless nothing is left of it.
+		 */
+		if (p->kill_at_ms == 0 || kill(-p->pid, 0) == -1)
+			exec_remove(ex, i);
+	}
+	/* Callbacks last: they may start and stop processes. */
+	for (i = 0; i < ndv; i++)
+		dv[i].done(dv[i].arg, &dv[i].res);
+	free(dv);
+}
+
+int
+exec_poll(struct exec *ex, struct pollfd *fds, nfds_t nfds, long long wake_ms)
+{
+	struct signalfd_siginfo	 si;
+	long long		 t, now;
+	nfds_t			 i, npipes = 0, total;
+	size_t			 k;
+	ssize_t			 n;
+	int			 timeout, r, got = 0;
+
+	exec_timers(ex);
+	t = exec_next_timer(ex, wake_ms);
+	if (t == 0)
+		timeout = -1;
+	else {
+		now = exec_now_ms();
+		if (t <= now)
+			timeout = 0;
+		else if (t - now > INT_MAX)
+			timeout = INT_MAX;
+		else
+			timeout = (int)(t - now);
+	}
+	for (k = 0; k < ex->nprocs; k++)
+		if (ex->procs[k].outfd != -1)
+			npipes++;
+	total = nfds + 1 + npipes + ex->ntails;
+	if (ex->npfds < total) {
+		ex->pfds = xreallocarray(ex->pfds, total, sizeof(*ex->pfds));
+		ex->npfds = total;
+	}
+	ex->pfds[0].fd = ex->sigfd;
+	ex->pfds[0].events = POLLIN;
+	ex->pfds[0].revents = 0;
+	for (i = 0; i < nfds; i++) {
+		ex->pfds[i + 1] = fds[i];
+		ex->pfds[i + 1].revents = 0;
+	}
+	/* The steps' pipes, in the order of procs (unchanged until read). */
+	for (k = 0, i = nfds + 1; k < ex->nprocs; k++)
+		if (ex->procs[k].outfd != -1) {
+			ex->pfds[i].fd = ex->procs[k].outfd;
+			ex->pfds[i].events = POLLIN;
+			ex->pfds[i].revents = 0;
+			i++;
+		}
+	for (k = 0; k < ex->ntails; k++, i++) {
+		ex->pfds[i].fd = ex->tails[k].outfd;
+		ex->pfds[i].events = POLLIN;
+		ex->pfds[i].revents = 0;
+	}
+	r = poll(ex->pfds, total, timeout);
+	if (r == -1 && errno != EINTR)
+		return -1;
+	for (i = 0; i < nfds; i++)
+		fds[i].revents = r > 0 ? ex->pfds[i + 1].revents : 0;
+	for (k = 0, i = nfds + 1; r > 0 && k < ex->nprocs; k++)
+		if (ex->procs[k].outfd != -1) {
+			if (ex->pfds[i].revents != 0)
+				proc_read(&ex->procs[k], READ_SOME);
+			i++;
+		}
+	/* Tails in reverse, so that removing one keeps the others' places. */
+	for (k = ex->ntails; r > 0 && k-- > 0; ) {
+		if (ex->pfds[nfds + 1 + npipes + k].revents == 0)
+			continue;
+		proc_read(&ex->tails[k], READ_SOME);
+		if (ex->tails[k].outfd == -1)
+			ex->tails[k] = ex->tails[--ex->ntails];
+	}
+	if (r > 0 && (ex->pfds[0].revents & POLLIN)) {
+		while ((n = read(ex->sigfd, &si, sizeof(si))) ==
+		    (ssize_t)sizeof(si)) {
+			if (si.ssi_signo != SIGCHLD)
+				got = (int)si.ssi_signo;
+		}
+	}
+	/* Reaping is cheap: do it whatever woke us, no SIGCHLD is lost. */
+	exec_reap(ex);
+	exec_timers(ex);
+	return got;
+}

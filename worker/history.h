@@ -1,0 +1,196 @@
+/*
+ * The run history in SQLite (state/hookdir.db): every SQL statement of
+ * hookdir lives in history.c, behind this interface, so that another
+ * backend can take the multi-host case later.
+ *
+ * Times are stored as RFC 3339 UTC text with microseconds
+ * (2026-11-22T05:00:54.123456Z), which sorts and reads well in SQL.
+ * The schema is share/schema.sql; PRAGMA user_version is its version
+ * and history_open() migrates older databases forward.
+ */
+#ifndef HOOKDIR_HISTORY_H
+#define HOOKDIR_HISTORY_H
+
+struct event;
+struct history;
+
+/*
+ * Open (with create: make the directory and database as needed) with
+ * WAL and a busy timeout, so that several workers and readers share it.
+ * NULL with *errp malloc'd on failure.
+ */
+struct history *history_open(const char *state_dir, int create, char **errp);
+void	history_close(struct history *);
+
+enum event_begin {
+	EVENT_NEW = 0,		/* first time seen: process it */
+	EVENT_RECOVERED,	/* seen before, its worker died: runs it had were marked interrupted; process again */
+	EVENT_DUPLICATE		/* same source + delivery id as an earlier event: record, run nothing */
+};
+
+/*
+ * Record that a worker claimed the event. Returns an enum event_begin,
+ * or -1 on a database error (*errp). For a duplicate, *dup_of gets the
+ * id of the earlier event (malloc'd).
+ */
+int	history_event_begin(struct history *, const struct event *,
+	    char **dup_of, char **errp);
+/* A file that could not be parsed: recorded as failed with the reason. */
+int	history_event_unreadable(struct history *, const char *id,
+	    const char *reason);
+/* For every pipeline considered: did it match, and the trace saying why. */
+int	history_event_trace(struct history *, const char *event_id,
+	    const char *pipeline, int matched, const char *trace);
+/*
+ * status: "done", "failed", "duplicate", or "cut" (an internal event
+ * past max_chain_depth, run nothing). reason may be NULL.
+ */
+int	history_event_finish(struct history *, const char *event_id,
+	    const char *status, const char *reason);
+
+/*
+ * Runs, jobs and steps. Creating returns the new row's id (> 0), or -1.
+ * Setting a status fills `started` when it becomes "running" and
+ * `finished` when it becomes one of success, failure, skipped,
+ * cancelled, timed_out, interrupted.
+ */
+long long history_run_create(struct history *, const char *event_id,
+	    const char *pipeline);
+int	history_run_set(struct history *, long long run, const char *status,
+	    const char *reason);
+/* needs: the names of the jobs it waits for, as the pipeline says. */
+long long history_job_create(struct history *, long long run,
+	    const char *name, char *const *needs, size_t nneeds);
+/* outputs: a JSON object text, or NULL to leave unchanged. */
+int	history_job_set(struct history *, long long job, const char *status,
+	    const char *reason, const char *outputs);
+long long history_step_create(struct history *, long long run,
+	    long long job, int index, const char *name, const char *log_path);
+/* exit_code / signal: -1 when not applicable. */
+int	history_step_set(struct history *, long long step, const char *status,
+	    int exit_code, int signal, const char *reason);
+
+/*
+ * `hookdir requeue` put the event's file back into new/: its next claim
+ * is a new attempt (EVENT_RECOVERED), even when it had been recorded as
+ * a duplicate. 0 (also when the event was never recorded) or -1.
+ */
+int	history_event_requeue(struct history *, const char *event_id);
+
+/* The sqlite3 handle (kept for compatibility; hookdir's SQL stays in history.c). */
+struct sqlite3	*history_db(struct history *);
+
+/* The last error of this handle ("" if none); valid until the next call. */
+const char *history_error(struct history *);
+/*
+ * How many database errors this handle has met so far: compared before
+ * and after something, it tells whether all of it was recorded.
+ */
+unsigned long history_errors(struct history *);
+/*
+ * Rows the statements of this handle have stepped over in full table
+ * scans so far: claiming an event must use indexes, whatever the size
+ * of the history (t/unit/test-history.c checks).
+ */
+unsigned long history_scan_steps(struct history *);
+
+/*
+ * Queries for the hookdir command. Each returns a new json-c reference
+ * (the caller puts it), or NULL on a database error (history_error()).
+ *
+ * history_runs: an array, newest first, of run objects {id, event,
+ * pipeline, status, created, started, finished, reason, attempt, source,
+ * jobs: [{id, name, status, started, finished, reason, outputs, needs}]};
+ * times are strings or null, outputs an object, needs an array of job
+ * names (a fanned-out job's instances are "JOB[INDEX]" with JOB's needs). A NULL field of the filter is not
+ * filtered on; limit 0 means all.
+ */
+struct history_filter {
+	const char	*pipeline;
+	const char	*status;
+	const char	*event;
+	long		 limit;
+};
+struct json_object *history_runs(struct history *,
+	    const struct history_filter *);
+/* The pipelines that have runs: [{name, runs}], by name. */
+struct json_object *history_pipelines(struct history *);
+/*
+ * One run as above, each job also with steps: [{id, index, name,
+ * status, exit_code, signal, started, finished, reason, log}], jobs and
+ * steps in creation order. 1 found, 0 no such run, -1 error.
+ */
+int	history_run_get(struct history *, long long run,
+	    struct json_object **out);
+/*
+ * One event: {id, source, provider, type, delivery, received, claimed,
+ * finished, status, duplicate_of, reason, attempts, requeued, traces:
+ * [{pipeline, matched, trace}], runs: [run objects as history_runs]}.
+ * 1 found, 0 not recorded, -1 error.
+ */
+int	history_event_get(struct history *, const char *event_id,
+	    struct json_object **out);
+/*
+ * For `hookdir status`: {running, queued, failed_since, last_run} where
+ * failed_since counts runs that ended in failure, timed_out or
+ * interrupted after since (RFC 3339) and last_run is the newest run
+ * object (without jobs) or null.
+ */
+struct json_object *history_summary(struct history *, const char *since);
+
+/*
+ * gc: the ids of runs that ended before `before` (RFC 3339), oldest
+ * first. 0 with *ids (malloc'd) and *n, or -1.
+ */
+int	history_gc_runs(struct history *, const char *before,
+	    long long **ids, size_t *n);
+/*
+ * `hookdir cancel RUN`, from any process: flag a run that has not ended
+ * yet. 1 flagged, 0 no such run or it has ended, -1 error. The worker
+ * that owns the run polls history_run_cancel_requested(): 1, 0 (also
+ * for no such run), -1.
+ */
+int	history_run_request_cancel(struct history *, long long run);
+int	history_run_cancel_requested(struct history *, long long run);
+/* The concurrency group value a run belongs to (NULL: none). 0 or -1. */
+int	history_run_set_group(struct history *, long long run,
+	    const char *group);
+/* A retried step: each attempt is a row; attempt counts from 1. 0 or -1. */
+int	history_step_set_attempt(struct history *, long long step,
+	    int attempt);
+/*
+ * Concurrency groups: at most one running run per group value, across
+ * every worker process; each decision is one BEGIN IMMEDIATE
+ * transaction. history_group_enter records the run's group (it is
+ * still `queued`) and applies the mode: "skip_if_running" ends it as
+ * skipped when another run of the group has not ended;
+ * "cancel_in_progress" flags the group's other runs for cancelling (as
+ * `hookdir cancel`); "debounce" ends the group's other waiting runs as
+ * skipped (superseded); "queue" does nothing more. Then, with
+ * may_start, it is started (recorded running) if no run of the group
+ * runs and no older one waits. history_group_try asks that again later;
+ * it also notices a run another process ended (superseded): ENDED with
+ * *status (static) its recorded status. -1 on error.
+ */
+enum history_group {
+	HISTORY_GROUP_START = 1,
+	HISTORY_GROUP_WAIT,
+	HISTORY_GROUP_ENDED
+};
+int	history_group_enter(struct history *, long long run,
+	    const char *group, const char *mode, int may_start,
+	    const char **status);
+int	history_group_try(struct history *, long long run, const char *group,
+	    const char **status);
+/* Is a run of that id recorded? 1, 0, or -1 on error. */
+int	history_run_known(struct history *, long long run);
+/*
+ * Delete the rows of events that ended (done or duplicate) before
+ * `before`, with their traces, runs, jobs and steps, in batches of a
+ * few hundred events per transaction so that workers are not held up.
+ * With dry_run only count. 0 with *count, or -1.
+ */
+int	history_gc_events(struct history *, const char *before, int dry_run,
+	    long *count);
+
+#endif

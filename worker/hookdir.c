@@ -1,0 +1,609 @@
+/*
+ * The hookdir command: global options, the subcommand table, and what
+ * the subcommands share (the configuration, tables, JSON output).
+ */
+#include "autoconf.h"
+
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "config.h"
+#include "history.h"
+#include "hookdir.h"
+#include "jconf.h"
+#include "log.h"
+#include "spool.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct command {
+	const char	*name;
+	int		(*fn)(struct cli *, int, char **);
+	const char	*what;
+};
+
+static const struct command commands[] = {
+	{ "worker",	cmd_worker,
+	    "claim spool files and run the pipelines they trigger" },
+	{ "check",	cmd_check,
+	    "validate the configuration and every pipeline" },
+	{ "test",	cmd_test,
+	    "dry-run a pipeline's triggers against a request" },
+	{ "ls",		cmd_ls,		"list the spool's files" },
+	{ "show",	cmd_show,
+	    "show an event: headers, body, triggers, runs" },
+	{ "requeue",	cmd_requeue,
+	    "put events from failed/ or done/ back into new/" },
+	{ "inject",	cmd_inject,
+	    "enqueue a file as if it had been received" },
+	{ "sign",	cmd_sign,
+	    "print a signed curl request as a source's sender would send" },
+	{ "runs",	cmd_runs,	"list runs" },
+	{ "log",	cmd_log,
+	    "print the logs of a run, a job or a step" },
+	{ "status",	cmd_status,
+	    "queue depth, running runs, recent failures" },
+	{ "gc",		cmd_gc,
+	    "remove old spool files, logs and history" },
+	{ "emit",	cmd_emit,
+	    "from a step: spool a custom event for other pipelines" },
+	{ "cancel",	cmd_cancel,
+	    "cancel a running run" },
+	{ "respond",	cmd_respond,
+	    "from a step: answer the request that is waiting" },
+	{ "report",	cmd_report,
+	    "write the status pages: runs, job graphs, logs, queue" },
+};
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "usage: hookdir [-v] [-c file] command [args]\n"
+	    "       hookdir help command\n"
+	    "       hookdir --version\n\n"
+	    "options:\n"
+	    "  -c, --config FILE   the configuration (default: $HOOKDIR_CONF, else\n"
+	    "                      %s)\n"
+	    "  -v, --verbose       say more; twice for debugging output\n"
+	    "  -h, --help          this text\n"
+	    "  -V, --version       the version\n\n"
+	    "commands:\n", SYSCONFDIR "/hookdir/hookdir.conf");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\n'hookdir help COMMAND' shows a command's options; "
+	    "see hookdir(1).\n");
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* The config's absolute path, for HOOKDIR_CONF: steps run elsewhere. */
+static char *
+absolute_path(const char *path)
+{
+	char	 cwd[PATH_MAX], *r;
+
+	if ((r = realpath(path, NULL)) != NULL)
+		return r;
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	xasprintf(&r, "%s/%s", cwd, path);
+	return r;
+}
+
+struct config *
+cli_config(struct cli *cli)
+{
+	struct diag	 d;
+	const char	*path;
+	char		*abs;
+
+	if (cli->cf != NULL)
+		return cli->cf;
+	path = config_default_path(cli->conf_path);
+	diag_init(&d);
+	cli->cf = config_load(path, &d);
+	if (cli->cf == NULL || cli->verbose > 0)
+		diag_print(&d);
+	diag_release(&d);
+	if (cli->cf == NULL)
+		exit(EX_CONFIG);
+	/*
+	 * Steps inherit it through the worker's environment, so that a
+	 * `hookdir` run from a step reads the same configuration.
+	 */
+	abs = absolute_path(path);
+	if (setenv("HOOKDIR_CONF", abs, 1) == -1)
+		log_warn("setenv HOOKDIR_CONF");
+	free(abs);
+	return cli->cf;
+}
+
+int
+cli_isatty(void)
+{
+	return isatty(STDOUT_FILENO);
+}
+
+int
+cli_usage_exit(const char *text, int help)
+{
+	fputs(text, help ? stdout : stderr);
+	return help ? 0 : EX_USAGE;
+}
+
+int
+cli_read_body(const char *cmd, struct cli *cli, const struct source *src,
+    const char *file, struct buf *body)
+{
+	struct config	*cf = cli_config(cli);
+	long long	 max;
+
+	max = src->max_body > 0 ? src->max_body : cf->max_body;
+	if ((strcmp(file, "-") == 0 ?
+	    read_fd(STDIN_FILENO, body, (size_t)max) :
+	    read_file(file, body, (size_t)max)) == 0)
+		return 0;
+	if (errno == EFBIG) {
+		fprintf(stderr, "hookdir %s: %s is larger than max_body "
+		    "(%lld bytes)\n", cmd, file, max);
+		return EX_DATAERR;
+	}
+	fprintf(stderr, "hookdir %s: %s: %s\n", cmd, file, strerror(errno));
+	return EX_NOINPUT;
+}
+
+int
+cli_looks_like_json(const struct buf *b)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	size_t			 i = 0, end;
+	int			 r;
+
+	while (i < b->len && isspace((unsigned char)b->data[i]))
+		i++;
+	if (i == b->len || (b->data[i] != '{' && b->data[i] != '['))
+		return 0;
+	if ((tok = json_tokener_new()) == NULL)
+		return 0;
+	o = json_tokener_parse_ex(tok, b->data, (int)b->len);
+	r = o != NULL && json_tokener_get_error(tok) == json_tokener_success;
+	for (end = json_tokener_get_parse_end(tok); r && end < b->len; end++)
+		if (!isspace((unsigned char)b->data[end]))
+			r = 0;
+	json_object_put(o);
+	json_tokener_free(tok);
+	return r;
+}
+
+int
+cli_colour(void)
+{
+	static int	 colour = -1;
+	const char	*nc;
+
+	if (colour == -1)
+		colour = cli_isatty() && ((nc = getenv("NO_COLOR")) == NULL ||
+		    *nc == '\0');
+	return colour;
+}
+
+/* SGR codes: green for done, red for failed, yellow for going, dim. */
+static const struct {
+	const char	*status;
+	const char	*sgr;
+} paint[] = {
+	{ "success",	"32" },		{ "done",	"32" },
+	{ "failure",	"31" },		{ "failed",	"31" },
+	{ "timed_out",	"31" },
+	{ "running",	"33" },		{ "queued",	"33" },
+	{ "processing",	"33" },
+	{ "skipped",	"2" },		{ "cancelled",	"2" },
+	{ "interrupted", "2" },		{ "duplicate",	"2" },
+};
+
+const char *
+cli_paint(const char *status)
+{
+	static char	ring[4][64];
+	static int	next;
+	size_t		i;
+	char		*b;
+
+	if (status == NULL || !cli_colour())
+		return status;
+	for (i = 0; i < sizeof(paint) / sizeof(paint[0]); i++)
+		if (strcmp(paint[i].status, status) == 0) {
+			b = ring[next++ % 4];
+			snprintf(b, sizeof(ring[0]), "\033[%sm%s\033[0m",
+			    paint[i].sgr, status);
+			return b;
+		}
+	return status;
+}
+
+struct history *
+cli_history(struct cli *cli, int *missing)
+{
+	struct config	*cf = cli_config(cli);
+	struct history	*h;
+	struct stat	 st;
+	char		*path, *err = NULL;
+
+	*missing = 0;
+	xasprintf(&path, "%s/hookdir.db", cf->state);
+	if (stat(path, &st) == -1 && errno == ENOENT) {
+		free(path);
+		*missing = 1;
+		return NULL;
+	}
+	free(path);
+	if ((h = history_open(cf->state, 0, &err)) == NULL) {
+		log_warnx("history: %s", err);
+		free(err);
+	}
+	return h;
+}
+
+int
+cli_spool(struct cli *cli, struct spool *sp, int create)
+{
+	struct config	*cf = cli_config(cli);
+
+	if (spool_open(sp, cf->spool, create) == -1) {
+		log_warn("spool %s", cf->spool);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_spool_history(struct cli *cli, struct spool *sp, struct history **h)
+{
+	int	missing;
+
+	if (cli_spool(cli, sp, 0) == -1)
+		return EX_NOINPUT;
+	if ((*h = cli_history(cli, &missing)) == NULL && !missing) {
+		spool_close(sp);
+		return EX_SOFTWARE;
+	}
+	return EX_OK;
+}
+
+void
+cli_print_json(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+const char *
+cli_jstr(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+long long
+cli_jint(struct json_object *o, const char *key, long long dflt)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return dflt;
+	return json_object_get_int64(v);
+}
+
+const char *
+cli_jtext(struct json_object *o, const char *key)
+{
+	const char	*s = cli_jstr(o, key);
+
+	return s != NULL ? s : "";
+}
+
+int
+cli_parse_time(const char *s, long long *sec)
+{
+	struct tm	tm;
+	int		n = 0;
+
+	if (s == NULL)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n == 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*sec = (long long)timegm(&tm);
+	return 0;
+}
+
+void
+cli_format_age(char *buf, size_t len, long long s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 120)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 120 * 60)
+		snprintf(buf, len, "%lldm", s / 60);
+	else if (s < 48 * 3600)
+		snprintf(buf, len, "%lldh", s / 3600);
+	else
+		snprintf(buf, len, "%lldd", s / 86400);
+}
+
+void
+cli_table_init(struct cli_table *t, size_t ncols, const char *const *header)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->header = header;
+	t->status_col = -1;
+}
+
+void
+cli_table_add(struct cli_table *t, ...)
+{
+	va_list		 ap;
+	const char	*s;
+	size_t		 i;
+
+	t->cells = xreallocarray(t->cells, (t->nrows + 1) * t->ncols,
+	    sizeof(*t->cells));
+	va_start(ap, t);
+	for (i = 0; i < t->ncols; i++) {
+		s = va_arg(ap, const char *);
+		t->cells[t->nrows * t->ncols + i] = xstrdup(s != NULL ? s : "");
+	}
+	va_end(ap);
+	t->nrows++;
+}
+
+/* A cell for TSV: one line, no tabs, "-" when empty. */
+static void
+table_print_tsv_cell(const char *s)
+{
+	if (*s == '\0') {
+		putchar('-');
+		return;
+	}
+	for (; *s != '\0'; s++)
+		putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
+/* Columns a string takes on a terminal: one per UTF-8 character. */
+static size_t
+table_width(const char *s)
+{
+	size_t	cols;
+
+	utf8_prefix(s, (size_t)-1, &cols);
+	return cols;
+}
+
+/*
+ * The width of the terminal: TIOCGWINSZ, else $COLUMNS, else 0 for
+ * no limit.
+ */
+static size_t
+table_limit(void)
+{
+	struct winsize	 ws;
+	const char	*e;
+	char		*end;
+	long		 n;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if ((e = getenv("COLUMNS")) != NULL) {
+		n = strtol(e, &end, 10);
+		if (*e != '\0' && *end == '\0' && n > 0)
+			return (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Shrink the widest columns until the row fits limit, keeping each at
+ * least TABLE_MIN_WIDTH wide (or as wide as it is).
+ */
+#define TABLE_MIN_WIDTH	4
+static void
+table_fit(size_t *w, size_t ncols, size_t limit)
+{
+	size_t	c, widest, total = 0;
+
+	for (c = 0; c < ncols; c++)
+		total += w[c] + (c + 1 < ncols ? 2 : 0);
+	while (limit > 0 && total > limit) {
+		widest = 0;
+		for (c = 1; c < ncols; c++)
+			if (w[c] > w[widest])
+				widest = c;
+		if (w[widest] <= TABLE_MIN_WIDTH)
+			break;
+		w[widest]--;
+		total--;
+	}
+}
+
+/*
+ * One cell in w columns, cut with "…" when longer (never inside a UTF-8
+ * character); padded unless it is the last. A status cell is painted.
+ */
+static void
+table_print_cell(const char *s, size_t w, int last, int painted)
+{
+	size_t		 n = table_width(s);
+	const char	*paint_s;
+
+	if (n > w) {
+		fwrite(s, 1, utf8_prefix(s, w - 1, NULL), stdout);
+		fputs("\xe2\x80\xa6", stdout);	/* … */
+		n = w;
+	} else if (painted && (paint_s = cli_paint(s)) != NULL)
+		fputs(paint_s, stdout);
+	else
+		fputs(s, stdout);
+	if (last)
+		putchar('\n');
+	else
+		printf("%*s", (int)(w - n + 2), "");
+}
+
+void
+cli_table_print(struct cli_table *t)
+{
+	size_t	*w, r, c, n;
+	char	*cell;
+
+	if (!cli_isatty()) {
+		for (r = 0; r < t->nrows; r++)
+			for (c = 0; c < t->ncols; c++) {
+				table_print_tsv_cell(t->cells[r * t->ncols + c]);
+				putchar(c + 1 < t->ncols ? '\t' : '\n');
+			}
+		return;
+	}
+	w = xcalloc(t->ncols, sizeof(*w));
+	for (c = 0; c < t->ncols; c++)
+		w[c] = table_width(t->header[c]);
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++) {
+			cell = t->cells[r * t->ncols + c];
+			/* Tables are for people: one line per row. */
+			cell[strcspn(cell, "\r\n")] = '\0';
+			if ((n = table_width(cell)) > w[c])
+				w[c] = n;
+		}
+	table_fit(w, t->ncols, table_limit());
+	for (c = 0; c < t->ncols; c++)
+		table_print_cell(t->header[c], w[c], c + 1 == t->ncols, 0);
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++)
+			table_print_cell(t->cells[r * t->ncols + c], w[c],
+			    c + 1 == t->ncols, (int)c == t->status_col);
+	free(w);
+}
+
+void
+cli_table_release(struct cli_table *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	static char		 help_opt[] = "--help";
+	const struct command	*cmd;
+	struct cli		 cli;
+	char			*help_argv[3];
+	int			 ch, r;
+
+	log_init("hookdir", 0);
+	memset(&cli, 0, sizeof(cli));
+	/* "+": options after the command's name are the command's own. */
+	while ((ch = getopt_long(argc, argv, "+c:vhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cli.conf_path = optarg;
+			break;
+		case 'v':
+			cli.verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hookdir %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	log_setverbose(cli.verbose);
+	if (argc == 0) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc == 1) {
+			usage(stdout);
+			return 0;
+		}
+		if ((cmd = command_find(argv[1])) == NULL) {
+			fprintf(stderr, "hookdir: no command `%s`\n", argv[1]);
+			usage(stderr);
+			return EX_USAGE;
+		}
+		help_argv[0] = argv[1];
+		help_argv[1] = help_opt;
+		help_argv[2] = NULL;
+		argc = 2;
+		argv = help_argv;
+	} else if ((cmd = command_find(argv[0])) == NULL) {
+		fprintf(stderr, "hookdir: no command `%s`\n", argv[0]);
+		usage(stderr);
+		return EX_USAGE;
+	}
+
+	/* Each command parses its own options from its argv[1]. */
+	optind = 0;
+	r = cmd->fn(&cli, argc, argv);
+	if (cli.cf != NULL)
+		config_free(cli.cf);
+	return r;
+}

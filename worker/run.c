@@ -1,0 +1,1777 @@
+/*
+ * Runs, their job DAG and their steps (see run.h).
+ *
+ * Everything happens in the worker's one thread: exec_poll() calls
+ * step_done() when a step's shell is reaped, which decides the job,
+ * then the run (run_advance), then starts what may start (dispatch).
+ * A run is freed only at the end of run_advance(), so callers never
+ * touch a run after advancing it.
+ */
+#include "autoconf.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <sodium.h>
+
+#include "buf.h"
+#include "chain.h"
+#include "config.h"
+#include "event.h"
+#include "exec.h"
+#include "expr.h"
+#include "history.h"
+#include "log.h"
+#include "pipeline.h"
+#include "run.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+#define OUTPUT_MAX	(1024 * 1024)	/* a $HOOKDIR_OUTPUT file */
+#define SECRET_MAX	(64 * 1024)
+#define POLL_EVERY_MS	1000		/* cancel flags, concurrency groups */
+#define RETRY_BACKOFF_MS 1000		/* when retry.backoff is not given */
+/*
+ * Runs waiting for their concurrency group hold no step slot, but each
+ * holds its event's claim (an open file): past this many, claim no more.
+ */
+#define GROUP_WAIT_MAX	256
+
+static const char	 stopped_reason[] = "the worker was stopped";
+static const char	 cancelled_reason[] = "the run was cancelled";
+
+/* An environment under construction: "NAME=value" strings, NULL-ended. */
+struct envv {
+	char	**v;
+	size_t	  n;
+};
+
+enum job_state {
+	J_WAITING,	/* for its needs */
+	J_QUEUED,	/* for a step slot (-j) */
+	J_RUNNING,	/* a step of it runs */
+	J_BETWEEN,	/* between two steps, being decided */
+	J_RETRY,	/* waiting for a step's next attempt */
+	J_FANNED,	/* for_each: waiting for its instances */
+	J_DONE
+};
+
+/* Which limit a running step's deadline comes from. */
+enum deadline_kind {
+	DL_NONE,
+	DL_STEP,
+	DL_JOB,
+	DL_PIPELINE
+};
+
+struct rjob {
+	struct run		*run;
+	const struct job	*job;
+	const char		*name;		/* job->name, or JOB[INDEX] */
+	char			*name_buf;	/* an instance's name */
+	char			*item;		/* an instance's HOOKDIR_ITEM */
+	struct rjob		*parent;	/* an instance's fanned-out job */
+	struct rjob		**inst;		/* a fanned-out job's */
+	size_t			 ninst;
+	size_t			 ninst_done;
+	int			 attempt;	/* of the step, from 1 */
+	long long		 retry_at_ms;	/* J_RETRY: when */
+	int			 cancelled;	/* its step is being cancelled */
+	long long		 id;
+	enum job_state		 state;
+	const char		*status;	/* once J_DONE */
+	int			 skipped_by_if;
+	int			 started;	/* its first step started */
+	size_t			 next_step;
+	long long		 deadline_ms;	/* job timeout; 0: none */
+	struct json_object	*outputs;
+	/* the step running */
+	pid_t			 pid;
+	long long		 step_id;
+	enum deadline_kind	 dl_kind;
+	int			 stopped;	/* by runner_stop() */
+	char			*output_path;
+};
+
+struct run {
+	struct runner		*rn;
+	const struct event	*ev;
+	const struct pipeline	*pl;
+	long long		 id;
+	char			*work;		/* state/work/RUN */
+	char			*priv;		/* state/work/RUN/.hookdir */
+	char			*logs;		/* state/logs/RUN */
+	char			*body_path;
+	struct envv		 env;		/* pipeline env, secrets */
+	char			**secrets;	/* values to mask, NULL-ended */
+	size_t			 nsecrets;
+	long long		 deadline_ms;	/* 0: no pipeline timeout */
+	int			 timed_out;
+	int			 cancelled;
+	struct rjob		*jobs;		/* indexed like pl->jobs */
+	struct rjob		**inst;		/* every for_each instance */
+	size_t			 ninst;
+	size_t			 ndone;		/* of jobs (not instances) */
+	char			*group;		/* concurrency group, or NULL */
+	int			 group_wait;	/* not started: waits for it */
+	long long		 group_ready_ms; /* debounce: ask from then */
+	run_done_fn		 done;
+	void			*arg;
+	unsigned long		 hist_errors;	/* history_errors() at start */
+};
+
+struct runner {
+	struct exec		*ex;
+	struct history		*h;
+	const struct config	*cf;
+	int			 max_steps;
+	long long		 grace_ms;
+	struct run		**runs;
+	size_t			 nruns;
+	struct rjob		**q;		/* waiting for a slot */
+	size_t			 nq;
+	int			 running;	/* steps */
+	int			 stopping;
+	long long		 stop_at_ms;
+	int			 stop_sent;
+	int			 in_dispatch;
+	struct envv		 base;		/* PATH ... HOOKDIR_CONF */
+	struct spool		*sp;		/* for completion events */
+	runner_listens_fn	 listens;
+	void			*listens_arg;
+	long long		 next_poll_ms;
+};
+
+static void	job_finish(struct rjob *, const char *, const char *);
+static void	job_instance_done(struct rjob *);
+static void	job_fan_out(struct rjob *);
+static void	run_group_enter(struct run *);
+static void	run_advance(struct run *);
+static void	run_begin(struct run *);
+static void	dispatch(struct runner *);
+
+/* Every job of a run, the for_each instances after the pipeline's. */
+static size_t
+run_njobs(const struct run *r)
+{
+	return r->pl->njobs + r->ninst;
+}
+
+static struct rjob *
+run_job(const struct run *r, size_t k)
+{
+	return k < r->pl->njobs ? &r->jobs[k] : r->inst[k - r->pl->njobs];
+}
+
+/*
+ * A line about a run, at a syslog priority (log_at): "run ID PIPELINE",
+ * then fmt, then "; event ID", so that one grep for an event id finds
+ * every line about it.
+ */
+static void __attribute__((format(printf, 3, 4)))
+run_log(const struct run *r, int pri, const char *fmt, ...)
+{
+	char	msg[2048];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_at(pri, "run %lld %s%s; event %s", r->id, r->pl->name, msg,
+	    r->ev->id);
+}
+
+/* A run's outcome is worth a line without -v only when it went wrong. */
+static int
+run_status_trouble(const char *status)
+{
+	return strcmp(status, "success") != 0 &&
+	    strcmp(status, "skipped") != 0;
+}
+
+/* ---------------------------------------------------------------- env */
+
+static void
+env_put(struct envv *e, char *entry)
+{
+	size_t	 i, nlen;
+
+	nlen = strcspn(entry, "=");
+	for (i = 0; i < e->n; i++)
+		if (strncmp(e->v[i], entry, nlen) == 0 &&
+		    e->v[i][nlen] == '=') {
+			free(e->v[i]);
+			e->v[i] = entry;
+			return;
+		}
+	e->v = xreallocarray(e->v, e->n + 2, sizeof(*e->v));
+	e->v[e->n++] = entry;
+	e->v[e->n] = NULL;
+}
+
+static void
+env_set(struct envv *e, const char *name, const char *value)
+{
+	char	*s;
+
+	xasprintf(&s, "%s=%s", name, value != NULL ? value : "");
+	env_put(e, s);
+}
+
+static void
+env_release(struct envv *e)
+{
+	size_t	i;
+
+	/* Secrets were among them. */
+	for (i = 0; i < e->n; i++) {
+		explicit_bzero(e->v[i], strlen(e->v[i]));
+		free(e->v[i]);
+	}
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+}
+
+/* ---------------------------------------------------------------- small */
+
+static void
+fmt_duration(char *buf, size_t len, long long ms)
+{
+	if (ms % 1000 != 0)
+		snprintf(buf, len, "%lldms", ms);
+	else if (ms % 3600000 == 0)
+		snprintf(buf, len, "%lldh", ms / 3600000);
+	else if (ms % 60000 == 0)
+		snprintf(buf, len, "%lldm", ms / 60000);
+	else
+		snprintf(buf, len, "%llds", ms / 1000);
+}
+
+static int
+is_final(const struct rjob *j, const char *status)
+{
+	return j->state == J_DONE && strcmp(j->status, status) == 0;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+static void
+q_push(struct runner *rn, struct rjob *j, int front)
+{
+	rn->q = xreallocarray(rn->q, rn->nq + 1, sizeof(*rn->q));
+	if (front) {
+		memmove(rn->q + 1, rn->q, rn->nq * sizeof(*rn->q));
+		rn->q[0] = j;
+	} else
+		rn->q[rn->nq] = j;
+	rn->nq++;
+	j->state = J_QUEUED;
+}
+
+static void
+q_remove(struct runner *rn, struct rjob *j)
+{
+	size_t	i;
+
+	for (i = 0; i < rn->nq; i++)
+		if (rn->q[i] == j) {
+			memmove(rn->q + i, rn->q + i + 1,
+			    (rn->nq - i - 1) * sizeof(*rn->q));
+			rn->nq--;
+			return;
+		}
+}
+
+/* ---------------------------------------------------------------- runner */
+
+/* The configuration file as an absolute path, for HOOKDIR_CONF. */
+static char *
+conf_abspath(const struct config *cf)
+{
+	char	 real[PATH_MAX], *s, *base;
+
+	if (realpath(cf->path, real) != NULL)
+		return xstrdup(real);
+	if (cf->path[0] == '/')
+		return xstrdup(cf->path);
+	base = strrchr(cf->path, '/');
+	xasprintf(&s, "%s/%s", cf->dir, base != NULL ? base + 1 : cf->path);
+	return s;
+}
+
+struct runner *
+runner_new(struct exec *ex, struct history *h, const struct config *cf,
+    int max_steps, long long grace_ms)
+{
+	struct runner	*rn;
+	struct passwd	*pw;
+	const char	*v;
+	char		*conf;
+	static const char *const pass[] = { "LANG", "LC_ALL", "TZ" };
+	size_t		 i;
+
+	rn = xcalloc(1, sizeof(*rn));
+	rn->ex = ex;
+	rn->h = h;
+	rn->cf = cf;
+	rn->max_steps = max_steps > 0 ? max_steps : 1;
+	rn->grace_ms = grace_ms;
+	/* Retry jitter comes from it. */
+	if (sodium_init() == -1)
+		log_warnx("libsodium could not be initialized");
+
+	/* The clean environment's fixed part (hookdir-pipeline(5)). */
+	v = getenv("PATH");
+	env_set(&rn->base, "PATH", v != NULL && *v != '\0' ? v : DEFAULT_PATH);
+	if ((v = getenv("HOME")) == NULL || *v == '\0') {
+		pw = getpwuid(getuid());
+		v = pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : "/";
+	}
+	env_set(&rn->base, "HOME", v);
+	for (i = 0; i < sizeof(pass) / sizeof(*pass); i++)
+		if ((v = getenv(pass[i])) != NULL)
+			env_set(&rn->base, pass[i], v);
+	conf = conf_abspath(cf);
+	env_set(&rn->base, "HOOKDIR_CONF", conf);
+	free(conf);
+	return rn;
+}
+
+void
+runner_free(struct runner *rn)
+{
+	if (rn == NULL)
+		return;
+	env_release(&rn->base);
+	free(rn->runs);
+	free(rn->q);
+	free(rn);
+}
+
+void
+runner_set_spool(struct runner *rn, struct spool *sp,
+    runner_listens_fn listens, void *arg)
+{
+	rn->sp = sp;
+	rn->listens = listens;
+	rn->listens_arg = arg;
+}
+
+static int
+runner_listens(const struct runner *rn, const char *kind,
+    const char *pipeline, const char *job)
+{
+	return rn->listens == NULL || rn->listens(rn->listens_arg, kind,
+	    pipeline, job);
+}
+
+unsigned long
+runner_runs(const struct runner *rn)
+{
+	return (unsigned long)rn->nruns;
+}
+
+int
+runner_has_room(const struct runner *rn)
+{
+	size_t	i, waiting = 0;
+
+	for (i = 0; i < rn->nruns; i++)
+		if (rn->runs[i]->group_wait)
+			waiting++;
+	return !rn->stopping && waiting < GROUP_WAIT_MAX &&
+	    (size_t)rn->running + rn->nq < (size_t)rn->max_steps;
+}
+
+/* ---------------------------------------------------------------- run setup */
+
+/*
+ * A pipeline secret: secrets/NAME, private to the worker's user (as ssh
+ * insists for keys); one trailing newline is not part of it.
+ */
+static int
+secret_read(const struct config *cf, const char *name, struct buf *b,
+    char **why)
+{
+	struct stat	 st;
+	char		*path;
+	int		 fd, r = -1;
+
+	if (!name_is_valid(name)) {
+		xasprintf(why, "secret `%s`: not a valid name", name);
+		return -1;
+	}
+	xasprintf(&path, "%s/%s", cf->secrets, name);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		xasprintf(why, "secret %s: %s: %s", name, path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		xasprintf(why, "secret %s: %s: not a regular file", name, path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		xasprintf(why, "secret %s: %s: readable by group or others "
+		    "(mode %04o); chmod 600 it", name, path,
+		    (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if (read_file(path, b, SECRET_MAX) == -1) {
+		xasprintf(why, "secret %s: %s: %s", name, path,
+		    strerror(errno));
+		goto out;
+	}
+	if (b->len > 0 && b->data[b->len - 1] == '\n')
+		b->data[--b->len] = '\0';
+	if (b->len > 0 && b->data[b->len - 1] == '\r')
+		b->data[--b->len] = '\0';
+	if (memchr(b->data, '\0', b->len) != NULL) {
+		xasprintf(why, "secret %s: %s: contains a NUL byte", name,
+		    path);
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return r;
+}
+
+/* Workspace, logs, the body file, the env values and the secrets. */
+static int
+run_prepare(struct run *r, char **why)
+{
+	const struct config	*cf = r->rn->cf;
+	const struct pipeline	*pl = r->pl;
+	struct buf		 b = BUF_INIT;
+	char			*err = NULL;
+	size_t			 i;
+	int			 fd;
+
+	xasprintf(&r->work, "%s/work/%lld", cf->state, r->id);
+	xasprintf(&r->priv, "%s/.hookdir", r->work);
+	xasprintf(&r->logs, "%s/logs/%lld", cf->state, r->id);
+	xasprintf(&r->body_path, "%s/body", r->priv);
+	if (mkdir_p(r->priv, 0700) == -1) {
+		xasprintf(why, "%s: %s", r->priv, strerror(errno));
+		return -1;
+	}
+	if (mkdir_p(r->logs, 0700) == -1) {
+		xasprintf(why, "%s: %s", r->logs, strerror(errno));
+		return -1;
+	}
+	fd = open(r->body_path,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1 || write_all(fd, r->ev->msg.body, r->ev->msg.body_len) ==
+	    -1 || close(fd) == -1) {
+		xasprintf(why, "%s: %s", r->body_path, strerror(errno));
+		return -1;
+	}
+
+	for (i = 0; i < pl->nenv; i++) {
+		buf_reset(&b);
+		if (template_render(pl->env[i].value, r->ev->env, &b, &err) ==
+		    -1) {
+			xasprintf(why, "env %s: %s", pl->env[i].name, err);
+			free(err);
+			buf_release(&b);
+			return -1;
+		}
+		env_set(&r->env, pl->env[i].name, buf_str(&b));
+	}
+	for (i = 0; i < pl->nsecrets; i++) {
+		buf_reset(&b);
+		if (secret_read(cf, pl->secrets[i], &b, why) == -1) {
+			if (b.data != NULL)
+				explicit_bzero(b.data, b.cap);
+			buf_release(&b);
+			return -1;
+		}
+		env_set(&r->env, pl->secrets[i], buf_str(&b));
+		r->secrets = xreallocarray(r->secrets, r->nsecrets + 2,
+		    sizeof(*r->secrets));
+		r->secrets[r->nsecrets++] = xstrdup(buf_str(&b));
+		r->secrets[r->nsecrets] = NULL;
+		explicit_bzero(b.data, b.cap);
+	}
+	buf_release(&b);
+	return 0;
+}
+
+static void
+rjob_release(struct rjob *j)
+{
+	json_object_put(j->outputs);
+	free(j->output_path);
+	free(j->name_buf);
+	free(j->item);
+	free(j->inst);
+}
+
+static void
+run_free(struct run *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->pl->njobs; i++)
+		rjob_release(&r->jobs[i]);
+	for (i = 0; i < r->ninst; i++) {
+		rjob_release(r->inst[i]);
+		free(r->inst[i]);
+	}
+	free(r->inst);
+	free(r->jobs);
+	for (i = 0; i < r->nsecrets; i++) {
+		explicit_bzero(r->secrets[i], strlen(r->secrets[i]));
+		free(r->secrets[i]);
+	}
+	free(r->secrets);
+	free(r->group);
+	env_release(&r->env);
+	free(r->work);
+	free(r->priv);
+	free(r->logs);
+	free(r->body_path);
+	free(r);
+}
+
+/*
+ * Completion events, spooled before the run's end is recorded: a crash
+ * in between runs the run again rather than losing the chain. Not for a
+ * run that was interrupted (it runs again, and its delivery id would
+ * make the real end a duplicate) or that its concurrency group skipped.
+ */
+static void
+run_spool_completion(struct run *r, const char *status)
+{
+	const struct pipeline	*pl = r->pl;
+	struct rjob		*j;
+	struct json_object	*outputs;
+	size_t			 i;
+
+	if (r->rn->sp == NULL || strcmp(status, "interrupted") == 0 ||
+	    strcmp(status, "skipped") == 0)
+		return;
+	outputs = json_object_new_object();
+	for (i = 0; i < pl->njobs; i++) {
+		j = &r->jobs[pl->order[i]];
+		if (j->state != J_DONE)
+			continue;
+		json_object_object_add(outputs, j->name,
+		    json_object_get(j->outputs));
+		if (runner_listens(r->rn, CHAIN_JOB_COMPLETE, pl->name,
+		    j->name))
+			chain_spool_job_complete(r->rn->sp, r->ev, pl->name,
+			    j->name, r->id, j->status, j->outputs);
+	}
+	if (runner_listens(r->rn, CHAIN_PIPELINE_COMPLETE, pl->name, NULL))
+		chain_spool_pipeline_complete(r->rn->sp, r->ev, pl->name,
+		    r->id, status, outputs);
+	json_object_put(outputs);
+}
+
+static void
+run_end(struct run *r, const char *status, const char *reason)
+{
+	struct runner	*rn = r->rn;
+	run_done_fn	 done = r->done;
+	void		*arg = r->arg;
+	long long	 id = r->id;
+	size_t		 i;
+
+	/*
+	 * The history could not record part of the run (its database was
+	 * locked or unwritable): record the run as interrupted, so that its
+	 * event stays in cur/ and runs again, as after a worker crash.
+	 * Another run's failure meanwhile counts too: better run twice than
+	 * retire an event whose history is incomplete.
+	 */
+	if (history_errors(rn->h) != r->hist_errors) {
+		run_log(r, LOG_WARNING, ": %s, but the history missed some "
+		    "of it: its event is processed again", status);
+		status = "interrupted";
+		reason = "the history could not record all of it";
+	} else
+		run_spool_completion(r, status);
+	history_run_set(rn->h, r->id, status, reason);
+	run_log(r, run_status_trouble(status) ? LOG_WARNING : LOG_NOTICE,
+	    ": %s (%zu job%s)%s%s", status, r->pl->njobs,
+	    r->pl->njobs == 1 ? "" : "s", reason != NULL ? ": " : "",
+	    reason != NULL ? reason : "");
+	for (i = 0; i < rn->nruns; i++)
+		if (rn->runs[i] == r) {
+			memmove(rn->runs + i, rn->runs + i + 1,
+			    (rn->nruns - i - 1) * sizeof(*rn->runs));
+			rn->nruns--;
+			break;
+		}
+	run_free(r);
+	done(arg, id, status);
+}
+
+static const char *
+group_mode_name(enum concurrency_mode m)
+{
+	switch (m) {
+	case CONCURRENCY_CANCEL_IN_PROGRESS:
+		return "cancel_in_progress";
+	case CONCURRENCY_SKIP_IF_RUNNING:
+		return "skip_if_running";
+	case CONCURRENCY_DEBOUNCE:
+		return "debounce";
+	default:
+		return "queue";
+	}
+}
+
+/*
+ * The concurrency group's decision, made in the history so that every
+ * worker process sees the same groups: start, wait (queued), or end.
+ */
+static void
+run_group_enter(struct run *r)
+{
+	struct runner		*rn = r->rn;
+	const struct concurrency *c = &r->pl->concurrency;
+	struct buf		 b = BUF_INIT;
+	const char		*status = NULL;
+	char			*err = NULL;
+	int			 rc;
+
+	if (template_render(c->group, r->ev->env, &b, &err) == -1) {
+		buf_reset(&b);
+		buf_printf(&b, "concurrency.group: %s", err);
+		free(err);
+		run_end(r, "failure", buf_str(&b));
+		buf_release(&b);
+		return;
+	}
+	r->group = buf_detach(&b, NULL);
+	if (r->group == NULL)
+		r->group = xstrdup("");
+	rc = history_group_enter(rn->h, r->id, r->group,
+	    group_mode_name(c->mode), c->mode != CONCURRENCY_DEBOUNCE,
+	    &status);
+	if (rc == -1) {
+		run_end(r, "failure", "concurrency group: the history "
+		    "could not record it");
+		return;
+	}
+	if (rc == HISTORY_GROUP_ENDED) {
+		run_log(r, LOG_INFO, ": concurrency group `%s`: %s",
+		    r->group, status);
+		run_end(r, status, NULL);
+		return;
+	}
+	if (rc == HISTORY_GROUP_START) {
+		run_begin(r);
+		return;
+	}
+	r->group_wait = 1;
+	r->group_ready_ms = exec_now_ms() +
+	    (c->mode == CONCURRENCY_DEBOUNCE ? c->quiet_ms : 0);
+	/* A run it cancels may be this worker's: look at once. */
+	if (c->mode == CONCURRENCY_CANCEL_IN_PROGRESS)
+		rn->next_poll_ms = 0;
+	run_log(r, LOG_INFO, ": waits for concurrency group `%s` (%s)",
+	    r->group, group_mode_name(c->mode));
+}
+
+long long
+run_start(struct runner *rn, const struct event *ev,
+    const struct pipeline *pl, run_done_fn done, void *arg)
+{
+	struct run	*r;
+	struct rjob	*j;
+	char		*why = NULL;
+	long long	 id;
+	size_t		 i;
+
+	if ((id = history_run_create(rn->h, ev->id, pl->name)) == -1)
+		return -1;
+	r = xcalloc(1, sizeof(*r));
+	r->rn = rn;
+	r->ev = ev;
+	r->pl = pl;
+	r->id = id;
+	r->done = done;
+	r->arg = arg;
+	r->hist_errors = history_errors(rn->h);
+	r->jobs = xcalloc(pl->njobs, sizeof(*r->jobs));
+	for (i = 0; i < pl->njobs; i++) {
+		j = &r->jobs[i];
+		j->run = r;
+		j->job = &pl->jobs[i];
+		j->name = pl->jobs[i].name;
+		j->attempt = 1;
+		j->id = -1;
+		j->state = J_WAITING;
+		j->outputs = json_object_new_object();
+	}
+	rn->runs = xreallocarray(rn->runs, rn->nruns + 1, sizeof(*rn->runs));
+	rn->runs[rn->nruns++] = r;
+
+	if (run_prepare(r, &why) == -1) {
+		run_end(r, "failure", why);
+		free(why);
+		return id;
+	}
+	if (pl->concurrency.group != NULL)
+		run_group_enter(r);
+	else
+		run_begin(r);
+	return id;
+}
+
+/* The run may start now (its concurrency group let it). */
+static void
+run_begin(struct run *r)
+{
+	struct runner		*rn = r->rn;
+	const struct pipeline	*pl = r->pl;
+	struct rjob		*j;
+	size_t			 i;
+
+	r->group_wait = 0;
+	history_run_set(rn->h, r->id, "running", NULL);
+	if (pl->timeout_ms > 0)
+		r->deadline_ms = exec_now_ms() + pl->timeout_ms;
+	/* Jobs are recorded in the order they can run. */
+	for (i = 0; i < pl->njobs; i++) {
+		j = &r->jobs[pl->order[i]];
+		j->id = history_job_create(rn->h, r->id, j->job->name,
+		    j->job->needs, j->job->nneeds);
+	}
+	run_advance(r);
+	dispatch(rn);
+}
+
+/* ---------------------------------------------------------------- decisions */
+
+/* needs.JOB.instances of a fanned-out job: [{name, item, status, outputs}]. */
+static struct json_object *
+job_instances(const struct rjob *j)
+{
+	struct json_object	*a, *o;
+	size_t			 i;
+
+	a = json_object_new_array();
+	for (i = 0; i < j->ninst; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name",
+		    json_object_new_string(j->inst[i]->name));
+		json_object_object_add(o, "item",
+		    json_object_new_string(j->inst[i]->item));
+		json_object_object_add(o, "status",
+		    json_object_new_string(j->inst[i]->status != NULL ?
+		    j->inst[i]->status : "queued"));
+		json_object_object_add(o, "outputs",
+		    json_object_get(j->inst[i]->outputs));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/*
+ * The environment of a job's `if`: the event's (shared by every run of
+ * the event, so never modified) and `needs`.
+ */
+static struct json_object *
+job_env(const struct rjob *j)
+{
+	const struct run	*r = j->run;
+	const struct rjob	*nj;
+	struct json_object	*env, *needs, *o;
+	size_t			 k;
+
+	env = json_object_new_object();
+	if (r->ev->env != NULL) {
+		json_object_object_foreach(r->ev->env, key, val)
+			json_object_object_add(env, key, json_object_get(val));
+	}
+	needs = json_object_new_object();
+	for (k = 0; k < j->job->nneeds; k++) {
+		nj = &r->jobs[j->job->need_idx[k]];
+		o = json_object_new_object();
+		json_object_object_add(o, "status",
+		    json_object_new_string(nj->status != NULL ? nj->status :
+		    "queued"));
+		json_object_object_add(o, "outputs",
+		    json_object_get(nj->outputs));
+		if (nj->job->for_each != NULL)
+			json_object_object_add(o, "instances",
+			    job_instances(nj));
+		json_object_object_add(needs, nj->job->name, o);
+	}
+	json_object_object_add(env, "needs", needs);
+	return env;
+}
+
+/*
+ * for_each: one instance per element of the array, named JOB[INDEX],
+ * each with HOOKDIR_ITEM; the job ends when they all have. An output is
+ * text: one that holds a JSON array is taken as that array.
+ */
+static void
+job_fan_out(struct rjob *j)
+{
+	struct run		*r = j->run;
+	struct runner		*rn = r->rn;
+	struct json_object	*env, *res = NULL, *parsed = NULL, *arr, *el;
+	struct rjob		*in;
+	struct buf		 b = BUF_INIT;
+	char			*err = NULL;
+	size_t			 i, n;
+
+	env = job_env(j);
+	if (expr_eval(j->job->for_each, env, &res, &err) == -1) {
+		json_object_put(env);
+		buf_printf(&b, "for_each: %s", err);
+		free(err);
+		job_finish(j, "failure", buf_str(&b));
+		buf_release(&b);
+		return;
+	}
+	json_object_put(env);
+	arr = res;
+	if (json_object_is_type(res, json_type_string)) {
+		parsed = json_tokener_parse(json_object_get_string(res));
+		if (json_object_is_type(parsed, json_type_array))
+			arr = parsed;
+	}
+	if (!json_object_is_type(arr, json_type_array)) {
+		buf_printf(&b, "for_each: `%s` is %s, not an array",
+		    j->job->for_each_text != NULL ? j->job->for_each_text :
+		    expr_text(j->job->for_each), res == NULL ? "nil" :
+		    json_type_to_name(json_object_get_type(res)));
+		job_finish(j, "failure", buf_str(&b));
+		goto out;
+	}
+	n = json_object_array_length(arr);
+	if (n == 0) {
+		/* Nothing to do is not a fault: jobs needing it run. */
+		j->skipped_by_if = 1;
+		buf_printf(&b, "for_each: `%s` is an empty array",
+		    j->job->for_each_text != NULL ? j->job->for_each_text :
+		    expr_text(j->job->for_each));
+		job_finish(j, "skipped", buf_str(&b));
+		goto out;
+	}
+	j->state = J_FANNED;
+	buf_printf(&b, "for_each: %zu job%s", n, n == 1 ? "" : "s");
+	history_job_set(rn->h, j->id, "running", buf_str(&b), NULL);
+	run_log(r, LOG_INFO, "/%s: %s", j->name, buf_str(&b));
+	j->inst = xcalloc(n, sizeof(*j->inst));
+	r->inst = xreallocarray(r->inst, r->ninst + n, sizeof(*r->inst));
+	for (i = 0; i < n; i++) {
+		in = xcalloc(1, sizeof(*in));
+		in->run = r;
+		in->job = j->job;
+		in->parent = j;
+		xasprintf(&in->name_buf, "%s[%zu]", j->name, i);
+		in->name = in->name_buf;
+		el = json_object_array_get_idx(arr, i);
+		in->item = xstrdup(json_object_is_type(el, json_type_string) ?
+		    json_object_get_string(el) : json_object_to_json_string_ext(
+		    el, JSON_C_TO_STRING_PLAIN));
+		in->attempt = 1;
+		in->outputs = json_object_new_object();
+		in->id = history_job_create(rn->h, r->id, in->name,
+		    j->job->needs, j->job->nneeds);
+		j->inst[j->ninst++] = in;
+		r->inst[r->ninst++] = in;
+		q_push(rn, in, 0);
+	}
+out:
+	json_object_put(res);
+	json_object_put(parsed);
+	buf_release(&b);
+}
+
+/* Every need has ended: run the job, or skip it. */
+static void
+job_decide(struct rjob *j)
+{
+	struct runner		*rn = j->run->rn;
+	const struct rjob	*nj;
+	struct json_object	*env, *res = NULL;
+	struct buf		 b = BUF_INIT;
+	char			*err = NULL;
+	size_t			 k;
+	int			 truthy;
+
+	if (j->job->if_expr != NULL) {
+		env = job_env(j);
+		if (expr_eval(j->job->if_expr, env, &res, &err) == -1) {
+			buf_printf(&b, "if: %s", err);
+			free(err);
+			json_object_put(env);
+			job_finish(j, "failure", buf_str(&b));
+			buf_release(&b);
+			return;
+		}
+		truthy = expr_truthy(res);
+		json_object_put(res);
+		if (!truthy) {
+			buf_printf(&b, "if: `%s` was false",
+			    expr_text(j->job->if_expr));
+			k = b.len;
+			buf_addstr(&b, ", ");
+			expr_explain(j->job->if_expr, env, &b);
+			if (b.len == k + 2)
+				b.len = k;
+			b.data[b.len] = '\0';
+			j->skipped_by_if = 1;
+			json_object_put(env);
+			job_finish(j, "skipped", buf_str(&b));
+			buf_release(&b);
+			return;
+		}
+		json_object_put(env);
+	} else {
+		/*
+		 * A need skipped by its own `if` is satisfied; one that
+		 * failed, timed out, was cancelled or interrupted, or was
+		 * skipped because of such a job, is not.
+		 */
+		for (k = 0; k < j->job->nneeds; k++) {
+			nj = &j->run->jobs[j->job->need_idx[k]];
+			if (is_final(nj, "success") ||
+			    (is_final(nj, "skipped") && nj->skipped_by_if))
+				continue;
+			buf_printf(&b, "needs %s: %s", nj->job->name,
+			    nj->status);
+			job_finish(j, "skipped", buf_str(&b));
+			buf_release(&b);
+			return;
+		}
+	}
+	if (j->job->for_each != NULL)
+		job_fan_out(j);
+	else
+		q_push(rn, j, 0);
+}
+
+/* In topological order, so one pass decides every job that can be. */
+static void
+run_schedule(struct run *r)
+{
+	const struct pipeline	*pl = r->pl;
+	struct rjob		*j;
+	size_t			 i, k;
+	int			 ready;
+
+	if (r->rn->stopping || r->timed_out || r->cancelled)
+		return;
+	for (i = 0; i < pl->njobs; i++) {
+		j = &r->jobs[pl->order[i]];
+		if (j->state != J_WAITING)
+			continue;
+		ready = 1;
+		for (k = 0; k < j->job->nneeds && ready; k++)
+			if (r->jobs[j->job->need_idx[k]].state != J_DONE)
+				ready = 0;
+		if (ready)
+			job_decide(j);
+	}
+}
+
+static const char *
+run_status(const struct run *r, const char **reason)
+{
+	const struct rjob	*j, *bad = NULL;
+	size_t			 i;
+	int			 interrupted = 0;
+
+	for (i = 0; i < r->pl->njobs; i++) {
+		j = &r->jobs[r->pl->order[i]];
+		if (is_final(j, "interrupted"))
+			interrupted = 1;
+		else if (bad == NULL && (is_final(j, "failure") ||
+		    is_final(j, "timed_out") || is_final(j, "cancelled")))
+			bad = j;
+	}
+	*reason = NULL;
+	if (interrupted) {
+		*reason = stopped_reason;
+		return "interrupted";
+	}
+	if (r->cancelled)
+		return "cancelled";
+	if (r->timed_out)
+		return "timed_out";
+	if (bad != NULL)
+		return "failure";
+	return "success";
+}
+
+/*
+ * Decide what can be decided; end the run when nothing is left to wait
+ * for. The run may be freed: the caller must not use it afterwards.
+ */
+static void
+run_advance(struct run *r)
+{
+	struct runner	*rn = r->rn;
+	struct rjob	*j;
+	struct buf	 b = BUF_INIT;
+	const char	*status, *reason;
+	char		 d[32];
+	size_t		 i;
+
+	run_schedule(r);
+	if (r->ndone < r->pl->njobs) {
+		for (i = 0; i < run_njobs(r); i++)
+			if (run_job(r, i)->state != J_WAITING &&
+			    run_job(r, i)->state != J_DONE)
+				return;
+		/* Stopped, cancelled or timed out: what waits never runs. */
+		for (i = 0; i < r->pl->njobs; i++) {
+			j = &r->jobs[r->pl->order[i]];
+			if (j->state != J_WAITING)
+				continue;
+			if (rn->stopping)
+				job_finish(j, "interrupted", stopped_reason);
+			else if (r->cancelled)
+				job_finish(j, "cancelled", cancelled_reason);
+			else {
+				fmt_duration(d, sizeof(d), r->pl->timeout_ms);
+				buf_reset(&b);
+				buf_printf(&b, "pipeline timeout %s", d);
+				job_finish(j, "cancelled", buf_str(&b));
+			}
+		}
+	}
+	status = run_status(r, &reason);
+	buf_reset(&b);
+	if (strcmp(status, "cancelled") == 0) {
+		/* A newer run of its group recorded itself as the reason. */
+		reason = r->pl->concurrency.group != NULL &&
+		    r->pl->concurrency.mode == CONCURRENCY_CANCEL_IN_PROGRESS ?
+		    NULL : "cancelled by `hookdir cancel`";
+	} else if (strcmp(status, "timed_out") == 0) {
+		fmt_duration(d, sizeof(d), r->pl->timeout_ms);
+		buf_printf(&b, "pipeline timeout %s", d);
+		reason = buf_str(&b);
+	} else if (strcmp(status, "failure") == 0) {
+		for (i = 0; i < r->pl->njobs; i++) {
+			j = &r->jobs[r->pl->order[i]];
+			if (!is_final(j, "success") &&
+			    !is_final(j, "skipped")) {
+				buf_printf(&b, "job %s: %s", j->job->name,
+				    j->status);
+				break;
+			}
+		}
+		reason = buf_str(&b);
+	}
+	run_end(r, status, reason);
+	buf_release(&b);
+}
+
+/* ---------------------------------------------------------------- jobs */
+
+static void
+job_finish(struct rjob *j, const char *status, const char *reason)
+{
+	struct run	*r = j->run;
+	const char	*out;
+
+	if (j->state == J_QUEUED)
+		q_remove(r->rn, j);
+	j->state = J_DONE;
+	j->status = status;
+	out = json_object_to_json_string_ext(j->outputs,
+	    JSON_C_TO_STRING_PLAIN);
+	history_job_set(r->rn->h, j->id, status, reason, out);
+	run_log(r, LOG_INFO, "/%s: %s%s%s", j->name, status,
+	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	if (j->parent != NULL)
+		job_instance_done(j->parent);
+	else
+		r->ndone++;
+}
+
+/*
+ * An instance of a fanned-out job ended. When all have, the job ends:
+ * interrupted or cancelled if one was, failed if one failed, timed
+ * out or was cancelled, else a success; its outputs are theirs merged,
+ * a later index winning.
+ */
+static void
+job_instance_done(struct rjob *j)
+{
+	const struct rjob	*in, *bad = NULL;
+	const char		*status = "success";
+	struct buf		 b = BUF_INIT;
+	size_t			 i;
+
+	if (++j->ninst_done < j->ninst)
+		return;
+	for (i = 0; i < j->ninst; i++) {
+		in = j->inst[i];
+		json_object_object_foreach(in->outputs, key, val)
+			json_object_object_add(j->outputs, key,
+			    json_object_get(val));
+		if (is_final(in, "interrupted"))
+			status = "interrupted";
+		else if (is_final(in, "cancelled") &&
+		    strcmp(status, "interrupted") != 0)
+			status = "cancelled";
+		if (bad == NULL && !is_final(in, "success") &&
+		    !is_final(in, "skipped"))
+			bad = in;
+	}
+	if (bad != NULL) {
+		if (strcmp(status, "success") == 0)
+			status = "failure";
+		buf_printf(&b, "%s: %s", bad->name, bad->status);
+	}
+	job_finish(j, status, bad != NULL ? buf_str(&b) : NULL);
+	buf_release(&b);
+}
+
+/* ---------------------------------------------------------------- steps */
+
+static int
+output_key_valid(const char *k, size_t n)
+{
+	size_t	i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') ||
+		    (k[i] >= 'A' && k[i] <= 'Z') ||
+		    (k[i] >= '0' && k[i] <= '9') || k[i] == '_' ||
+		    k[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static void
+output_set(struct rjob *j, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	struct buf	 b = BUF_INIT;
+	char		*k;
+
+	/* Outputs reach the history and other jobs: masked as logs are. */
+	if (j->run->nsecrets > 0) {
+		exec_mask((const char *const *)j->run->secrets, val, vlen, &b);
+		val = buf_str(&b);
+		vlen = b.len;
+	}
+	k = xstrndup(key, klen);
+	json_object_object_add(j->outputs, k,
+	    json_object_new_string_len(val, (int)vlen));
+	free(k);
+	buf_release(&b);
+}
+
+/*
+ * $HOOKDIR_OUTPUT: `key=value` lines and `key<<DELIM` ... `DELIM`
+ * blocks, as GitHub's GITHUB_OUTPUT; a later key wins.
+ */
+static void
+outputs_read(struct rjob *j, const char *step)
+{
+	struct buf	 b = BUF_INIT;
+	const char	*p, *end, *line, *eq, *hd, *nl, *delim, *vstart, *l2;
+	size_t		 llen, dlen, l2len;
+	int		 lineno = 0, found;
+
+	if (read_file(j->output_path, &b, OUTPUT_MAX) == -1) {
+		if (errno != ENOENT)
+			run_log(j->run, LOG_WARNING, "/%s/%s: %s: %s",
+			    j->name, step, j->output_path, strerror(errno));
+		buf_release(&b);
+		return;
+	}
+	p = b.data;
+	end = b.data + b.len;
+	while (p < end) {
+		line = p;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		llen = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		p = nl != NULL ? nl + 1 : end;
+		lineno++;
+		if (llen == 0)
+			continue;
+		eq = memchr(line, '=', llen);
+		hd = memmem(line, llen, "<<", 2);
+		if (eq != NULL && (hd == NULL || eq < hd)) {
+			if (!output_key_valid(line, (size_t)(eq - line)))
+				goto bad;
+			output_set(j, line, (size_t)(eq - line), eq + 1,
+			    llen - (size_t)(eq - line) - 1);
+			continue;
+		}
+		if (hd == NULL || !output_key_valid(line, (size_t)(hd - line)))
+			goto bad;
+		delim = hd + 2;
+		dlen = llen - (size_t)(delim - line);
+		if (dlen == 0)
+			goto bad;
+		vstart = p;
+		found = 0;
+		while (p < end) {
+			l2 = p;
+			nl = memchr(p, '\n', (size_t)(end - p));
+			l2len = nl != NULL ? (size_t)(nl - p) :
+			    (size_t)(end - p);
+			p = nl != NULL ? nl + 1 : end;
+			if (l2len == dlen && memcmp(l2, delim, dlen) == 0) {
+				/* The value ends before the last newline. */
+				output_set(j, line, (size_t)(hd - line),
+				    vstart, l2 > vstart ?
+				    (size_t)(l2 - vstart) - 1 : 0);
+				found = 1;
+				break;
+			}
+		}
+		if (!found) {
+			run_log(j->run, LOG_WARNING, "/%s/%s: output line "
+			    "%d: no closing `%.*s`", j->name, step, lineno,
+			    (int)dlen, delim);
+			break;
+		}
+		continue;
+bad:
+		run_log(j->run, LOG_WARNING, "/%s/%s: output line %d: "
+		    "neither key=value nor key<<DELIMITER", j->name, step,
+		    lineno);
+	}
+	buf_release(&b);
+}
+
+/* What a step ended as, and why. */
+static const char *
+step_outcome(struct rjob *j, const struct step *s,
+    const struct exec_result *res, struct buf *why)
+{
+	struct run	*r = j->run;
+	char		 d[32];
+
+	if (j->stopped) {
+		buf_addstr(why, stopped_reason);
+		return "interrupted";
+	}
+	if (j->cancelled) {
+		buf_addstr(why, cancelled_reason);
+		return "cancelled";
+	}
+	if (res->timed_out) {
+		switch (j->dl_kind) {
+		case DL_STEP:
+			fmt_duration(d, sizeof(d), s->timeout_ms);
+			buf_printf(why, "step timeout %s", d);
+			break;
+		case DL_JOB:
+			fmt_duration(d, sizeof(d), j->job->timeout_ms);
+			buf_printf(why, "job timeout %s", d);
+			break;
+		default:
+			fmt_duration(d, sizeof(d), r->pl->timeout_ms);
+			buf_printf(why, "pipeline timeout %s", d);
+			r->timed_out = 1;
+			break;
+		}
+		return "timed_out";
+	}
+	if (res->exit_code == 0)
+		return "success";
+	if (res->exit_code > 0)
+		buf_printf(why, "exit status %d", res->exit_code);
+	else
+		buf_printf(why, "killed by signal %d (%s)", res->signal,
+		    strsignal(res->signal));
+	return "failure";
+}
+
+/*
+ * Before attempt n + 1: backoff doubled n - 1 times, capped, then drawn
+ * from its upper half ("equal jitter"), so that steps failing together
+ * do not all try again together.
+ */
+static long long
+retry_delay(const struct step_retry *rt, int n)
+{
+	long long	d = rt->backoff_ms > 0 ? rt->backoff_ms :
+			    RETRY_BACKOFF_MS;
+	int		i;
+
+	for (i = 1; i < n && (rt->max_backoff_ms == 0 ||
+	    d < rt->max_backoff_ms) && d < (1LL << 40); i++)
+		d *= 2;
+	if (rt->max_backoff_ms > 0 && d > rt->max_backoff_ms)
+		d = rt->max_backoff_ms;
+	if (d / 2 > 0 && d / 2 < UINT32_MAX)
+		return d - d / 2 + randombytes_uniform((uint32_t)(d / 2 + 1));
+	return d;
+}
+
+/* A step ended as status: go on with the job, or end it. */
+static void
+step_next(struct rjob *j, const struct step *s, const char *status,
+    const char *why)
+{
+	struct runner	*rn = j->run->rn;
+	struct buf	 b = BUF_INIT;
+	long long	 delay;
+	int		 go_on;
+
+	if (strcmp(status, "interrupted") == 0) {
+		job_finish(j, "interrupted", stopped_reason);
+		return;
+	}
+	if (strcmp(status, "cancelled") == 0 || j->run->cancelled) {
+		job_finish(j, "cancelled", cancelled_reason);
+		return;
+	}
+	/* A failure or a step timeout: another attempt, if there are any. */
+	if (j->attempt < s->retry.attempts && !rn->stopping &&
+	    (strcmp(status, "failure") == 0 || (strcmp(status,
+	    "timed_out") == 0 && j->dl_kind == DL_STEP))) {
+		delay = retry_delay(&s->retry, j->attempt);
+		j->attempt++;
+		j->state = J_RETRY;
+		j->retry_at_ms = exec_now_ms() + delay;
+		run_log(j->run, LOG_INFO, "/%s/%s: attempt %d of %d in %lldms",
+		    j->name, s->name, j->attempt, s->retry.attempts, delay);
+		return;
+	}
+	go_on = strcmp(status, "success") == 0 || (s->continue_on_error &&
+	    (strcmp(status, "failure") == 0 || j->dl_kind == DL_STEP));
+	if (!go_on) {
+		buf_printf(&b, "step %s: %s", s->name, why);
+		job_finish(j, status, buf_str(&b));
+		buf_release(&b);
+		return;
+	}
+	j->next_step++;
+	j->attempt = 1;
+	if (j->next_step == j->job->nsteps)
+		job_finish(j, "success", NULL);
+	else if (rn->stopping)
+		job_finish(j, "interrupted", stopped_reason);
+	else {
+		/* Ahead of jobs not started: a started job holds on. */
+		q_push(rn, j, 1);
+	}
+}
+
+static void
+step_done(void *arg, const struct exec_result *res)
+{
+	struct rjob		*j = arg;
+	struct run		*r = j->run;
+	struct runner		*rn = r->rn;
+	const struct step	*s = &j->job->steps[j->next_step];
+	struct buf		 why = BUF_INIT;
+	const char		*status;
+
+	rn->running--;
+	j->pid = 0;
+	j->state = J_BETWEEN;
+	status = step_outcome(j, s, res, &why);
+	outputs_read(j, s->name);
+	history_step_set(rn->h, j->step_id, status, res->exit_code,
+	    res->signal, why.len > 0 ? buf_str(&why) : NULL);
+	run_log(r, LOG_INFO, "/%s/%s: %s%s%s", j->name, s->name, status,
+	    why.len > 0 ? ": " : "", buf_str(&why));
+	free(j->output_path);
+	j->output_path = NULL;
+	j->stopped = 0;
+	j->cancelled = 0;
+	step_next(j, s, status, buf_str(&why));
+	buf_release(&why);
+	run_advance(r);
+	dispatch(rn);
+}
+
+static char **
+step_env(struct rjob *j, const struct step *s, struct envv *e)
+{
+	struct run		*r = j->run;
+	const struct event	*ev = r->ev;
+	char			 id[32];
+	size_t			 i;
+
+	for (i = 0; i < r->rn->base.n; i++)
+		env_put(e, xstrdup(r->rn->base.v[i]));
+	snprintf(id, sizeof(id), "%lld", r->id);
+	env_set(e, "HOOKDIR_RUN_ID", id);
+	env_set(e, "HOOKDIR_PIPELINE", r->pl->name);
+	env_set(e, "HOOKDIR_JOB", j->name);
+	if (j->item != NULL)
+		env_set(e, "HOOKDIR_ITEM", j->item);
+	snprintf(id, sizeof(id), "%d", ev->chain_depth);
+	env_set(e, "HOOKDIR_CHAIN_DEPTH", id);
+	env_set(e, "HOOKDIR_STEP", s->name);
+	env_set(e, "HOOKDIR_EVENT_ID", ev->id);
+	env_set(e, "HOOKDIR_SOURCE", ev->source);
+	env_set(e, "HOOKDIR_PROVIDER", ev->provider);
+	env_set(e, "HOOKDIR_EVENT", ev->type);
+	env_set(e, "HOOKDIR_DELIVERY", ev->delivery);
+	env_set(e, "HOOKDIR_MESSAGE", ev->path);
+	env_set(e, "HOOKDIR_BODY", r->body_path);
+	env_set(e, "HOOKDIR_OUTPUT", j->output_path);
+	env_set(e, "HOOKDIR_WORKSPACE", r->work);
+	for (i = 0; i < r->env.n; i++)
+		env_put(e, xstrdup(r->env.v[i]));
+	return e->v;
+}
+
+/* Start the job's next step (a slot is free). */
+static void
+step_start(struct rjob *j)
+{
+	struct run		*r = j->run;
+	struct runner		*rn = r->rn;
+	const struct step	*s = &j->job->steps[j->next_step];
+	struct exec_spec	 spec;
+	struct envv		 env = { NULL, 0 };
+	struct buf		 b = BUF_INIT;
+	long long		 now = exec_now_ms(), dl = 0;
+	char			*dir, *log, *err = NULL, d[32];
+	pid_t			 pid;
+	int			 fd;
+
+	j->state = J_BETWEEN;
+	if (r->deadline_ms != 0 && now >= r->deadline_ms) {
+		r->timed_out = 1;
+		fmt_duration(d, sizeof(d), r->pl->timeout_ms);
+		buf_printf(&b, "pipeline timeout %s", d);
+		job_finish(j, j->started ? "timed_out" : "cancelled",
+		    buf_str(&b));
+		buf_release(&b);
+		run_advance(r);
+		return;
+	}
+	if (j->deadline_ms != 0 && now >= j->deadline_ms) {
+		fmt_duration(d, sizeof(d), j->job->timeout_ms);
+		buf_printf(&b, "job timeout %s", d);
+		job_finish(j, "timed_out", buf_str(&b));
+		buf_release(&b);
+		run_advance(r);
+		return;
+	}
+	if (!j->started) {
+		j->started = 1;
+		history_job_set(rn->h, j->id, "running", NULL, NULL);
+		if (j->job->timeout_ms > 0)
+			j->deadline_ms = now + j->job->timeout_ms;
+	}
+
+	xasprintf(&dir, "%s/%s", r->logs, j->name);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		run_log(r, LOG_WARNING, ": %s: %s", dir, strerror(errno));
+	/* Each attempt has its own log and its own row in the history. */
+	if (j->attempt > 1)
+		xasprintf(&log, "%s/%s.attempt%d.log", dir, s->name,
+		    j->attempt);
+	else
+		xasprintf(&log, "%s/%s.log", dir, s->name);
+	free(dir);
+	free(j->output_path);
+	xasprintf(&j->output_path, "%s/output-%s-%s", r->priv, j->name,
+	    s->name);
+	fd = open(j->output_path,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd != -1)
+		close(fd);
+	j->step_id = history_step_create(rn->h, r->id, j->id,
+	    (int)j->next_step + 1, s->name, log);
+	if (s->retry.attempts > 1) {
+		history_step_set_attempt(rn->h, j->step_id, j->attempt);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1) {
+			dprintf(fd, "hookdir: attempt %d of %d\n", j->attempt,
+			    s->retry.attempts);
+			close(fd);
+		}
+	}
+	history_step_set(rn->h, j->step_id, "running", -1, -1, NULL);
+
+	/* The nearest of the step's, the job's and the pipeline's limits. */
+	j->dl_kind = DL_NONE;
+	if (s->timeout_ms > 0) {
+		dl = now + s->timeout_ms;
+		j->dl_kind = DL_STEP;
+	}
+	if (j->deadline_ms != 0 && (dl == 0 || j->deadline_ms < dl)) {
+		dl = j->deadline_ms;
+		j->dl_kind = DL_JOB;
+	}
+	if (r->deadline_ms != 0 && (dl == 0 || r->deadline_ms < dl)) {
+		dl = r->deadline_ms;
+		j->dl_kind = DL_PIPELINE;
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.run = s->run;
+	spec.dir = r->work;
+	spec.envp = step_env(j, s, &env);
+	spec.log_path = log;
+	spec.deadline_ms = dl;
+	spec.grace_ms = rn->grace_ms;
+	spec.mask = (const char *const *)r->secrets;
+	pid = exec_start(rn->ex, &spec, step_done, j, &err);
+	env_release(&env);
+	free(log);
+	if (pid == -1) {
+		run_log(r, LOG_WARNING, "/%s/%s: %s", j->name, s->name, err);
+		history_step_set(rn->h, j->step_id, "failure", -1, -1, err);
+		step_next(j, s, "failure", err);
+		free(err);
+		run_advance(r);
+		return;
+	}
+	log_debug("run %lld %s/%s/%s: started, pid %ld", r->id, r->pl->name,
+	    j->name, s->name, (long)pid);
+	j->pid = pid;
+	j->state = J_RUNNING;
+	rn->running++;
+}
+
+/* Start steps while the -j cap allows. */
+static void
+dispatch(struct runner *rn)
+{
+	struct rjob	*j;
+
+	/* step_start() may end runs, whose callbacks may come back here. */
+	if (rn->in_dispatch)
+		return;
+	rn->in_dispatch = 1;
+	while (!rn->stopping && rn->nq > 0 && rn->running < rn->max_steps) {
+		j = rn->q[0];
+		q_remove(rn, j);
+		step_start(j);
+	}
+	rn->in_dispatch = 0;
+}
+
+/* ---------------------------------------------------------------- time */
+
+void
+runner_stop(struct runner *rn, long long grace_ms)
+{
+	long long	 at = exec_now_ms() + grace_ms;
+	size_t		 i, k;
+
+	if (!rn->stopping) {
+		rn->stopping = 1;
+		rn->stop_at_ms = at;
+	} else if (!rn->stop_sent && at < rn->stop_at_ms)
+		rn->stop_at_ms = at;
+	/* Jobs waiting for a slot or an attempt never get one now. */
+	while (rn->nq > 0)
+		job_finish(rn->q[0], "interrupted", stopped_reason);
+	for (i = 0; i < rn->nruns; i++)
+		for (k = 0; k < run_njobs(rn->runs[i]); k++)
+			if (run_job(rn->runs[i], k)->state == J_RETRY)
+				job_finish(run_job(rn->runs[i], k),
+				    "interrupted", stopped_reason);
+	for (i = rn->nruns; i-- > 0; ) {
+		if (i >= rn->nruns)
+			continue;
+		if (rn->runs[i]->group_wait)
+			run_end(rn->runs[i], "interrupted", stopped_reason);
+		else
+			run_advance(rn->runs[i]);
+	}
+	runner_tick(rn);
+}
+
+/*
+ * Cancel (`hookdir cancel`, a newer run of a cancel_in_progress group):
+ * what waits never runs, running steps get SIGTERM now (SIGKILL after
+ * the grace period), and the run ends `cancelled`.
+ */
+static void
+run_cancel(struct run *r)
+{
+	struct runner	*rn = r->rn;
+	struct rjob	*j;
+	size_t		 k;
+
+	if (r->cancelled)
+		return;
+	r->cancelled = 1;
+	run_log(r, LOG_WARNING, ": cancelled");
+	if (r->group_wait) {
+		run_end(r, "cancelled", r->pl->concurrency.mode ==
+		    CONCURRENCY_CANCEL_IN_PROGRESS ? NULL :
+		    "cancelled by `hookdir cancel`");
+		return;
+	}
+	for (k = 0; k < run_njobs(r); k++) {
+		j = run_job(r, k);
+		if (j->state == J_QUEUED || j->state == J_RETRY)
+			job_finish(j, "cancelled", cancelled_reason);
+		else if (j->state == J_RUNNING && !j->cancelled) {
+			j->cancelled = 1;
+			exec_stop(rn->ex, j->pid, rn->grace_ms);
+		}
+	}
+	run_advance(r);
+}
+
+/*
+ * Once a second, what other processes decided: cancel flags on this
+ * worker's runs, and whether runs waiting for a concurrency group may
+ * start (or were superseded, skipped, cancelled meanwhile).
+ */
+static void
+runner_poll(struct runner *rn, long long now)
+{
+	struct run	*r;
+	const char	*status;
+	size_t		 i;
+	int		 rc;
+
+	for (i = rn->nruns; i-- > 0; ) {
+		if (i >= rn->nruns)
+			continue;
+		r = rn->runs[i];
+		if (!r->cancelled &&
+		    history_run_cancel_requested(rn->h, r->id) == 1)
+			run_cancel(r);
+	}
+	for (i = rn->nruns; i-- > 0; ) {
+		if (i >= rn->nruns)
+			continue;
+		r = rn->runs[i];
+		if (!r->group_wait || now < r->group_ready_ms)
+			continue;
+		status = NULL;
+		rc = history_group_try(rn->h, r->id, r->group, &status);
+		if (rc == HISTORY_GROUP_START) {
+			run_log(r, LOG_INFO, ": concurrency group `%s`: its "
+			    "turn", r->group);
+			run_begin(r);
+		} else if (rc == HISTORY_GROUP_ENDED) {
+			run_log(r, LOG_INFO, ": concurrency group `%s`: %s",
+			    r->group, status);
+			run_end(r, status, NULL);
+		}
+	}
+}
+
+void
+runner_tick(struct runner *rn)
+{
+	struct run	*r;
+	struct rjob	*j;
+	struct buf	 b = BUF_INIT;
+	long long	 now = exec_now_ms();
+	size_t		 i, k;
+	int		 changed;
+	char		 d[32];
+
+	if (rn->stopping && !rn->stop_sent && now >= rn->stop_at_ms) {
+		rn->stop_sent = 1;
+		for (i = 0; i < rn->nruns; i++)
+			for (k = 0; k < run_njobs(rn->runs[i]); k++) {
+				j = run_job(rn->runs[i], k);
+				if (j->state != J_RUNNING)
+					continue;
+				j->stopped = 1;
+				exec_stop(rn->ex, j->pid, rn->grace_ms);
+			}
+	}
+	for (i = rn->nruns; i-- > 0; ) {
+		if (i >= rn->nruns)
+			continue;
+		r = rn->runs[i];
+		changed = 0;
+		if (r->deadline_ms != 0 && now >= r->deadline_ms &&
+		    !r->timed_out) {
+			/* Running steps have the same deadline in exec. */
+			r->timed_out = 1;
+			changed = 1;
+			fmt_duration(d, sizeof(d), r->pl->timeout_ms);
+			buf_reset(&b);
+			buf_printf(&b, "pipeline timeout %s", d);
+			for (k = 0; k < run_njobs(r); k++) {
+				j = run_job(r, k);
+				if (j->state == J_QUEUED ||
+				    j->state == J_RETRY)
+					job_finish(j, j->started ? "timed_out" :
+					    "cancelled", buf_str(&b));
+			}
+		}
+		for (k = 0; k < run_njobs(r); k++) {
+			j = run_job(r, k);
+			if ((j->state == J_QUEUED || j->state == J_RETRY) &&
+			    j->deadline_ms != 0 && now >= j->deadline_ms) {
+				fmt_duration(d, sizeof(d), j->job->timeout_ms);
+				buf_reset(&b);
+				buf_printf(&b, "job timeout %s", d);
+				job_finish(j, "timed_out", buf_str(&b));
+				changed = 1;
+			} else if (j->state == J_RETRY &&
+			    now >= j->retry_at_ms) {
+				/* Ahead of jobs not started. */
+				q_push(rn, j, 1);
+			}
+		}
+		if (changed)
+			run_advance(r);
+	}
+	buf_release(&b);
+	if (rn->nruns > 0 && now >= rn->next_poll_ms) {
+		rn->next_poll_ms = now + POLL_EVERY_MS;
+		runner_poll(rn, now);
+	}
+	dispatch(rn);
+}
+
+long long
+runner_next_wake(const struct runner *rn)
+{
+	const struct run	*r;
+	long long		 t = 0;
+	size_t			 i, k;
+
+	if (rn->stopping && !rn->stop_sent)
+		t = rn->stop_at_ms;
+	for (i = 0; i < rn->nruns; i++) {
+		r = rn->runs[i];
+		if (r->deadline_ms != 0 && !r->timed_out &&
+		    (t == 0 || r->deadline_ms < t))
+			t = r->deadline_ms;
+		for (k = 0; k < run_njobs(r); k++)
+			if (run_job(r, k)->state == J_RETRY &&
+			    (t == 0 || run_job(r, k)->retry_at_ms < t))
+				t = run_job(r, k)->retry_at_ms;
+	}
+	/* Cancel flags and concurrency groups: polled while runs go on. */
+	if (rn->nruns > 0 && (t == 0 || rn->next_poll_ms < t))
+		t = rn->next_poll_ms > 0 ? rn->next_poll_ms : exec_now_ms();
+	for (k = 0; k < rn->nq; k++)
+		if (rn->q[k]->deadline_ms != 0 &&
+		    (t == 0 || rn->q[k]->deadline_ms < t))
+			t = rn->q[k]->deadline_ms;
+	return t;
+}
