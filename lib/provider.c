@@ -249,8 +249,9 @@ static const struct provider providers[] = {
 	},
 	{
 		/*
-		 * Discord documents no window; a source's tolerance applies
-		 * both ways.
+		 * Discord documents no window, but it signs the timestamp and
+		 * delivers at once (an interaction must be answered within
+		 * 3 s): five minutes either way, as for Slack.
 		 */
 		.name = "discord",
 		.detect = { "X-Signature-Ed25519" },
@@ -259,7 +260,7 @@ static const struct provider providers[] = {
 		.ts_header = "X-Signature-Timestamp",
 		.enc = ENC_HEX,
 		.secret = SECRET_UNUSED, .key = KEY_ED25519_HEX,
-		.key_required = 1, .two_sided = 1,
+		.key_required = 1, .window_s = 300, .two_sided = 1,
 		.event = { { F_BODY, "type" } },
 		.delivery = { { F_BODY, "id" } },
 		.handshake = handshake_discord,

@@ -671,7 +671,7 @@ test_expect_success 'setup: keys, bodies, sources, nginx' '
 			"standard": { "provider": "standard", "secret": "$WHSEC" },
 			"svix": { "provider": "svix", "secret": "$WHSEC" },
 			"standard-ed": { "provider": "standard-webhooks", "public_key": "$ED_WHPK" },
-			"discord": { "provider": "discord", "public_key": "$ED_HEX", "tolerance": "5m" },
+			"discord": { "provider": "discord", "public_key": "$ED_HEX" },
 			"shopify": { "provider": "shopify", "secret": "$S" },
 			"kiket": { "provider": "kiket", "secret": "$S" },
 			"paddle": { "provider": "paddle", "secret": "$PADDLE_SECRET" },
