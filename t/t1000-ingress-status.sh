@@ -259,6 +259,7 @@ test_expect_success 'setup: a configuration for plain CGI runs' '
 		"spool": "cgi-spool",
 		"sources": {
 			"open": { "provider": "generic" },
+			"small": { "provider": "generic", "max_body": 1000 },
 			"v6": { "provider": "generic", "allow_from": ["::1", "2001:db8::/32"] }
 		}
 	}
@@ -366,6 +367,38 @@ test_expect_success '413 for a chunked body over the limit' '
 	check_log 413 "" &&
 	snapshot >snap.after &&
 	test_cmp snap.before snap.after
+'
+
+# A server that streams the body (no CONTENT_LENGTH) leaves the limit to
+# the responder while it reads: nginx always buffers and sets one.
+cgi_stream () {
+	env -u CONTENT_LENGTH GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST \
+		PATH_INFO=/small REQUEST_URI=/hooks/small REMOTE_ADDR=127.0.0.1 \
+		CONTENT_TYPE=application/octet-stream \
+		HOOKDIR_CONF="$TRASH/cgi.conf" \
+		"$HOOKDIR_FCGI" <"$1" >cgi.out 2>cgi.err
+	sed -n '1s/\r$//p' cgi.out
+}
+
+test_expect_success '413 while streaming a body without a length, as CGI' '
+	snapshot >snap.before &&
+	st=$(cgi_stream over.body) &&
+	test "$st" = "Status: 413 Payload Too Large" &&
+	test_grep "{\"error\":\"payload too large\"}" cgi.out &&
+	test_grep "413" cgi.err &&
+	snapshot >snap.after &&
+	test_cmp snap.before snap.after
+'
+
+test_expect_success 'a streamed body at the limit is stored whole, as CGI' '
+	head -c 1000 big.body >at.body &&
+	st=$(cgi_stream at.body) &&
+	test "$st" = "Status: 202 Accepted" &&
+	id=$(sed -n "s/.*\"id\":\"\([^\"]*\)\".*/\1/p" cgi.out) &&
+	test -n "$id" &&
+	spool_body "cgi-spool/new/$id" >stored.body &&
+	cmp at.body stored.body &&
+	rm "cgi-spool/new/$id"
 '
 
 test_expect_success '413 over limits.max_body for a source without its own' '
