@@ -401,6 +401,32 @@ test_expect_success 'a streamed body at the limit is stored whole, as CGI' '
 	rm "cgi-spool/new/$id"
 '
 
+test_expect_success 'secret_env: the secret comes from the responder'"'"'s environment' '
+	cat >env.conf <<-\EOF &&
+	{
+		"spool": "cgi-spool",
+		"sources": {
+			"env": { "provider": "generic", "secret_env": "HOOKDIR_T_SECRET" }
+		}
+	}
+	EOF
+	sig="HTTP_X_WEBHOOK_SIGNATURE=$(cat payload.sig)" &&
+	conf="HOOKDIR_CONF=$TRASH/env.conf" &&
+	st=$(run_cgi /env 127.0.0.1 payload.json "$conf" \
+		HOOKDIR_T_SECRET="$SECRET" "$sig") &&
+	test "$st" = "Status: 202 Accepted" &&
+	id=$(sed -n "s/.*\"id\":\"\([^\"]*\)\".*/\1/p" cgi.out) &&
+	rm "cgi-spool/new/$id" &&
+	st=$(run_cgi /env 127.0.0.1 payload.json "$conf" HOOKDIR_T_SECRET=other \
+		"$sig") &&
+	test "$st" = "Status: 401 Unauthorized" &&
+	st=$(run_cgi /env 127.0.0.1 payload.json "$conf" "$sig") &&
+	test "$st" = "Status: 503 Service Unavailable" &&
+	test_grep "env.conf:[0-9]*: sources.env.secret_env: environment variable HOOKDIR_T_SECRET is not set" cgi.err &&
+	! grep -F "$SECRET" cgi.err &&
+	test "$(spool_count cgi-spool/new)" = 2
+'
+
 test_expect_success '413 over limits.max_body for a source without its own' '
 	head -c 65537 big.body >over64k.body &&
 	log_mark &&
