@@ -96,7 +96,11 @@ test_expect_success 'setup' '
 	    ] },
 	    "consume": { "needs": ["produce"],
 	      "if": "needs.produce.outputs.version == '\''1.2.3'\'' && needs.produce.outputs.notes == '\''line one\\nline two'\''",
-	      "steps": [ { "run": "echo consumed" } ] },
+	      "env": { "VERSION": "v${{ needs.produce.outputs.version }}",
+	        "NOTES": "${{ needs.produce.outputs.notes }}",
+	        "URL": "${{ needs.produce.outputs.url }}",
+	        "WAS": "${{ needs.produce.status }}" },
+	      "steps": [ { "run": "printf \"%s|%s|%s|%s\\n\" \"$VERSION\" \"$NOTES\" \"$URL\" \"$WAS\" >\"$HOME/consumed\"" } ] },
 	    "stale": { "needs": ["produce"], "if": "needs.produce.outputs.version == '\''1.0'\''",
 	      "steps": [ { "run": "echo never" } ] }
 	  }
@@ -326,6 +330,37 @@ test_expect_success 'outputs pass from job to job' '
 	line two|1|https://example.org/a=b
 	EOF
 	test_cmp expect actual
+'
+
+test_expect_success 'a job'"'"'s env renders its needs'"'"' outputs and status' '
+	cat >expect <<-\EOF &&
+	v1.2.3|line one
+	line two|https://example.org/a=b|success
+	EOF
+	test_cmp expect "$HOME/consumed"
+'
+
+test_expect_success 'a job env template that cannot render fails the job, with why' '
+	cat >pipelines/badenv.json <<-\EOF &&
+	{
+	  "on": { "source": "test", "events": ["badenv"] },
+	  "jobs": {
+	    "first": { "steps": [ { "run": "echo re=\"(\" >>\"$HOOKDIR_OUTPUT\"" } ] },
+	    "second": { "needs": ["first"],
+	      "env": { "X": "${{ '"'"'a'"'"' matches needs.first.outputs.re }}" },
+	      "steps": [ { "run": "echo never >\"$HOME/badenv\"" } ] }
+	  }
+	}
+	EOF
+	queue_event badenv empty.json &&
+	hookdir worker --once 2>worker.err &&
+	run=$(last_run badenv) &&
+	sql "SELECT status FROM runs WHERE id = $run" >actual &&
+	echo failure >expect &&
+	test_cmp expect actual &&
+	sql "SELECT status, reason FROM jobs WHERE run = $run AND name = '"'"'second'"'"'" >actual &&
+	test_grep "^failure|env X: .*invalid regular expression" actual &&
+	test_path_is_missing "$HOME/badenv"
 '
 
 test_done

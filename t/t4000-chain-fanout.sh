@@ -17,7 +17,9 @@ test_expect_success 'setup' '
 	      { "run": "echo '\''services=[\"api\",\"web\",{\"name\":\"db\"}]'\'' >>\"$HOOKDIR_OUTPUT\"" }
 	    ] },
 	    "each": { "needs": ["discover"], "for_each": "needs.discover.outputs.services",
+	      "env": { "FROM": "discover ${{ needs.discover.status }}" },
 	      "steps": [
+	        { "name": "from", "run": "echo \"$FROM\" >\"$HOOKDIR_WORKSPACE/from-$HOOKDIR_JOB\"" },
 	        { "name": "work", "run": "printf \"%s\\n\" \"$HOOKDIR_ITEM\" >\"$HOOKDIR_WORKSPACE/item-$HOOKDIR_JOB\"; echo \"item $HOOKDIR_ITEM\"; echo last=$HOOKDIR_JOB >>\"$HOOKDIR_OUTPUT\"" }
 	      ] },
 	    "join": { "needs": ["each"],
@@ -82,6 +84,14 @@ test_expect_success 'each instance got its item and its name' '
 	test_cmp expect "state/work/$run/item-each[2]" &&
 	echo "item api" >expect &&
 	test_cmp expect "state/logs/$run/each[0]/work.log"
+'
+
+test_expect_success 'each instance has its job'"'"'s env, rendered once its needs ended' '
+	echo "discover success" >expect &&
+	for i in 0 1 2
+	do
+		test_cmp expect "state/work/$run/from-each[$i]" || return 1
+	done
 '
 
 test_expect_success 'the join ran after all of them and saw them all' '

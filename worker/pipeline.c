@@ -552,15 +552,16 @@ env_name_ok(const char *s)
 	return 1;
 }
 
+/* An env object (the pipeline's or a job's; base: its key path). */
 static void
-load_env(struct ploader *l, struct json_object *o)
+load_env(struct ploader *l, struct json_object *o, const char *base,
+    struct env_var **envp, size_t *nenvp)
 {
-	struct pipeline	*p = l->p;
 	struct template	*t;
 	char		 path[256], *err = NULL;
 
 	json_object_object_foreach(o, key, v) {
-		snprintf(path, sizeof(path), "env.%s", key);
+		snprintf(path, sizeof(path), "%s.%s", base, key);
 		if (!env_name_ok(key)) {
 			perr(l, o, key, path, "not a variable name "
 			    "([A-Za-z_][A-Za-z0-9_]*)");
@@ -582,11 +583,24 @@ load_env(struct ploader *l, struct json_object *o)
 			err = NULL;
 			continue;
 		}
-		p->env = xreallocarray(p->env, p->nenv + 1, sizeof(*p->env));
-		p->env[p->nenv].name = xstrdup(key);
-		p->env[p->nenv].value = t;
-		p->nenv++;
+		*envp = xreallocarray(*envp, *nenvp + 1, sizeof(**envp));
+		(*envp)[*nenvp].name = xstrdup(key);
+		(*envp)[*nenvp].value = t;
+		(*nenvp)++;
 	}
+}
+
+static void
+env_free(struct env_var *env, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(env[i].name);
+		if (env[i].value != NULL)
+			template_free(env[i].value);
+	}
+	free(env);
 }
 
 static void
@@ -760,6 +774,10 @@ load_job(struct ploader *l, struct job *j, struct json_object *o)
 			    NULL)
 				j->for_each_text = xstrdup(
 				    json_object_get_string(v));
+		} else if (strcmp(key, "env") == 0) {
+			if (jconf_want_type(l->d, l->file, o, key, path, v,
+			    json_type_object) == 0)
+				load_env(l, v, path, &j->env, &j->nenv);
 		} else if (strcmp(key, "outputs") == 0)
 			perr(l, o, key, path, "a job's outputs are what its "
 			    "steps write to $HOOKDIR_OUTPUT; there is nothing "
@@ -897,7 +915,7 @@ load_root(struct ploader *l, struct json_object *root)
 		} else if (strcmp(key, "env") == 0) {
 			if (jconf_want_type(l->d, l->file, root, key, key, v,
 			    json_type_object) == 0)
-				load_env(l, v);
+				load_env(l, v, "env", &p->env, &p->nenv);
 		} else if (strcmp(key, "secrets") == 0) {
 			p->secrets_line = jconf_key_line(root, key);
 			get_strings(l, root, key, key, v, check_name,
@@ -1000,12 +1018,7 @@ pipeline_free(struct pipeline *p)
 	}
 	if (p->concurrency.group != NULL)
 		template_free(p->concurrency.group);
-	for (i = 0; i < p->nenv; i++) {
-		free(p->env[i].name);
-		if (p->env[i].value != NULL)
-			template_free(p->env[i].value);
-	}
-	free(p->env);
+	env_free(p->env, p->nenv);
 	for (i = 0; i < p->nsecrets; i++)
 		free(p->secrets[i]);
 	free(p->secrets);
@@ -1021,6 +1034,7 @@ pipeline_free(struct pipeline *p)
 		if (j->for_each != NULL)
 			expr_free(j->for_each);
 		free(j->for_each_text);
+		env_free(j->env, j->nenv);
 		for (k = 0; k < j->nsteps; k++) {
 			free(j->steps[k].name);
 			free(j->steps[k].run);

@@ -37,6 +37,11 @@ struct step {
 	int		 line;
 };
 
+struct env_var {
+	char		*name;
+	struct template	*value;
+};
+
 struct job {
 	char		*name;
 	char		**needs;
@@ -52,12 +57,12 @@ struct job {
 	 */
 	struct expr	*for_each;
 	char		*for_each_text;	/* as written, for messages */
+	/*
+	 * job.env: rendered when the job is decided, with the event and
+	 * `needs` (its needs' statuses and outputs), over the pipeline's.
+	 */
+	struct env_var	*env;		size_t nenv;
 	int		 line;
-};
-
-struct env_var {
-	char		*name;
-	struct template	*value;
 };
 
 struct match_rule {

@@ -97,6 +97,7 @@ struct rjob {
 	size_t			 next_step;
 	long long		 deadline_ms;	/* job timeout; 0: none */
 	struct json_object	*outputs;
+	struct envv		 env;		/* job.env, rendered */
 	/* the step running */
 	pid_t			 pid;
 	long long		 step_id;
@@ -520,6 +521,7 @@ static void
 rjob_release(struct rjob *j)
 {
 	json_object_put(j->outputs);
+	env_release(&j->env);
 	free(j->output_path);
 	free(j->name_buf);
 	free(j->item);
@@ -906,6 +908,41 @@ out:
 	buf_release(&b);
 }
 
+/*
+ * job.env, rendered once its needs have ended, so its templates see
+ * their outputs; a fanned-out job's instances take their job's.
+ */
+static int
+job_env_render(struct rjob *j)
+{
+	struct json_object	*env;
+	struct buf		 b = BUF_INIT, why = BUF_INIT;
+	char			*err = NULL;
+	size_t			 i;
+
+	if (j->job->nenv == 0)
+		return 0;
+	env = job_env(j);
+	for (i = 0; i < j->job->nenv; i++) {
+		buf_reset(&b);
+		if (template_render(j->job->env[i].value, env, &b, &err) ==
+		    -1) {
+			buf_printf(&why, "env %s: %s", j->job->env[i].name,
+			    err);
+			free(err);
+			json_object_put(env);
+			buf_release(&b);
+			job_finish(j, "failure", buf_str(&why));
+			buf_release(&why);
+			return -1;
+		}
+		env_set(&j->env, j->job->env[i].name, buf_str(&b));
+	}
+	json_object_put(env);
+	buf_release(&b);
+	return 0;
+}
+
 /* Every need has ended: run the job, or skip it. */
 static void
 job_decide(struct rjob *j)
@@ -964,6 +1001,8 @@ job_decide(struct rjob *j)
 			return;
 		}
 	}
+	if (job_env_render(j) == -1)
+		return;
 	if (j->job->for_each != NULL)
 		job_fan_out(j);
 	else
@@ -1413,6 +1452,7 @@ step_env(struct rjob *j, const struct step *s, struct envv *e)
 {
 	struct run		*r = j->run;
 	const struct event	*ev = r->ev;
+	const struct envv	*je;
 	char			 id[32];
 	size_t			 i;
 
@@ -1438,6 +1478,9 @@ step_env(struct rjob *j, const struct step *s, struct envv *e)
 	env_set(e, "HOOKDIR_WORKSPACE", r->work);
 	for (i = 0; i < r->env.n; i++)
 		env_put(e, xstrdup(r->env.v[i]));
+	je = j->parent != NULL ? &j->parent->env : &j->env;
+	for (i = 0; i < je->n; i++)
+		env_put(e, xstrdup(je->v[i]));
 	return e->v;
 }
 

@@ -500,6 +500,10 @@ test_pipeline_errors(void)
 	    "be a boolean, not a string", file);
 	WANT(DIAG_ERROR, "%s:24: jobs.bad job: a job name is 1-64 of "
 	    "[A-Za-z0-9._-], starting with a letter or digit", file);
+	WANT(DIAG_ERROR, "%s:25: jobs.self.env.HOOKDIR_Y: names starting with "
+	    "HOOKDIR_ are reserved for the worker", file);
+	WANT(DIAG_ERROR, "%s:25: jobs.self.env.W: must be a string, not a "
+	    "number", file);
 	WANT(DIAG_ERROR, "%s:25: jobs: dependency cycle: self -> self", file);
 	{
 		/* expression errors carry line:col inside the file */
