@@ -340,6 +340,28 @@ test_expect_success 'a job'"'"'s env renders its needs'"'"' outputs and status' 
 	test_cmp expect "$HOME/consumed"
 '
 
+test_expect_success 'outputs in hookdir runs --json and hookdir show' '
+	run=$(last_run outputs) &&
+	ev=$(sql "SELECT event FROM runs WHERE id = $run") &&
+	hookdir runs --json --pipeline outputs >runs.json &&
+	sqlite3 :memory: "SELECT json_extract(j.value, '"'"'\$.outputs.version'"'"'),
+		json_extract(j.value, '"'"'\$.outputs.notes'"'"')
+		FROM json_each(CAST(readfile('"'"'runs.json'"'"') AS TEXT)) AS r,
+		json_each(r.value, '"'"'\$.jobs'"'"') AS j
+		WHERE json_extract(j.value, '"'"'\$.name'"'"') = '"'"'produce'"'"'" >actual &&
+	cat >expect <<-\EOF &&
+	1.2.3|line one
+	line two
+	EOF
+	test_cmp expect actual &&
+	NO_COLOR=1 hookdir show "$ev" >show.out &&
+	sed -n "/job produce:/,/job /p" show.out >actual &&
+	test_grep "^      version = 1.2.3\$" actual &&
+	test_grep "^      notes = line one\$" actual &&
+	test_grep "^        line two\$" actual &&
+	test_grep "^      url = https://example.org/a=b\$" actual
+'
+
 test_expect_success 'a job env template that cannot render fails the job, with why' '
 	cat >pipelines/badenv.json <<-\EOF &&
 	{

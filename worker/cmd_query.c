@@ -441,6 +441,36 @@ print_indented(const char *prefix, const char *text)
 	}
 }
 
+/*
+ * A job's outputs, a line each (a value's further lines indented under
+ * it), escaped as bodies are: a value is whatever a step wrote.
+ */
+static void
+show_outputs(struct json_object *outputs)
+{
+	struct buf	 b = BUF_INIT;
+	const char	*v, *p;
+
+	if (!json_object_is_type(outputs, json_type_object))
+		return;
+	json_object_object_foreach(outputs, key, val) {
+		buf_reset(&b);
+		v = json_object_get_string(val);
+		escape_body(&b, (const unsigned char *)key, strlen(key));
+		buf_addstr(&b, " = ");
+		escape_body(&b, (const unsigned char *)v,
+		    (size_t)json_object_get_string_len(val));
+		printf("      ");
+		for (p = buf_str(&b); *p != '\0'; p++) {
+			putchar(*p);
+			if (*p == '\n')
+				printf("        ");
+		}
+		printf("\n");
+	}
+	buf_release(&b);
+}
+
 static void
 show_runs(struct json_object *runs)
 {
@@ -473,6 +503,7 @@ show_runs(struct json_object *runs)
 			if (cli_jstr(job, "reason") != NULL)
 				printf(" (%s)", cli_jstr(job, "reason"));
 			printf("\n");
+			show_outputs(json_object_object_get(job, "outputs"));
 		}
 	}
 }
