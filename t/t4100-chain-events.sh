@@ -276,4 +276,61 @@ test_expect_success 'kill -9 of the worker as a run ends leaves the chain intact
 	test_dir_is_empty spool/cur
 '
 
+# The other side of the end of a run: the completion event is in new/
+# but the run's end is not yet in the history. A watcher kills the
+# worker through inotify the moment the event is renamed into new/.
+test_expect_success 'kill -9 as the completion event lands: one chained run after recovery' '
+	rm -f pipelines/*.json second-ran go watching &&
+	cat >pipelines/first.json <<-EOF &&
+	{
+	  "on": { "source": "test", "events": ["landing"] },
+	  "jobs": { "a": { "steps": [ { "run": "while [ ! -f \"$TRASH/go\" ]; do sleep 0.01; done" } ] } }
+	}
+	EOF
+	cat >pipelines/second.json <<-EOF &&
+	{
+	  "on": { "pipeline_complete": { "name": "first", "status": ["success"] } },
+	  "jobs": { "b": { "steps": [ { "run": "echo ran >>\"$TRASH/second-ran\"" } ] } }
+	}
+	EOF
+	check_config &&
+	queue_event landing &&
+	landing_event=$event &&
+	before=$(runs first) &&
+	{ hookdir worker --once 2>crash.err & } &&
+	pid=$! &&
+	stop_at_exit $pid &&
+	{ "$TEST_TOOL" kill-on-arrival spool/new $pid watching >arrived & } &&
+	wpid=$! &&
+	wait_for test -f watching &&
+	touch go &&
+	{ wait_exit $pid; test $? = 137; } &&
+	wait $wpid &&
+	name=$(cat arrived) &&
+	# In new/, or already claimed into cur/ when the kill came late.
+	file=$(find spool/new spool/cur -name "$name") &&
+	test_grep -x "Hookdir-Provider: hookdir" "$file" &&
+	test_grep "\"pipeline\":\"first\"" "$file" &&
+	# Where the kill landed: the run still "running" in the history is
+	# the window this test is after; "success" means the worker got as
+	# far as recording the end first, which must be as safe.
+	after=$(runs first) &&
+	echo "first before the kill: [$before]; after: [$after]" &&
+	case "$after" in
+	"${before:+$before,}running") landed=window ;;
+	"${before:+$before,}success") landed=after-end ;;
+	*) echo "unexpected: $after"; false ;;
+	esac &&
+	echo "the kill landed: $landed" &&
+	drain &&
+	test_grep -x ran second-ran &&
+	test "$(wc -l <second-ran)" = 1 &&
+	runs second >second-runs &&
+	test_grep -E -x "([a-z_]+,)*success" second-runs &&
+	test "$(runs first)" = "${before:+$before,}$(test $landed = window && echo interrupted,)success" &&
+	event_status_is $landing_event done &&
+	test_dir_is_empty spool/new &&
+	test_dir_is_empty spool/cur
+'
+
 test_done

@@ -8,6 +8,7 @@
  *	test-tool sign CONFFILE SOURCE BODYFILE [--now T] [--query Q]
  *	    [--url URL] [--header 'Name: value']...
  *	test-tool verify CONFFILE SOURCE DIR
+ *	test-tool kill-on-arrival DIR PID READYFILE
  *
  * A request directory (what `vectors` writes and `cgi` reads) holds
  * body, headers ("Name: value" lines), method, query, optionally now,
@@ -15,11 +16,14 @@
  */
 #include "autoconf.h"
 
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +80,8 @@ usage(void)
 	    "[--base64]\n"
 	    "       test-tool sign CONFFILE SOURCE BODYFILE [--now T] "
 	    "[--query Q] [--url URL] [--header 'Name: value']...\n"
-	    "       test-tool verify CONFFILE SOURCE DIR\n");
+	    "       test-tool verify CONFFILE SOURCE DIR\n"
+	    "       test-tool kill-on-arrival DIR PID READYFILE\n");
 	exit(2);
 }
 
@@ -661,6 +666,44 @@ cmd_verify(int argc, char **argv)
 	return r == 0 ? 0 : 1;
 }
 
+/*
+ * kill-on-arrival DIR PID READYFILE: SIGKILL PID the moment a file is
+ * renamed into DIR (as the spool's tmp/ -> new/), through inotify; prints
+ * the file's name. READYFILE is created once the watch is in place.
+ * Exits 1 if nothing arrives within 60 s.
+ */
+static int
+cmd_kill_on_arrival(int argc, char **argv)
+{
+	char		 ev[sizeof(struct inotify_event) + NAME_MAX + 1]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct inotify_event *ie;
+	struct pollfd	 pfd;
+	pid_t		 pid;
+	ssize_t		 n;
+	int		 fd, rfd;
+
+	if (argc != 4)
+		usage();
+	pid = (pid_t)strtol(argv[2], NULL, 10);
+	if ((fd = inotify_init1(IN_CLOEXEC)) == -1 ||
+	    inotify_add_watch(fd, argv[1], IN_MOVED_TO) == -1)
+		die("inotify %s: %s", argv[1], strerror(errno));
+	if ((rfd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		die("%s: %s", argv[3], strerror(errno));
+	close(rfd);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 60000) != 1)
+		return 1;
+	if ((n = read(fd, ev, sizeof(ev))) <= 0)
+		die("inotify read: %s", strerror(errno));
+	kill(pid, SIGKILL);
+	ie = (struct inotify_event *)(void *)ev;
+	printf("%s\n", ie->len > 0 ? ie->name : "");
+	return 0;
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -671,6 +714,7 @@ static const struct {
 	{ "ed25519-sign",	cmd_ed25519_sign },
 	{ "sign",		cmd_sign },
 	{ "verify",		cmd_verify },
+	{ "kill-on-arrival",	cmd_kill_on_arrival },
 };
 
 int
