@@ -76,6 +76,16 @@ fi
 "$SPAWN_FCGI" -s "$dir/fcgi.sock" -M 0666 -P "$dir/fcgi.pid" $user_opt \
     -- "$dir/hookdir.fcgi" >/dev/null
 
+# The recipe's own location block (conf/nginx.conf), with this demo's
+# socket and configuration file.
+location=$(awk '
+	/^location \/hooks\/ \{/ { on = 1 }
+	on { print; depth += gsub(/\{/, "{"); depth -= gsub(/\}/, "}")
+	     if (depth == 0) exit }
+' "$top_srcdir/conf/nginx.conf" |
+    sed -e "s|unix:/run/hookdir/fcgi.sock|unix:$dir/fcgi.sock|" \
+	-e "s|/etc/hookdir/hookdir.conf|$dir/hookdir.conf|")
+
 port=$(( 20000 + $$ % 20000 ))
 start_nginx() {
 	cat >"$dir/nginx/nginx.conf" <<NGX
@@ -93,17 +103,13 @@ http {
     uwsgi_temp_path $dir/nginx/uwsgi;
     server {
         listen 127.0.0.1:$port;
-        location /hooks/ {
-            fastcgi_split_path_info ^(/hooks)(/.*)\$;
-            fastcgi_param PATH_INFO \$fastcgi_path_info;
-            fastcgi_param HOOKDIR_CONF $dir/hookdir.conf;
-            include $top_srcdir/conf/fastcgi_params;
-            fastcgi_pass unix:$dir/fcgi.sock;
-        }
+$location
     }
 }
 NGX
-	"$NGINX" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" 2>/dev/null
+	# nginx reads inherited sockets from $NGINX: not the program's path.
+	env -u NGINX "$NGINX" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" \
+	    -e "$dir/nginx/error.log" 2>/dev/null
 }
 tries=0
 until start_nginx; do
@@ -128,6 +134,8 @@ curl -sS -o /dev/null -w 'HTTP %{http_code}\n' "http://127.0.0.1:$port/hooks/sit
     --data-binary @"$body"
 
 say "the spool: spool/new/ holds the request, byte for byte"
+[ -n "$(ls "$dir/spool/new" 2>/dev/null)" ] ||
+    { echo "demo: nothing was spooled" >&2; exit 1; }
 ls -l "$dir/spool/new"
 f=$(ls "$dir"/spool/new/* | head -n 1)
 sed -n '1,/^$/p' "$f"

@@ -377,7 +377,7 @@ httpd_nginx_location_ () {
 		on { print; depth += gsub(/\{/, "{"); depth -= gsub(/\}/, "}")
 		     if (depth == 0) exit }
 	' "$top_srcdir/conf/nginx.conf" |
-	sed -e "s|fastcgi_pass unix:/run/hookdir/hookdir.sock;|fastcgi_pass $(httpd_sed_quote_ "$addr");|" \
+	sed -e "s|fastcgi_pass unix:/run/hookdir/fcgi.sock;|fastcgi_pass $(httpd_sed_quote_ "$addr");|" \
 	    -e "s|/etc/hookdir/hookdir.conf|$(httpd_sed_quote_ "$conf")|" \
 	    -e "s|client_max_body_size [^;]*;|client_max_body_size $HTTPD_MAX_BODY;|" \
 	    -e "/fastcgi_param HOOKDIR_CONF/a\\

@@ -317,7 +317,7 @@ recipe_location() {
 		on { print; depth += gsub(/\{/, "{"); depth -= gsub(/\}/, "}")
 		     if (depth == 0) exit }
 	' "$top_srcdir/conf/nginx.conf" |
-	sed -e "s|fastcgi_pass unix:/run/hookdir/hookdir.sock;|fastcgi_pass unix:$P/hookdir.sock;|" \
+	sed -e "s|fastcgi_pass unix:/run/hookdir/fcgi.sock;|fastcgi_pass unix:$P/hookdir.sock;|" \
 	    -e "s|/etc/hookdir/hookdir.conf|$P/hookdir.conf|"
 }
 
@@ -365,12 +365,12 @@ fresh_prefix() {	# [pipeline-json]
 			$(recipe_location)
 			location = /hook {
 				fastcgi_pass unix:$P/ref.sock;
-				include $top_srcdir/conf/fastcgi_params;
+				include $BENCH/fastcgi.inc;
 			}
 			location /cgi/ {
 				fastcgi_split_path_info ^(/cgi)(/.*)\$;
 				fastcgi_pass unix:$P/fcgiwrap.sock;
-				include $top_srcdir/conf/fastcgi_params;
+				include $BENCH/fastcgi.inc;
 				fastcgi_param PATH_INFO \$fastcgi_path_info;
 				fastcgi_param SCRIPT_FILENAME $BIN/hookdir.fcgi;
 				fastcgi_param HOOKDIR_CONF $P/hookdir.conf;
