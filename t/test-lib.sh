@@ -248,6 +248,23 @@ if [ "${HOOKDIR_VALGRIND:-}" = 1 ]; then
 	export HOOKDIR PATH HTTPD_FCGI_WRAPPER
 fi
 
+# Under the sanitizers (ASAN_OPTIONS set, as .ci/run does for its
+# --enable-sanitizers pass), a report from a process in the background
+# (a responder under spawn-fcgi, a worker stopped by SIGTERM) would go to
+# a log nobody reads: send every report to $TEST_ROOT/sanitizer/, which
+# test_done fails the file for, as for valgrind.
+test_sanitizer_dir_=
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+	test_sanitizer_dir_=$TEST_ROOT/sanitizer
+	mkdir "$test_sanitizer_dir_" && chmod 1777 "$test_sanitizer_dir_" || {
+		echo "Bail out! cannot make $test_sanitizer_dir_"
+		exit 1
+	}
+	ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$test_sanitizer_dir_/asan"
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$test_sanitizer_dir_/ubsan"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
 # ---------------------------------------------------------------- output
 say () {
 	local line
@@ -566,23 +583,28 @@ test_expect_failure () {
 	return 0
 }
 
-test_done () {
+# test_reports_ DIR WHAT: one more failed test, with the reports, when a
+# checker left any in DIR.
+test_reports_ () {
 	local f
+	[ -n "$1" ] && [ -n "$(find "$1" -type f -size +0)" ] || return 0
+	test_count=$((test_count + 1))
+	test_failure=$((test_failure + 1))
+	echo "not ok $test_count - $2"
+	for f in "$1"/*
+	do
+		[ -s "$f" ] || continue
+		echo "# $f:"
+		test_comment_file_ "$f"
+	done
+}
+
+test_done () {
 	test_done_called_=t
 	trap - EXIT
 	test_run_atexit_
-	if [ -n "$test_valgrind_dir_" ] &&
-	   [ -n "$(find "$test_valgrind_dir_" -type f -size +0)" ]; then
-		test_count=$((test_count + 1))
-		test_failure=$((test_failure + 1))
-		echo "not ok $test_count - valgrind found errors (HOOKDIR_VALGRIND=1)"
-		for f in "$test_valgrind_dir_"/*
-		do
-			[ -s "$f" ] || continue
-			echo "# $f:"
-			test_comment_file_ "$f"
-		done
-	fi
+	test_reports_ "$test_valgrind_dir_" "valgrind found errors (HOOKDIR_VALGRIND=1)"
+	test_reports_ "$test_sanitizer_dir_" "a sanitizer reported errors (see ASAN_OPTIONS)"
 	if [ -n "${skip_all:-}" ] && [ "$test_count" = 0 ]; then
 		echo "1..0 # SKIP $skip_all"
 	else
