@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,7 @@ config_free(struct config *cf)
 	free(cf->secrets);
 	free(cf->respond_dir);
 	free(cf->report_html);
+	free(cf->worker_user);
 	free(cf);
 }
 
@@ -635,6 +637,17 @@ load_worker(struct loader *l, struct json_object *o)
 			    path, v);
 			if (ms >= 0)
 				l->cf->worker_grace_ms = ms;
+		} else if (strcmp(key, "user") == 0) {
+			char *u = jconf_get_string(l->d, l->file, o, key, path,
+			    v);
+			if (u != NULL && getpwnam(u) == NULL)
+				lerr(l, o, key, path, "no user named `%s`", u);
+			else if (u != NULL) {
+				free(l->cf->worker_user);
+				l->cf->worker_user = u;
+				u = NULL;
+			}
+			free(u);
 		} else
 			lerr(l, o, key, path, "unknown key");
 	}

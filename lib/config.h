@@ -114,6 +114,7 @@ struct config {
 	int		 max_chain_depth;
 	int		 worker_jobs;	/* default -j */
 	long long	 worker_grace_ms;	/* SIGTERM to SIGKILL */
+	char		*worker_user;	/* root drops to this user; NULL: the state's owner */
 	struct source	*sources;
 	size_t		 nsources;
 

@@ -24,6 +24,7 @@
 #include "hookdir.h"
 #include "log.h"
 #include "message.h"
+#include "pipeline.h"
 #include "spool.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -639,6 +640,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
 	const char		*id, *dir, *why, *parse_error = NULL;
 	char			 path[PATH_MAX];
 	int			 rc, json = 0, missing, have_msg = 0, r = 0;
+	int			 unreadable = 0;
 
 	if ((rc = json_opts(argc, argv, usage_show, &json)) != -1)
 		return rc;
@@ -663,6 +665,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
 				fprintf(stderr, "hookdir show: %s: %s\n", path,
 				    strerror(errno));
 				dir = NULL;
+				unreadable = 1;
 			} else
 				parse_error = why;
 		} else {
@@ -708,6 +711,9 @@ cmd_show(struct cli *cli, int argc, char **argv)
 			    esc.data[esc.len - 1] != '\n' ? "\n" : "");
 		}
 	}
+	/* The history was shown, but not the file it should have shown. */
+	if (unreadable)
+		r = EX_NOINPUT;
 done:
 	buf_release(&raw);
 	buf_release(&esc);
@@ -851,6 +857,7 @@ struct log_state {
 	struct log_pos	*v;
 	size_t		 n;
 	int		 headers;	/* more than one step: a header each */
+	int		 unreadable;	/* logs that are there but not readable */
 };
 
 static struct log_pos *
@@ -975,8 +982,10 @@ log_pass(struct cli *cli, struct json_object *run, const char *want_job,
 				xasprintf(&path, "%s/logs/%lld/%s/%s.log",
 				    cli_config(cli)->state, cli_jint(run, "id", 0),
 				    cli_jtext(job, "name"), cli_jtext(step, "name"));
-			if (log_copy(path, pos) == -1 && errno != ENOENT)
+			if (log_copy(path, pos) == -1 && errno != ENOENT) {
 				log_warn("%s", path);
+				ls->unreadable++;
+			}
 			free(path);
 			/*
 			 * The status was read before the file: a step that
@@ -1002,7 +1011,8 @@ static const char usage_log[] =
     "\n"
     "  -f, --follow   keep printing as the steps write, until they end\n"
     "\n"
-    "Exit status 66 when there is no such run, job or step.\n";
+    "Exit status 66 when there is no such run, job or step, or a log\n"
+    "cannot be read.\n";
 
 int
 cmd_log(struct cli *cli, int argc, char **argv)
@@ -1081,6 +1091,9 @@ cmd_log(struct cli *cli, int argc, char **argv)
 			break;
 		usleep(FOLLOW_POLL_US);
 	}
+	/* What it should have printed and could not read is a failure. */
+	if (rc == EX_OK && ls.unreadable > 0)
+		rc = EX_NOINPUT;
 	free(ls.v);
 	history_close(h);
 	return rc;
@@ -1097,7 +1110,35 @@ static const char usage_status[] =
     "\n"
     "  --json   {spool: {new, cur, done, failed}, oldest_new: {id, age} or\n"
     "           null, runs: {running, queued, failed_24h},\n"
-    "           failed_events_24h, last_run: run object or null}\n";
+    "           failed_events_24h, last_run: run object or null,\n"
+    "           pipeline_errors: [TEXT]}\n"
+    "\n"
+    "Exit status 78 when a pipeline file does not load: the worker then\n"
+    "claims no event until it is fixed.\n";
+
+/*
+ * The errors of the pipeline files, as `hookdir check` prints them: the
+ * worker claims nothing while there is one, so status must say so.
+ */
+static struct json_object *
+status_pipeline_errors(struct cli *cli)
+{
+	struct pipeline_set	 set;
+	struct json_object	*a;
+	struct diag		 d;
+	size_t			 i;
+
+	diag_init(&d);
+	pipelines_load(cli_config(cli), &set, &d);
+	a = json_object_new_array();
+	for (i = 0; i < d.n; i++)
+		if (d.v[i].level == DIAG_ERROR)
+			json_object_array_add(a,
+			    json_object_new_string(d.v[i].text));
+	diag_release(&d);
+	pipelines_release(&set);
+	return a;
+}
 
 struct json_object *
 cli_status_object(struct spool *sp, struct history *h)
@@ -1154,7 +1195,7 @@ cli_status_object(struct spool *sp, struct history *h)
 int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
-	struct json_object	*o, *oldest, *last, *runs, *counts;
+	struct json_object	*o, *oldest, *last, *runs, *counts, *perrors;
 	struct history		*h;
 	struct spool		 sp;
 	char			 age[32], started[32];
@@ -1173,6 +1214,8 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		history_close(h);
 	if (o == NULL)
 		return EX_SOFTWARE;
+	perrors = status_pipeline_errors(cli);
+	json_object_object_add(o, "pipeline_errors", perrors);
 	counts = json_object_object_get(o, "spool");
 	oldest = json_object_object_get(o, "oldest_new");
 	runs = json_object_object_get(o, "runs");
@@ -1207,7 +1250,14 @@ cmd_status(struct cli *cli, int argc, char **argv)
 			    cli_paint(cli_jtext(last, "status")), started);
 		} else
 			printf("last run  none\n");
+		if (json_object_array_length(perrors) > 0)
+			printf("pipelines do not load: no event is claimed "
+			    "until they are fixed\n");
+		for (i = 0; i < json_object_array_length(perrors); i++)
+			printf("  %s\n", json_object_get_string(
+			    json_object_array_get_idx(perrors, i)));
 	}
+	rc = json_object_array_length(perrors) > 0 ? EX_CONFIG : EX_OK;
 	json_object_put(o);
-	return 0;
+	return rc;
 }

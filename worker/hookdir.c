@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <grp.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,39 +36,43 @@ struct command {
 	const char	*name;
 	int		(*fn)(struct cli *, int, char **);
 	const char	*what;
+	enum cli_root	 root;		/* what it does when run as root */
 };
 
 static const struct command commands[] = {
 	{ "worker",	cmd_worker,
-	    "claim spool files and run the pipelines they trigger" },
+	    "claim spool files and run the pipelines they trigger",
+	    CLI_ROOT_REFUSE },
 	{ "check",	cmd_check,
-	    "validate the configuration and every pipeline" },
+	    "validate the configuration and every pipeline", CLI_ROOT_KEEP },
 	{ "test",	cmd_test,
-	    "dry-run a pipeline's triggers against a request" },
-	{ "ls",		cmd_ls,		"list the spool's files" },
+	    "dry-run a pipeline's triggers against a request", CLI_ROOT_KEEP },
+	{ "ls",		cmd_ls,		"list the spool's files", CLI_ROOT_DROP },
 	{ "show",	cmd_show,
-	    "show an event: headers, body, triggers, runs" },
+	    "show an event: headers, body, triggers, runs", CLI_ROOT_DROP },
 	{ "requeue",	cmd_requeue,
-	    "put events from failed/ or done/ back into new/" },
+	    "put events from failed/ or done/ back into new/", CLI_ROOT_DROP },
 	{ "inject",	cmd_inject,
-	    "enqueue a file as if it had been received" },
+	    "enqueue a file as if it had been received", CLI_ROOT_DROP },
 	{ "sign",	cmd_sign,
-	    "print a signed curl request as a source's sender would send" },
-	{ "runs",	cmd_runs,	"list runs" },
+	    "print a signed curl request as a source's sender would send",
+	    CLI_ROOT_KEEP },
+	{ "runs",	cmd_runs,	"list runs", CLI_ROOT_DROP },
 	{ "log",	cmd_log,
-	    "print the logs of a run, a job or a step" },
+	    "print the logs of a run, a job or a step", CLI_ROOT_DROP },
 	{ "status",	cmd_status,
-	    "queue depth, running runs, recent failures" },
+	    "queue depth, running runs, recent failures", CLI_ROOT_DROP },
 	{ "gc",		cmd_gc,
-	    "remove old spool files, logs and history" },
+	    "remove old spool files, logs and history", CLI_ROOT_DROP },
 	{ "emit",	cmd_emit,
-	    "from a step: spool a custom event for other pipelines" },
-	{ "cancel",	cmd_cancel,
-	    "cancel a running run" },
+	    "from a step: spool a custom event for other pipelines",
+	    CLI_ROOT_DROP },
+	{ "cancel",	cmd_cancel,	"cancel a running run", CLI_ROOT_DROP },
 	{ "respond",	cmd_respond,
-	    "from a step: answer the request that is waiting" },
+	    "from a step: answer the request that is waiting", CLI_ROOT_DROP },
 	{ "report",	cmd_report,
-	    "write the status pages: runs, job graphs, logs, queue" },
+	    "write the status pages: runs, job graphs, logs, queue",
+	    CLI_ROOT_DROP },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -117,12 +123,82 @@ absolute_path(const char *path)
 	return r;
 }
 
+/*
+ * hookdir's files belong to one unprivileged user: the owner of the
+ * state directory (or the configuration's worker.user). A command run
+ * as root that wrote there would leave files that user cannot write
+ * (logs, the history's -wal and -shm), and a worker would run the steps
+ * as root. So as root a command that touches the state or the spool
+ * becomes that user first; a worker that cannot tell whom to become
+ * refuses to start unless told --allow-root. 0, or an exit status with
+ * the error printed.
+ */
+static int
+cli_drop_root(struct cli *cli, const char *cmd)
+{
+	const struct passwd	*pw = NULL;
+	const struct config	*cf = cli->cf;
+	struct stat		 st;
+	const char		*why, *e;
+	uid_t			 uid;
+	gid_t			 gid;
+
+	if (geteuid() != 0 || cli->root == CLI_ROOT_KEEP)
+		return 0;
+	if (cf->worker_user != NULL) {
+		if ((pw = getpwnam(cf->worker_user)) == NULL) {
+			fprintf(stderr, "hookdir %s: worker.user: no user "
+			    "named `%s`\n", cmd, cf->worker_user);
+			return EX_NOUSER;
+		}
+		why = "worker.user";
+	} else if (stat(cf->state, &st) == 0 && st.st_uid != 0) {
+		pw = getpwuid(st.st_uid);
+		why = "the owner of the state directory";
+		uid = st.st_uid;
+		gid = st.st_gid;
+	} else if (cli->root == CLI_ROOT_REFUSE && !cli->allow_root &&
+	    ((e = getenv("HOOKDIR_ALLOW_ROOT")) == NULL ||
+	    strcmp(e, "1") != 0)) {
+		fprintf(stderr, "hookdir %s: refusing to run as root: the "
+		    "state directory %s is %s; run it as the user who owns "
+		    "the state, set worker.user in %s, or pass --allow-root\n",
+		    cmd, cf->state, access(cf->state, F_OK) == 0 ?
+		    "root's" : "not there yet", cf->path);
+		return EX_NOPERM;
+	} else
+		return 0;
+	if (pw != NULL) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if (uid == 0)
+		return 0;
+	if ((pw != NULL ? initgroups(pw->pw_name, gid) :
+	    setgroups(0, NULL)) == -1 || setgid(gid) == -1 ||
+	    setuid(uid) == -1 || setuid(0) != -1) {
+		fprintf(stderr, "hookdir %s: becoming uid %lu (%s): %s\n", cmd,
+		    (unsigned long)uid, why, strerror(errno));
+		return EX_NOPERM;
+	}
+	/* Steps get HOME; `hookdir` run from one gets the same user. */
+	if (pw != NULL) {
+		setenv("HOME", pw->pw_dir, 1);
+		setenv("USER", pw->pw_name, 1);
+		setenv("LOGNAME", pw->pw_name, 1);
+	}
+	log_info("running as %s (uid %lu), %s", pw != NULL ? pw->pw_name :
+	    "-", (unsigned long)uid, why);
+	return 0;
+}
+
 struct config *
 cli_config(struct cli *cli)
 {
 	struct diag	 d;
 	const char	*path;
 	char		*abs;
+	int		 r;
 
 	if (cli->cf != NULL)
 		return cli->cf;
@@ -134,6 +210,8 @@ cli_config(struct cli *cli)
 	diag_release(&d);
 	if (cli->cf == NULL)
 		exit(EX_CONFIG);
+	if ((r = cli_drop_root(cli, cli->cmd)) != 0)
+		exit(r);
 	/*
 	 * Steps inherit it through the worker's environment, so that a
 	 * `hookdir` run from a step reads the same configuration.
@@ -600,6 +678,8 @@ main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 
+	cli.cmd = cmd->name;
+	cli.root = cmd->root;
 	/* Each command parses its own options from its argv[1]. */
 	optind = 0;
 	r = cmd->fn(&cli, argc, argv);

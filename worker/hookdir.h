@@ -10,15 +10,29 @@
 
 struct config;
 
+/* What a command does when run as root (see cli_config()). */
+enum cli_root {
+	CLI_ROOT_DROP,		/* become the state's owner, if not root */
+	CLI_ROOT_REFUSE,	/* the same, or refuse without --allow-root */
+	CLI_ROOT_KEEP		/* stay root: it writes nothing of hookdir's */
+};
+
 struct cli {
 	const char	*conf_path;	/* -c FILE, or NULL */
 	struct config	*cf;		/* loaded by cli_config() */
 	int		 verbose;
+	const char	*cmd;		/* the command's name */
+	enum cli_root	 root;
+	int		 allow_root;	/* worker --allow-root */
 };
 
 /*
  * The configuration, loaded on first use. On errors they are printed
  * (file:line: key: message) and the program exits with EX_CONFIG.
+ * Run as root, a command that is not CLI_ROOT_KEEP then becomes the
+ * owner of the state directory (or worker.user) before it touches
+ * anything; a worker that cannot tell whom to become exits EX_NOPERM
+ * unless cli->allow_root.
  */
 struct config	*cli_config(struct cli *);
 /* Is standard output a terminal (tables) or not (TSV)? */

@@ -59,6 +59,12 @@
 #define FILL_BATCH		64
 /* The status pages ("report": {"html": DIR}) are written at most this often. */
 #define REPORT_EVERY_MS		1000
+/*
+ * While a pipeline file does not load, no event is claimed: look for a
+ * fix this often, and say again that events are waiting this often.
+ */
+#define BROKEN_CHECK_MS		1000
+#define BROKEN_REMIND_MS	(60 * 1000)
 
 /*
  * One load of the pipelines. Events keep the generation they were
@@ -68,6 +74,7 @@
 struct pset {
 	struct pipeline_set	set;
 	int			refs;
+	size_t			nerrors;	/* files that did not load */
 };
 
 struct worker;
@@ -119,6 +126,7 @@ struct worker {
 	int			 ifd;		/* inotify on new/, or -1 */
 	long long		 next_scan_ms;
 	long long		 next_recover_ms;
+	long long		 next_remind_ms;	/* pipelines still broken */
 };
 
 static void
@@ -145,26 +153,58 @@ worker_diag(const struct worker *w, const struct diag *d)
 		    "warning", d->v[i].text);
 }
 
-/* Load the pipelines the first time, and again whenever they changed. */
+/*
+ * Load the pipelines the first time, and again whenever they changed.
+ *
+ * A pipeline file that does not load must not consume events: had its
+ * events been matched against the other pipelines only, they would be
+ * retired to done/ without the runs the broken file asks for, and an
+ * acknowledged event would silently never run. So while any file has
+ * errors the worker claims nothing (worker_broken), says so loudly, and
+ * goes on once the files are fixed.
+ */
 static void
 worker_pipelines(struct worker *w)
 {
 	struct pset	*ps;
 	struct diag	 d;
+	int		 was_broken;
 
 	if (w->ps != NULL && !pipelines_changed(&w->ps->set))
 		return;
+	was_broken = w->ps != NULL && w->ps->nerrors > 0;
 	ps = xcalloc(1, sizeof(*ps));
 	ps->refs = 1;
 	diag_init(&d);
 	pipelines_load(w->cf, &ps->set, &d);
-	/* Pipelines with errors are left out; the others still run. */
+	ps->nerrors = d.nerrors;
 	worker_diag(w, &d);
 	diag_release(&d);
-	log_info("%s %zu pipeline%s from %s", w->ps == NULL ? "loaded" :
-	    "reloaded", ps->set.n, ps->set.n == 1 ? "" : "s", w->cf->pipelines);
+	if (ps->nerrors > 0) {
+		log_warnx("%zu error%s in the pipelines in %s: no event is "
+		    "claimed until they are fixed; events wait in new/",
+		    ps->nerrors, ps->nerrors == 1 ? "" : "s", w->cf->pipelines);
+		w->next_remind_ms = exec_now_ms() + BROKEN_REMIND_MS;
+	} else {
+		log_info("%s %zu pipeline%s from %s", w->ps == NULL ?
+		    "loaded" : "reloaded", ps->set.n, ps->set.n == 1 ? "" :
+		    "s", w->cf->pipelines);
+		if (was_broken) {
+			log_warnx("the pipelines load again: claiming events");
+			w->want_list = 1;
+			w->need_recover = 1;
+		}
+	}
 	pset_unref(w->ps);
 	w->ps = ps;
+}
+
+/* Does a pipeline file fail to load? Then no event may be claimed. */
+static int
+worker_broken(struct worker *w)
+{
+	worker_pipelines(w);
+	return w->ps->nerrors > 0;
 }
 
 /* ---------------------------------------------------------------- events */
@@ -193,7 +233,9 @@ worker_listens(void *arg, const char *kind, const char *pipeline,
 	const struct on_job_complete	*jc;
 	size_t				 i;
 
-	worker_pipelines(w);
+	/* A file that does not load may be the one that listens. */
+	if (worker_broken(w))
+		return 1;
 	for (i = 0; i < w->ps->set.n; i++) {
 		on = &w->ps->set.v[i]->on;
 		if (job == NULL && strcmp(kind, CHAIN_PIPELINE_COMPLETE) == 0 &&
@@ -408,7 +450,7 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 		return;
 	}
 
-	worker_pipelines(w);
+	/* worker_fill loaded them, without errors, before the claim. */
 	we->ps = w->ps;
 	we->ps->refs++;
 	if (recovered && r == EVENT_RECOVERED)
@@ -544,7 +586,7 @@ worker_fill(struct worker *w)
 
 	w->fill_more = 0;
 	for (;;) {
-		if (w->stopping || !runner_has_room(w->rn))
+		if (w->stopping || !runner_has_room(w->rn) || worker_broken(w))
 			return;
 		if (w->next < w->nids) {
 			if (n++ == FILL_BATCH) {
@@ -665,7 +707,8 @@ worker_loop(struct worker *w)
 	for (;;) {
 		worker_fill(w);
 		if (w->active == 0 && runner_runs(w->rn) == 0 &&
-		    (w->stopping || (!w->watch && worker_drained(w))))
+		    (w->stopping || (!w->watch && (worker_drained(w) ||
+		    w->ps->nerrors > 0))))
 			break;
 		worker_report(w, 0);
 		wake = runner_next_wake(w->rn);
@@ -677,6 +720,9 @@ worker_loop(struct worker *w)
 		if (w->watch && !w->stopping) {
 			wake = min_wake(wake, w->next_scan_ms);
 			wake = min_wake(wake, w->next_recover_ms);
+			if (w->ps->nerrors > 0)
+				wake = min_wake(wake, exec_now_ms() +
+				    BROKEN_CHECK_MS);
 		}
 		pfd.fd = w->ifd;
 		pfd.events = POLLIN;
@@ -701,6 +747,14 @@ worker_loop(struct worker *w)
 			w->need_recover = 1;
 			w->next_recover_ms = now + RECOVER_EVERY_MS;
 		}
+		if (w->watch && w->ps->nerrors > 0 &&
+		    now >= w->next_remind_ms) {
+			log_warnx("the pipelines in %s still have errors; "
+			    "%ld event%s waiting in new/", w->cf->pipelines,
+			    spool_count(&w->sp, "new"),
+			    spool_count(&w->sp, "new") == 1 ? "" : "s");
+			w->next_remind_ms = now + BROKEN_REMIND_MS;
+		}
 		runner_tick(w->rn);
 	}
 	worker_report(w, 1);
@@ -713,7 +767,7 @@ worker_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: hookdir worker [--once | --watch] [-j N] [--poll SECONDS]\n"
-	    "                      [--grace DURATION] [--syslog]\n"
+	    "                      [--grace DURATION] [--syslog] [--allow-root]\n"
 	    "\n"
 	    "Claim events from the spool and run the pipelines they trigger.\n"
 	    "\n"
@@ -733,6 +787,10 @@ worker_usage(FILE *fp)
 	    "                    as long again; also the SIGTERM-to-SIGKILL\n"
 	    "                    delay of timeouts (worker.grace, 10s)\n"
 	    "  --syslog          log to syslog (facility daemon), not stderr\n"
+	    "  --allow-root      run as root when the state directory is\n"
+	    "                    root's and worker.user is not set (as root\n"
+	    "                    the worker otherwise becomes the state's\n"
+	    "                    owner, or refuses to start)\n"
 	    "  -h, --help        this text\n");
 }
 
@@ -746,6 +804,7 @@ cmd_worker(struct cli *cli, int argc, char **argv)
 		{ "poll",	required_argument,	NULL, 'p' },
 		{ "grace",	required_argument,	NULL, 'g' },
 		{ "syslog",	no_argument,		NULL, 's' },
+		{ "allow-root",	no_argument,		NULL, 'R' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -792,6 +851,9 @@ cmd_worker(struct cli *cli, int argc, char **argv)
 			break;
 		case 's':
 			use_syslog = 1;
+			break;
+		case 'R':
+			cli->allow_root = 1;
 			break;
 		case 'h':
 			worker_usage(stdout);
@@ -855,6 +917,9 @@ cmd_worker(struct cli *cli, int argc, char **argv)
 	worker_loop(&w);
 	if (w.progress)
 		log_progress_end();
+	/* --once with pipelines that do not load: what it claimed not. */
+	if (!w.watch && w.ps->nerrors > 0)
+		w.rc = EX_CONFIG;
 	/* Whatever the history failed to record, the exit status says so. */
 	if (history_errors(w.h) > 0 && w.rc == EX_OK)
 		w.rc = EX_TEMPFAIL;
