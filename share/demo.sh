@@ -66,10 +66,11 @@ PIPE
 
 user_opt=
 if [ "$(id -u)" = 0 ]; then
-	# As a web server would: the responder runs unprivileged.
+	# As a web server would: the responder runs unprivileged, and the
+	# worker, started as root, becomes the owner of the state directory.
 	user_opt="-u nobody -g nogroup"
-	mkdir -p "$dir/spool"
-	chown -R nobody:nogroup "$dir/secrets" "$dir/spool"
+	mkdir -p "$dir/spool" "$dir/state"
+	chown -R nobody:nogroup "$dir/secrets" "$dir/spool" "$dir/state"
 fi
 
 # shellcheck disable=SC2086
