@@ -23,6 +23,7 @@
 #include "config.h"
 #include "jconf.h"
 #include "log.h"
+#include "paths.h"
 #include "provider.h"
 #include "util.h"
 #include "xmalloc.h"

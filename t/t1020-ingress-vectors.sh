@@ -1,8 +1,8 @@
 #!/bin/bash
 test_description='hookdir.fcgi against the published signature vectors
 
-Every vector of vectors/signatures.json (next to the source tree, in
-../shared) is one request a provider sent, or a tampered copy of one.
+Every vector of t/vectors/signatures.json is one request a provider
+sent, or a tampered copy of one.
 test-tool vectors turns each into a request directory with a
 hookdir.conf holding one source "v" with the vector'"'"'s secret or key
 (and its replay window); the responder then runs as plain CGI on it,
@@ -12,7 +12,7 @@ body byte for byte; an invalid one 401, a JSON error, and no spool file.'
 
 . "$(dirname "$0")/test-lib.sh"
 
-VECTORS=${HOOKDIR_VECTORS:-$top_srcdir/../shared/vectors/signatures.json}
+VECTORS=${HOOKDIR_VECTORS:-$top_srcdir/t/vectors/signatures.json}
 
 if ! [ -f "$VECTORS" ]; then
 	if [ "${HOOKDIR_TEST_REQUIRE:-}" = 1 ]; then

@@ -28,6 +28,7 @@
 #include "hookdir.h"
 #include "jconf.h"
 #include "log.h"
+#include "paths.h"
 #include "spool.h"
 #include "util.h"
 #include "xmalloc.h"

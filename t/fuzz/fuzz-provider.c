@@ -34,14 +34,14 @@
 #define DEFAULT_NOW	1700000000LL
 #define MAX_NOW		100000000000LL	/* the year 5138 */
 
-/* SendGrid's published test key (the shared vectors). */
+/* SendGrid's published test key (t/vectors/). */
 #define SENDGRID_KEY	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC" \
 			"+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu" \
 			"/1FwCM/QmGUhA=="
 
 static struct config	*cf;
 
-/* The secrets of the shared vectors, so that seeds made from them verify. */
+/* The secrets of the vectors in t/vectors/, so that seeds made from them verify. */
 static const struct {
 	const char	*provider;
 	const char	*secret;

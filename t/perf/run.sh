@@ -32,7 +32,7 @@
 # Needs (Debian packages): nginx (nginx-light), spawn-fcgi, fcgiwrap, wrk,
 # webhook, curl, openssl, gcc, libfcgi-dev, libssl-dev; a built tree
 # ($top_builddir/cgi/hookdir.fcgi, worker/hookdir); the yardsticks in
-# $HOOKDIR_BENCH (default $top_srcdir/../shared/bench: ref-fcgi.c,
+# $HOOKDIR_BENCH (default $top_srcdir/t/perf/yardstick: ref-fcgi.c,
 # fsync-bench.c, forkexec-bench.c, post.lua, hooks.json.in,
 # append-body.sh), compiled into a temp dir at every run.  It is not run by
 # CI.  Run it as root or as a user who may start servers on 127.0.0.1.
@@ -68,7 +68,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 top_srcdir=$(cd "$top_srcdir" && pwd)
 top_builddir=$(cd "$top_builddir" && pwd)
-BENCH=${HOOKDIR_BENCH:-$top_srcdir/../shared/bench}
+BENCH=${HOOKDIR_BENCH:-$top_srcdir/t/perf/yardstick}
 
 S=${PERF_SECONDS:-4}
 DRAIN_S=${PERF_DRAIN_SECONDS:-3}

@@ -1,5 +1,5 @@
 /*
- * The provider table: every shared vector, detection, and per-scheme
+ * The provider table: every signature vector (t/vectors/), detection, and per-scheme
  * cases the vectors do not cover (keys made here, key rotation, several
  * signatures, sign-then-verify, generic modes, event and delivery ids,
  * replay windows).
@@ -283,7 +283,7 @@ stdwh_sig(const char *secret, const char *id, const char *ts,
 }
 
 /*
- * The shared vectors.
+ * The signature vectors of t/vectors/.
  */
 
 static const struct {
@@ -388,8 +388,7 @@ vectors_open(void)
 		snprintf(path, sizeof(path), "%s", given);
 	else
 		snprintf(path, sizeof(path),
-		    "%s/../shared/vectors/signatures.json",
-		    top != NULL ? top : "..");
+		    "%s/t/vectors/signatures.json", top != NULL ? top : ".");
 	if ((f = fopen(path, "r")) == NULL) {
 		if (require != NULL && strcmp(require, "1") == 0)
 			ok(0, "vectors: %s is missing", path);
