@@ -4,6 +4,7 @@
 #include "autoconf.h"
 
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -21,6 +23,31 @@ static int		 log_syslog;
 static int		 log_verbose;
 static int		 log_notices;
 static int		 log_progress_shown;
+static int		 log_stamp;	/* -1: when stderr is a file */
+
+/*
+ * Lines appended to a file (cron's `>>worker.log 2>&1`, spawn-fcgi's
+ * log) need the time they were written; a terminal, a pipe (cron's own
+ * mail, journald) or syslog add their own, or need none.
+ */
+static void
+log_prefix(void)
+{
+	struct stat	 st;
+	struct tm	 tm;
+	time_t		 now;
+	char		 when[40];
+
+	if (log_stamp == -1)
+		log_stamp = fstat(STDERR_FILENO, &st) == 0 &&
+		    S_ISREG(st.st_mode) ? 1 : 0;
+	if (log_stamp == 0)
+		return;
+	now = time(NULL);
+	if (localtime_r(&now, &tm) != NULL &&
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm) > 0)
+		fprintf(stderr, "%s ", when);
+}
 
 void
 log_init(const char *progname, int use_syslog)
@@ -29,6 +56,12 @@ log_init(const char *progname, int use_syslog)
 	log_syslog = use_syslog;
 	if (use_syslog)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_timestamps(void)
+{
+	log_stamp = -1;
 }
 
 void
@@ -101,6 +134,7 @@ log_vwrite(int pri, int with_errno, const char *fmt, va_list ap)
 			syslog(pri, "%s", msg);
 	} else {
 		log_progress_erase();
+		log_prefix();
 		if (with_errno)
 			fprintf(stderr, "%s: %s: %s\n", log_progname, msg,
 			    strerror(saved));

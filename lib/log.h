@@ -9,6 +9,11 @@
 #include <syslog.h>
 
 void	log_init(const char *progname, int use_syslog);
+/*
+ * Prefix each line written to stderr with the local time when stderr is
+ * a regular file (a log that cron or a service appends to).
+ */
+void	log_timestamps(void);
 void	log_setverbose(int);
 int	log_getverbose(void);
 /*

@@ -17,6 +17,9 @@ test_require_prog sqlite3 script
 ESC=$(printf '\033')
 CR=$(printf '\r')
 
+# Appended to a file, the worker's lines begin with the local time.
+STAMP='[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9][-+][0-9]\{4\}'
+
 test_expect_success 'setup' '
 	setup_worker &&
 	cat >pipelines/ok.json <<-\EOF &&
@@ -38,12 +41,12 @@ test_expect_success '--once from cron: silent when every run succeeds' '
 	test ! -s err
 '
 
-test_expect_success '--once from cron: a line for the run that failed, only' '
+test_expect_success '--once from cron: a line for the run that failed, only, with its time' '
 	queue_event mixed &&
 	hookdir worker --once 2>err &&
 	run_status_is $event failure,success &&
 	bad=$(last_run breaks) &&
-	test_grep "^hookdir: run $bad breaks: failure (1 job): .*; event $event\$" err &&
+	test_grep "^$STAMP hookdir: run $bad breaks: failure (1 job): .*; event $event\$" err &&
 	test_line_count = 1 err
 '
 
@@ -51,10 +54,10 @@ test_expect_success '-v: a line for each event and each run' '
 	queue_event mixed &&
 	hookdir -v worker --once 2>err &&
 	ok=$(last_run ok) && bad=$(last_run breaks) &&
-	test_grep "^hookdir: event $event source=test type=mixed: 2 runs\$" err &&
-	test_grep "^hookdir: run $ok ok: success (1 job); event $event\$" err &&
-	test_grep "^hookdir: run $bad breaks: failure (1 job): .*; event $event\$" err &&
-	test_grep "^hookdir: run $ok ok/a: success; event $event\$" err
+	test_grep "^$STAMP hookdir: event $event source=test type=mixed: 2 runs\$" err &&
+	test_grep "^$STAMP hookdir: run $ok ok: success (1 job); event $event\$" err &&
+	test_grep "^$STAMP hookdir: run $bad breaks: failure (1 job): .*; event $event\$" err &&
+	test_grep "^$STAMP hookdir: run $ok ok/a: success; event $event\$" err
 '
 
 test_expect_success 'a duplicate delivery is a line with -v only' '
@@ -106,8 +109,8 @@ test_expect_success '--watch: every event and run line' '
 	wait_for grep -q "run [0-9]* ok: success" watch.err &&
 	kill -TERM $pid &&
 	wait_exit $pid &&
-	test_grep "^hookdir: event $event source=test type=good: 1 run\$" watch.err &&
-	test_grep "^hookdir: run $(last_run ok) ok: success (1 job); event $event\$" watch.err &&
+	test_grep "^$STAMP hookdir: event $event source=test type=good: 1 run\$" watch.err &&
+	test_grep "^$STAMP hookdir: run $(last_run ok) ok: success (1 job); event $event\$" watch.err &&
 	test_grep ! "ok/a" watch.err
 '
 

@@ -883,6 +883,8 @@ cmd_worker(struct cli *cli, int argc, char **argv)
 	w.syslog = use_syslog;
 	if (use_syslog)
 		log_init("hookdir", 1);
+	else
+		log_timestamps();
 	log_setnotice(w.watch);
 	w.progress = once && !use_syslog && isatty(STDERR_FILENO);
 	/* Signals go to the signalfd from now on: none is lost during setup. */
