@@ -18,10 +18,12 @@
 #include "buf.h"
 #include "chain.h"
 #include "event.h"
+#include "exec.h"
 #include "history.h"
 #include "hookdir.h"
 #include "spool.h"
 #include "util.h"
+#include "xmalloc.h"
 
 /* The most `hookdir emit NAME -` reads from its standard input. */
 #define EMIT_DATA_MAX	(1024 * 1024)
@@ -77,13 +79,55 @@ emit_data(const char *arg)
 	return data;
 }
 
+/*
+ * The values a step's event must not carry: the run's secrets, named by
+ * $HOOKDIR_SECRETS, their values in the environment the worker gave the
+ * step. Outside a step (no $HOOKDIR_RUN_ID) there are none. *v is
+ * NULL-ended, its strings the environment's; *names holds the copy the
+ * caller frees. 0, or an exit status with the error printed: a secret
+ * the step dropped cannot be masked, so nothing is spooled.
+ */
+static int
+emit_secrets(const char ***v, char **names)
+{
+	const char	*run = getenv("HOOKDIR_RUN_ID");
+	const char	*list = getenv("HOOKDIR_SECRETS");
+	char		*name, *val, *sp;
+	size_t		 n = 0;
+
+	*v = xcalloc(1, sizeof(**v));
+	*names = NULL;
+	if (run == NULL || *run == '\0')
+		return 0;
+	if (list == NULL) {
+		fprintf(stderr, "hookdir emit: HOOKDIR_RUN_ID is set but not "
+		    "HOOKDIR_SECRETS: the run's secrets cannot be masked\n");
+		return EX_CONFIG;
+	}
+	*names = xstrdup(list);
+	for (name = strtok_r(*names, " ", &sp); name != NULL;
+	    name = strtok_r(NULL, " ", &sp)) {
+		if ((val = getenv(name)) == NULL) {
+			fprintf(stderr, "hookdir emit: the run's secret %s is "
+			    "not in the environment: it cannot be masked\n",
+			    name);
+			return EX_CONFIG;
+		}
+		*v = xreallocarray(*v, n + 2, sizeof(**v));
+		(*v)[n++] = val;
+		(*v)[n] = NULL;
+	}
+	return 0;
+}
+
 int
 cmd_emit(struct cli *cli, int argc, char **argv)
 {
-	struct json_object	*data = NULL;
+	struct json_object	*data = NULL, *masked;
 	struct spool		 sp;
-	const char		*name;
-	char			 id[SPOOL_ID_MAX];
+	struct buf		 b = BUF_INIT;
+	const char		*name, **secrets;
+	char			*names, id[SPOOL_ID_MAX];
 	int			 ch, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, "+h", chain_help_opts,
@@ -110,11 +154,26 @@ cmd_emit(struct cli *cli, int argc, char **argv)
 		    "itself when a run or job ends\n", name);
 		return EX_USAGE;
 	}
-	if (argc - optind == 2 && (data = emit_data(argv[optind + 1])) == NULL)
-		return EX_DATAERR;
+	if ((rc = emit_secrets(&secrets, &names)) != 0)
+		goto out;
+	exec_mask(secrets, name, strlen(name), &b);
+	if (strcmp(buf_str(&b), name) != 0) {
+		fprintf(stderr, "hookdir emit: the event name holds a secret "
+		    "of the run\n");
+		rc = EX_USAGE;
+		goto out;
+	}
+	if (argc - optind == 2 && (data = emit_data(argv[optind + 1])) == NULL) {
+		rc = EX_DATAERR;
+		goto out;
+	}
+	/* Masked before the spool file is written, as step logs are. */
+	masked = chain_mask(secrets, data);
+	json_object_put(data);
+	data = masked;
 	if (cli_spool(cli, &sp, 0) == -1) {
-		json_object_put(data);
-		return EX_TEMPFAIL;
+		rc = EX_TEMPFAIL;
+		goto out;
 	}
 	if (chain_spool_custom(&sp, name, data, getenv("HOOKDIR_RUN_ID"),
 	    getenv("HOOKDIR_EVENT_ID"),
@@ -123,7 +182,11 @@ cmd_emit(struct cli *cli, int argc, char **argv)
 	else
 		printf("%s\n", id);
 	spool_close(&sp);
+out:
 	json_object_put(data);
+	buf_release(&b);
+	free(secrets);
+	free(names);
 	return rc;
 }
 

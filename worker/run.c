@@ -1433,6 +1433,10 @@ step_done(void *arg, const struct exec_result *res)
 	j->state = J_BETWEEN;
 	status = step_outcome(j, s, res, &why);
 	outputs_read(j, s->name);
+	/* The history has them, masked: leave no raw value behind. */
+	if (unlink(j->output_path) == -1 && errno != ENOENT)
+		run_log(r, LOG_WARNING, "/%s/%s: %s: %s", j->name, s->name,
+		    j->output_path, strerror(errno));
 	history_step_set(rn->h, j->step_id, status, res->exit_code,
 	    res->signal, why.len > 0 ? buf_str(&why) : NULL);
 	run_log(r, LOG_INFO, "/%s/%s: %s%s%s", j->name, s->name, status,
@@ -1453,6 +1457,7 @@ step_env(struct rjob *j, const struct step *s, struct envv *e)
 	struct run		*r = j->run;
 	const struct event	*ev = r->ev;
 	const struct envv	*je;
+	struct buf		 names = BUF_INIT;
 	char			 id[32];
 	size_t			 i;
 
@@ -1476,6 +1481,17 @@ step_env(struct rjob *j, const struct step *s, struct envv *e)
 	env_set(e, "HOOKDIR_BODY", r->body_path);
 	env_set(e, "HOOKDIR_OUTPUT", j->output_path);
 	env_set(e, "HOOKDIR_WORKSPACE", r->work);
+	/*
+	 * The names (never the values) of the secrets, so that what a
+	 * step hands `hookdir emit` is masked before it is spooled.
+	 */
+	for (i = 0; i < r->pl->nsecrets; i++) {
+		if (i > 0)
+			buf_addch(&names, ' ');
+		buf_addstr(&names, r->pl->secrets[i]);
+	}
+	env_set(e, "HOOKDIR_SECRETS", buf_str(&names));
+	buf_release(&names);
 	for (i = 0; i < r->env.n; i++)
 		env_put(e, xstrdup(r->env.v[i]));
 	je = j->parent != NULL ? &j->parent->env : &j->env;
