@@ -1,12 +1,16 @@
 /*
- * hookdir emit and hookdir cancel (hookdir(1)): what a step (or a
- * person) tells the worker from outside it. Both only write: emit a
- * spool file, cancel a flag in the history that the worker owning the
- * run polls. Neither needs to find the worker.
+ * hookdir emit, output and cancel (hookdir(1)): what a step (or a
+ * person) tells the worker from outside it. They only write: emit a
+ * spool file, output a block of the step's $HOOKDIR_OUTPUT file, cancel
+ * a flag in the history that the worker owning the run polls. None
+ * needs to find the worker.
  */
 #include "autoconf.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,7 @@
 #include "exec.h"
 #include "history.h"
 #include "hookdir.h"
+#include "run.h"
 #include "spool.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -187,6 +192,101 @@ out:
 	buf_release(&b);
 	free(secrets);
 	free(names);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static const char usage_output[] =
+    "usage: hookdir output NAME [VALUE]\n"
+    "\n"
+    "From a step: set the job's output NAME ([A-Za-z0-9_-]) to VALUE, or\n"
+    "to standard input byte for byte when VALUE is absent, by appending to\n"
+    "$HOOKDIR_OUTPUT with a random delimiter that the value does not hold:\n"
+    "whatever the value holds, it sets NAME and nothing else. Use it for\n"
+    "every value that comes from the payload. Exit status 64 outside a\n"
+    "step or for a bad name, 65 for a value holding a NUL byte or too\n"
+    "large for the file.\n";
+
+int
+cmd_output(struct cli *cli, int argc, char **argv)
+{
+	struct buf	 in = BUF_INIT, out = BUF_INIT;
+	struct stat	 st;
+	const char	*path, *name, *val;
+	size_t		 vlen;
+	int		 ch, fd = -1, rc = 0;
+
+	(void)cli;
+	while ((ch = getopt_long(argc, argv, "+h", chain_help_opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			return chain_usage(usage_output, 1);
+		default:
+			return chain_usage(usage_output, 0);
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return chain_usage(usage_output, 0);
+	name = argv[optind];
+	if (!run_output_key_valid(name, strlen(name))) {
+		fprintf(stderr, "hookdir output: `%s` is not an output name "
+		    "(letters, digits, _ and -)\n", name);
+		return EX_USAGE;
+	}
+	if ((path = getenv("HOOKDIR_OUTPUT")) == NULL || *path == '\0') {
+		fprintf(stderr, "hookdir output: HOOKDIR_OUTPUT is not set: "
+		    "run it from a pipeline's step\n");
+		return EX_USAGE;
+	}
+	if (argc - optind == 2) {
+		val = argv[optind + 1];
+		vlen = strlen(val);
+	} else {
+		if (read_fd(STDIN_FILENO, &in, RUN_OUTPUT_MAX) == -1) {
+			rc = errno == EFBIG ? EX_DATAERR : EX_IOERR;
+			fprintf(stderr, "hookdir output: reading standard "
+			    "input: %s\n", strerror(errno));
+			goto out;
+		}
+		val = buf_str(&in);
+		vlen = in.len;
+	}
+	if (run_output_format(name, val, vlen, &out) == -1) {
+		fprintf(stderr, "hookdir output: the value holds a NUL byte, "
+		    "which no output can carry\n");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		fprintf(stderr, "hookdir output: %s: %s\n", path,
+		    strerror(errno));
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if ((size_t)st.st_size + out.len > RUN_OUTPUT_MAX) {
+		fprintf(stderr, "hookdir output: %s would hold more than %d "
+		    "bytes\n", path, RUN_OUTPUT_MAX);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	/* One write: O_APPEND keeps it whole beside other writers. */
+	if (write_all(fd, out.data, out.len) == -1) {
+		fprintf(stderr, "hookdir output: %s: %s\n", path,
+		    strerror(errno));
+		rc = EX_IOERR;
+	}
+out:
+	if (fd != -1 && close(fd) == -1 && rc == 0) {
+		fprintf(stderr, "hookdir output: %s: %s\n", path,
+		    strerror(errno));
+		rc = EX_IOERR;
+	}
+	buf_release(&in);
+	buf_release(&out);
 	return rc;
 }
 

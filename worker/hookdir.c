@@ -61,6 +61,8 @@ static const struct command commands[] = {
 	    "remove old spool files, logs and history" },
 	{ "emit",	cmd_emit,
 	    "from a step: spool a custom event for other pipelines" },
+	{ "output",	cmd_output,
+	    "from a step: set a job output, safely for any value" },
 	{ "cancel",	cmd_cancel,
 	    "cancel a running run" },
 	{ "respond",	cmd_respond,

@@ -125,6 +125,7 @@ int	cmd_log(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_gc(struct cli *, int, char **);
 int	cmd_emit(struct cli *, int, char **);
+int	cmd_output(struct cli *, int, char **);
 int	cmd_cancel(struct cli *, int, char **);
 int	cmd_respond(struct cli *, int, char **);
 int	cmd_report(struct cli *, int, char **);
