@@ -205,8 +205,8 @@ static const char usage_output[] =
     "$HOOKDIR_OUTPUT with a random delimiter that the value does not hold:\n"
     "whatever the value holds, it sets NAME and nothing else. Use it for\n"
     "every value that comes from the payload. Exit status 64 outside a\n"
-    "step or for a bad name, 65 for a value holding a NUL byte or too\n"
-    "large for the file.\n";
+    "step (also once the step has ended) or for a bad name, 65 for a\n"
+    "value holding a NUL byte or too large for the file.\n";
 
 int
 cmd_output(struct cli *cli, int argc, char **argv)
@@ -259,8 +259,18 @@ cmd_output(struct cli *cli, int argc, char **argv)
 		rc = EX_DATAERR;
 		goto out;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	/*
+	 * The worker creates the file when the step starts and removes it
+	 * when the step ends: a process the step left behind must not
+	 * leave a raw value where nothing reads (or removes) it.
+	 */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1 && errno == ENOENT) {
+		fprintf(stderr, "hookdir output: %s does not exist: its step "
+		    "has ended\n", path);
+		rc = EX_USAGE;
+		goto out;
+	}
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		fprintf(stderr, "hookdir output: %s: %s\n", path,
 		    strerror(errno));
