@@ -163,6 +163,7 @@ test_expect_success 'the step environment is clean and complete' '
 	HOOKDIR_PIPELINE
 	HOOKDIR_PROVIDER
 	HOOKDIR_RUN_ID
+	HOOKDIR_SECRETS
 	HOOKDIR_SOURCE
 	HOOKDIR_STEP
 	HOOKDIR_WORKSPACE
@@ -191,6 +192,7 @@ test_expect_success 'the step environment is clean and complete' '
 	HOOKDIR_PIPELINE=envcheck
 	HOOKDIR_PROVIDER=generic
 	HOOKDIR_RUN_ID=$run
+	HOOKDIR_SECRETS=DEPLOY_TOKEN
 	HOOKDIR_SOURCE=test
 	HOOKDIR_STEP=env
 	HOOKDIR_WORKSPACE=$TRASH/state/work/$run

@@ -50,13 +50,19 @@ test_expect_success 'setup: a source, pipelines, events in done/ and new/' '
 
 test_expect_success 'the commands, from hookdir help' '
 	complete_words hookdir "" &&
-	for c in worker check test ls show requeue inject sign runs log status gc emit cancel respond report help
+	for c in worker check test ls show requeue inject sign runs log status gc emit output cancel respond report help
 	do
 		echo $c || return 1
 	done | sort >expect &&
 	test_cmp expect actual &&
 	complete_words hookdir s &&
 	printf "%s\n" show sign status >expect &&
+	test_cmp expect actual &&
+	complete_words hookdir o &&
+	echo output >expect &&
+	test_cmp expect actual &&
+	complete_words hookdir output -- &&
+	echo --help >expect &&
 	test_cmp expect actual
 '
 

@@ -22,6 +22,7 @@
 #include "chain.h"
 #include "config.h"
 #include "event.h"
+#include "exec.h"
 #include "history.h"
 #include "log.h"
 #include "message.h"
@@ -176,6 +177,53 @@ chain_spool_custom(struct spool *sp, const char *name,
 	    parent_event, o, id_out);
 	json_object_put(o);
 	return rc;
+}
+
+struct json_object *
+chain_mask(const char *const *mask, struct json_object *data)
+{
+	struct json_object	*o;
+	struct buf		 b = BUF_INIT;
+	const char		*text;
+	size_t			 i, n;
+
+	switch (json_object_get_type(data)) {
+	case json_type_null:
+		return NULL;
+	case json_type_object:
+		o = json_object_new_object();
+		json_object_object_foreach(data, key, val) {
+			buf_reset(&b);
+			exec_mask(mask, key, strlen(key), &b);
+			json_object_object_add(o, buf_str(&b),
+			    chain_mask(mask, val));
+		}
+		break;
+	case json_type_array:
+		o = json_object_new_array();
+		n = json_object_array_length(data);
+		for (i = 0; i < n; i++)
+			json_object_array_add(o, chain_mask(mask,
+			    json_object_array_get_idx(data, i)));
+		break;
+	case json_type_string:
+		exec_mask(mask, json_object_get_string(data),
+		    (size_t)json_object_get_string_len(data), &b);
+		o = json_object_new_string_len(buf_str(&b), (int)b.len);
+		break;
+	default:
+		/* A number or a boolean: its text may be a secret too. */
+		text = json_object_to_json_string_ext(data,
+		    JSON_C_TO_STRING_PLAIN);
+		exec_mask(mask, text, strlen(text), &b);
+		if (strcmp(buf_str(&b), text) == 0)
+			o = json_object_get(data);
+		else
+			o = json_object_new_string(buf_str(&b));
+		break;
+	}
+	buf_release(&b);
+	return o;
 }
 
 int

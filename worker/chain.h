@@ -52,6 +52,16 @@ int	chain_spool_custom(struct spool *, const char *name,
 	    int parent_depth, char *id_out);
 
 /*
+ * The data of an event, with every value of mask (NULL-ended, as
+ * exec_mask() takes them) replaced by `***` in its strings and its
+ * keys; a number or a boolean whose text holds one becomes that text,
+ * masked, as a string. data is borrowed; a new reference (NULL for
+ * JSON null).
+ */
+struct json_object *chain_mask(const char *const *mask,
+	    struct json_object *data);
+
+/*
  * Does any pipeline of the set listen to type (CHAIN_PIPELINE_COMPLETE
  * or CHAIN_JOB_COMPLETE)? When none does, the worker need not spool
  * completion events at all: a spool without chained pipelines holds

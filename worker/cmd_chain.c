@@ -1,12 +1,16 @@
 /*
- * hookdir emit and hookdir cancel (hookdir(1)): what a step (or a
- * person) tells the worker from outside it. Both only write: emit a
- * spool file, cancel a flag in the history that the worker owning the
- * run polls. Neither needs to find the worker.
+ * hookdir emit, output and cancel (hookdir(1)): what a step (or a
+ * person) tells the worker from outside it. They only write: emit a
+ * spool file, output a block of the step's $HOOKDIR_OUTPUT file, cancel
+ * a flag in the history that the worker owning the run polls. None
+ * needs to find the worker.
  */
 #include "autoconf.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +22,13 @@
 #include "buf.h"
 #include "chain.h"
 #include "event.h"
+#include "exec.h"
 #include "history.h"
 #include "hookdir.h"
+#include "run.h"
 #include "spool.h"
 #include "util.h"
+#include "xmalloc.h"
 
 /* The most `hookdir emit NAME -` reads from its standard input. */
 #define EMIT_DATA_MAX	(1024 * 1024)
@@ -77,13 +84,55 @@ emit_data(const char *arg)
 	return data;
 }
 
+/*
+ * The values a step's event must not carry: the run's secrets, named by
+ * $HOOKDIR_SECRETS, their values in the environment the worker gave the
+ * step. Outside a step (no $HOOKDIR_RUN_ID) there are none. *v is
+ * NULL-ended, its strings the environment's; *names holds the copy the
+ * caller frees. 0, or an exit status with the error printed: a secret
+ * the step dropped cannot be masked, so nothing is spooled.
+ */
+static int
+emit_secrets(const char ***v, char **names)
+{
+	const char	*run = getenv("HOOKDIR_RUN_ID");
+	const char	*list = getenv("HOOKDIR_SECRETS");
+	char		*name, *val, *sp;
+	size_t		 n = 0;
+
+	*v = xcalloc(1, sizeof(**v));
+	*names = NULL;
+	if (run == NULL || *run == '\0')
+		return 0;
+	if (list == NULL) {
+		fprintf(stderr, "hookdir emit: HOOKDIR_RUN_ID is set but not "
+		    "HOOKDIR_SECRETS: the run's secrets cannot be masked\n");
+		return EX_CONFIG;
+	}
+	*names = xstrdup(list);
+	for (name = strtok_r(*names, " ", &sp); name != NULL;
+	    name = strtok_r(NULL, " ", &sp)) {
+		if ((val = getenv(name)) == NULL) {
+			fprintf(stderr, "hookdir emit: the run's secret %s is "
+			    "not in the environment: it cannot be masked\n",
+			    name);
+			return EX_CONFIG;
+		}
+		*v = xreallocarray(*v, n + 2, sizeof(**v));
+		(*v)[n++] = val;
+		(*v)[n] = NULL;
+	}
+	return 0;
+}
+
 int
 cmd_emit(struct cli *cli, int argc, char **argv)
 {
-	struct json_object	*data = NULL;
+	struct json_object	*data = NULL, *masked;
 	struct spool		 sp;
-	const char		*name;
-	char			 id[SPOOL_ID_MAX];
+	struct buf		 b = BUF_INIT;
+	const char		*name, **secrets;
+	char			*names, id[SPOOL_ID_MAX];
 	int			 ch, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, "+h", chain_help_opts,
@@ -110,11 +159,26 @@ cmd_emit(struct cli *cli, int argc, char **argv)
 		    "itself when a run or job ends\n", name);
 		return EX_USAGE;
 	}
-	if (argc - optind == 2 && (data = emit_data(argv[optind + 1])) == NULL)
-		return EX_DATAERR;
+	if ((rc = emit_secrets(&secrets, &names)) != 0)
+		goto out;
+	exec_mask(secrets, name, strlen(name), &b);
+	if (strcmp(buf_str(&b), name) != 0) {
+		fprintf(stderr, "hookdir emit: the event name holds a secret "
+		    "of the run\n");
+		rc = EX_USAGE;
+		goto out;
+	}
+	if (argc - optind == 2 && (data = emit_data(argv[optind + 1])) == NULL) {
+		rc = EX_DATAERR;
+		goto out;
+	}
+	/* Masked before the spool file is written, as step logs are. */
+	masked = chain_mask(secrets, data);
+	json_object_put(data);
+	data = masked;
 	if (cli_spool(cli, &sp, 0) == -1) {
-		json_object_put(data);
-		return EX_TEMPFAIL;
+		rc = EX_TEMPFAIL;
+		goto out;
 	}
 	if (chain_spool_custom(&sp, name, data, getenv("HOOKDIR_RUN_ID"),
 	    getenv("HOOKDIR_EVENT_ID"),
@@ -123,7 +187,116 @@ cmd_emit(struct cli *cli, int argc, char **argv)
 	else
 		printf("%s\n", id);
 	spool_close(&sp);
+out:
 	json_object_put(data);
+	buf_release(&b);
+	free(secrets);
+	free(names);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static const char usage_output[] =
+    "usage: hookdir output NAME [VALUE]\n"
+    "\n"
+    "From a step: set the job's output NAME ([A-Za-z0-9_-]) to VALUE, or\n"
+    "to standard input byte for byte when VALUE is absent, by appending to\n"
+    "$HOOKDIR_OUTPUT with a random delimiter that the value does not hold:\n"
+    "whatever the value holds, it sets NAME and nothing else. Use it for\n"
+    "every value that comes from the payload. Exit status 64 outside a\n"
+    "step (also once the step has ended) or for a bad name, 65 for a\n"
+    "value holding a NUL byte or too large for the file.\n";
+
+int
+cmd_output(struct cli *cli, int argc, char **argv)
+{
+	struct buf	 in = BUF_INIT, out = BUF_INIT;
+	struct stat	 st;
+	const char	*path, *name, *val;
+	size_t		 vlen;
+	int		 ch, fd = -1, rc = 0;
+
+	(void)cli;
+	while ((ch = getopt_long(argc, argv, "+h", chain_help_opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			return chain_usage(usage_output, 1);
+		default:
+			return chain_usage(usage_output, 0);
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return chain_usage(usage_output, 0);
+	name = argv[optind];
+	if (!run_output_key_valid(name, strlen(name))) {
+		fprintf(stderr, "hookdir output: `%s` is not an output name "
+		    "(letters, digits, _ and -)\n", name);
+		return EX_USAGE;
+	}
+	if ((path = getenv("HOOKDIR_OUTPUT")) == NULL || *path == '\0') {
+		fprintf(stderr, "hookdir output: HOOKDIR_OUTPUT is not set: "
+		    "run it from a pipeline's step\n");
+		return EX_USAGE;
+	}
+	if (argc - optind == 2) {
+		val = argv[optind + 1];
+		vlen = strlen(val);
+	} else {
+		if (read_fd(STDIN_FILENO, &in, RUN_OUTPUT_MAX) == -1) {
+			rc = errno == EFBIG ? EX_DATAERR : EX_IOERR;
+			fprintf(stderr, "hookdir output: reading standard "
+			    "input: %s\n", strerror(errno));
+			goto out;
+		}
+		val = buf_str(&in);
+		vlen = in.len;
+	}
+	if (run_output_format(name, val, vlen, &out) == -1) {
+		fprintf(stderr, "hookdir output: the value holds a NUL byte, "
+		    "which no output can carry\n");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	/*
+	 * The worker creates the file when the step starts and removes it
+	 * when the step ends: a process the step left behind must not
+	 * leave a raw value where nothing reads (or removes) it.
+	 */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1 && errno == ENOENT) {
+		fprintf(stderr, "hookdir output: %s does not exist: its step "
+		    "has ended\n", path);
+		rc = EX_USAGE;
+		goto out;
+	}
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		fprintf(stderr, "hookdir output: %s: %s\n", path,
+		    strerror(errno));
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if ((size_t)st.st_size + out.len > RUN_OUTPUT_MAX) {
+		fprintf(stderr, "hookdir output: %s would hold more than %d "
+		    "bytes\n", path, RUN_OUTPUT_MAX);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	/* One write: O_APPEND keeps it whole beside other writers. */
+	if (write_all(fd, out.data, out.len) == -1) {
+		fprintf(stderr, "hookdir output: %s: %s\n", path,
+		    strerror(errno));
+		rc = EX_IOERR;
+	}
+out:
+	if (fd != -1 && close(fd) == -1 && rc == 0) {
+		fprintf(stderr, "hookdir output: %s: %s\n", path,
+		    strerror(errno));
+		rc = EX_IOERR;
+	}
+	buf_release(&in);
+	buf_release(&out);
 	return rc;
 }
 

@@ -410,15 +410,15 @@ cmd_test(struct cli *cli, int argc, char **argv)
 	loaded = 1;
 
 	if (trigger_eval(p, &ev, &trace)) {
-		printf("%s\nwould run: job%s ", buf_str(&trace),
+		printf("%s\nwould run: job%s ", cli_text(buf_str(&trace)),
 		    p->njobs == 1 ? "" : "s");
 		for (i = 0; i < p->njobs; i++)
 			printf("%s%s", i > 0 ? ", " : "",
-			    p->jobs[p->order[i]].name);
+			    cli_text(p->jobs[p->order[i]].name));
 		printf("\n");
 		rc = 0;
 	} else {
-		printf("%s\nwould not run\n", buf_str(&trace));
+		printf("%s\nwould not run\n", cli_text(buf_str(&trace)));
 		rc = 1;
 	}
 out:

@@ -321,64 +321,6 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- show */
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t	len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong forms and surrogates. */
-	if (p[0] == 0xe0 && p[1] < 0xa0)
-		return 0;
-	if (p[0] == 0xed && p[1] >= 0xa0)
-		return 0;
-	if (p[0] == 0xf0 && p[1] < 0x90)
-		return 0;
-	if (p[0] == 0xf4 && p[1] >= 0x90)
-		return 0;
-	return len;
-}
-
-/*
- * Body bytes as text a terminal shows safely: newlines and tabs as they
- * are, valid UTF-8 as it is, other control bytes and invalid bytes as
- * \xNN (and a backslash as itself).
- */
-static void
-escape_body(struct buf *out, const unsigned char *p, size_t n)
-{
-	size_t	i = 0, len;
-
-	while (i < n) {
-		if (p[i] == '\n' || p[i] == '\t') {
-			buf_addch(out, p[i++]);
-			continue;
-		}
-		if (p[i] < 0x20 || p[i] == 0x7f ||
-		    (len = utf8_len(p + i, n - i)) == 0) {
-			buf_printf(out, "\\x%02x", p[i++]);
-			continue;
-		}
-		buf_add(out, p + i, len);
-		i += len;
-	}
-}
-
 /* The body parsed as JSON when it is JSON (an object or an array). */
 static struct json_object *
 body_json(const struct message *m)
@@ -430,7 +372,7 @@ spool_find(const struct spool *sp, const char *id, char *path, size_t len)
 static void
 print_indented(const char *prefix, const char *text)
 {
-	const char	*p = text, *nl;
+	const char	*p = cli_text(text), *nl;
 
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
@@ -457,10 +399,9 @@ show_outputs(struct json_object *outputs)
 	json_object_object_foreach(outputs, key, val) {
 		buf_reset(&b);
 		v = json_object_get_string(val);
-		escape_body(&b, (const unsigned char *)key, strlen(key));
+		cli_escape(&b, key, strlen(key));
 		buf_addstr(&b, " = ");
-		escape_body(&b, (const unsigned char *)v,
-		    (size_t)json_object_get_string_len(val));
+		cli_escape(&b, v, (size_t)json_object_get_string_len(val));
 		printf("      ");
 		for (p = buf_str(&b); *p != '\0'; p++) {
 			putchar(*p);
@@ -490,19 +431,19 @@ show_runs(struct json_object *runs)
 		duration(took, sizeof(took), cli_jstr(run, "started"),
 		    cli_jstr(run, "finished"));
 		printf("  run %lld  %s  %s  started %s  took %s%s%s\n",
-		    cli_jint(run, "id", 0), cli_jtext(run, "pipeline"),
+		    cli_jint(run, "id", 0), cli_text(cli_jtext(run, "pipeline")),
 		    cli_paint(cli_jtext(run, "status")), started,
 		    cli_jstr(run, "started") ? took : "-",
 		    cli_jstr(run, "reason") ? "  " : "",
-		    cli_jstr(run, "reason") ? cli_jstr(run, "reason") : "");
+		    cli_text(cli_jtext(run, "reason")));
 		jobs = json_object_object_get(run, "jobs");
 		for (j = 0; jobs != NULL && j < json_object_array_length(jobs);
 		    j++) {
 			job = json_object_array_get_idx(jobs, j);
-			printf("    job %s: %s", cli_jtext(job, "name"),
+			printf("    job %s: %s", cli_text(cli_jtext(job, "name")),
 			    cli_paint(cli_jtext(job, "status")));
 			if (cli_jstr(job, "reason") != NULL)
-				printf(" (%s)", cli_jstr(job, "reason"));
+				printf(" (%s)", cli_text(cli_jstr(job, "reason")));
 			printf("\n");
 			show_outputs(json_object_object_get(job, "outputs"));
 		}
@@ -529,7 +470,7 @@ show_text(const char *id, const char *dir, const char *path,
 			printf(" (attempt %lld)", cli_jint(ev, "attempts", 1));
 		printf("\n");
 		if (cli_jstr(ev, "reason") != NULL)
-			printf("Reason:   %s\n", cli_jstr(ev, "reason"));
+			printf("Reason:   %s\n", cli_text(cli_jstr(ev, "reason")));
 		if (cli_jstr(ev, "duplicate_of") != NULL)
 			printf("Duplicate of: %s (same source and delivery id)\n",
 			    cli_jstr(ev, "duplicate_of"));
@@ -539,17 +480,18 @@ show_text(const char *id, const char *dir, const char *path,
 	if (m != NULL) {
 		printf("\nHeaders:\n");
 		for (i = 0; i < m->nheaders; i++)
-			printf("  %s: %s\n", m->headers[i].name,
-			    m->headers[i].value);
-		ctype = message_get(m, "Content-Type");
+			printf("  %s: %s\n", cli_text(m->headers[i].name),
+			    cli_text(m->headers[i].value));
+		ctype = cli_text(message_get(m, "Content-Type"));
 		printf("\nBody (%s%s%zu bytes):\n", ctype ? ctype : "",
 		    ctype ? ", " : "", m->body_len);
 		if (body != NULL)
-			printf("%s\n", json_object_to_json_string_ext(body,
-			    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			printf("%s\n", cli_text(json_object_to_json_string_ext(
+			    body, JSON_C_TO_STRING_PRETTY |
+			    JSON_C_TO_STRING_SPACED |
+			    JSON_C_TO_STRING_NOSLASHESCAPE)));
 		else if (m->body_len > 0) {
-			escape_body(&b, m->body, m->body_len);
+			cli_escape(&b, m->body, m->body_len);
 			fputs(buf_str(&b), stdout);
 			if (b.len > 0 && b.data[b.len - 1] != '\n')
 				putchar('\n');
@@ -564,7 +506,7 @@ show_text(const char *id, const char *dir, const char *path,
 		printf("\nTriggers:\n");
 		for (i = 0; i < json_object_array_length(traces); i++) {
 			t = json_object_array_get_idx(traces, i);
-			printf("  %s: %s\n", cli_jtext(t, "pipeline"),
+			printf("  %s: %s\n", cli_text(cli_jtext(t, "pipeline")),
 			    json_object_get_boolean(json_object_object_get(t,
 			    "matched")) ? "ran" : "did not run");
 			print_indented("    ", cli_jtext(t, "trace"));
@@ -605,7 +547,7 @@ show_json(const char *id, const char *dir, const char *path,
 		if (body != NULL)
 			json_object_object_add(o, "body", json_object_get(body));
 		else {
-			escape_body(&b, m->body, m->body_len);
+			cli_escape(&b, m->body, m->body_len);
 			json_object_object_add(o, "body",
 			    json_object_new_string_len(buf_str(&b),
 			    (int)b.len));
@@ -691,8 +633,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
 	if (json) {
 		o = show_json(id, dir, path, have_msg ? &m : NULL, body, ev);
 		if (parse_error != NULL) {
-			escape_body(&esc, (const unsigned char *)raw.data,
-			    raw.len);
+			cli_escape(&esc, raw.data, raw.len);
 			json_object_object_add(o, "error",
 			    json_object_new_string(parse_error));
 			json_object_object_add(o, "raw",
@@ -704,10 +645,9 @@ cmd_show(struct cli *cli, int argc, char **argv)
 	} else {
 		show_text(id, dir, path, have_msg ? &m : NULL, body, ev);
 		if (parse_error != NULL) {
-			escape_body(&esc, (const unsigned char *)raw.data,
-			    raw.len);
+			cli_escape(&esc, raw.data, raw.len);
 			printf("\nNot a spool message (%s); the file:\n%s%s",
-			    parse_error, buf_str(&esc), esc.len > 0 &&
+			    cli_text(parse_error), buf_str(&esc), esc.len > 0 &&
 			    esc.data[esc.len - 1] != '\n' ? "\n" : "");
 		}
 	}
@@ -858,6 +798,7 @@ struct log_state {
 	size_t		 n;
 	int		 headers;	/* more than one step: a header each */
 	int		 unreadable;	/* logs that are there but not readable */
+	int		 escape;	/* a terminal, without --raw */
 };
 
 static struct log_pos *
@@ -881,13 +822,19 @@ status_final(const char *s)
 	    strcmp(s, "running") != 0;
 }
 
-/* Copy what the file holds from pos->off on to stdout. */
+/*
+ * Copy what the file holds from pos->off on to stdout, escaped for a
+ * terminal when escape is set. Unless final (the step has ended) a
+ * UTF-8 character cut short at the end is left for the next pass.
+ */
 static int
-log_copy(const char *path, struct log_pos *pos)
+log_copy(const char *path, struct log_pos *pos, int escape, int final)
 {
-	char	 chunk[16384];
-	ssize_t	 n;
-	int	 fd;
+	struct buf	 b = BUF_INIT;
+	char		 chunk[16384];
+	ssize_t		 n;
+	size_t		 have = 0, used;
+	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
@@ -896,15 +843,34 @@ log_copy(const char *path, struct log_pos *pos)
 		return -1;
 	}
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
+		n = read(fd, chunk + have, sizeof(chunk) - have);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n)
+		if (!escape) {
+			if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n)
+				break;
+			pos->off += n;
+			continue;
+		}
+		have += (size_t)n;
+		buf_reset(&b);
+		used = cli_escape_some(&b, chunk, have, 0);
+		if (fwrite(b.data, 1, b.len, stdout) != b.len)
 			break;
-		pos->off += n;
+		pos->off += (off_t)used;
+		/* At most three bytes of a character wait for the rest. */
+		memmove(chunk, chunk + used, have - used);
+		have -= used;
 	}
+	if (escape && final && have > 0) {
+		buf_reset(&b);
+		cli_escape(&b, chunk, have);
+		if (fwrite(b.data, 1, b.len, stdout) == b.len)
+			pos->off += (off_t)have;
+	}
+	buf_release(&b);
 	fflush(stdout);
 	close(fd);
 	return 0;
@@ -963,7 +929,8 @@ log_pass(struct cli *cli, struct json_object *run, const char *want_job,
 				return 0;
 			if (ls->headers && !pos->started) {
 				printf("%s==> %s/%s: %s", ls->n > 1 ? "\n" : "",
-				    cli_jtext(job, "name"), cli_jtext(step, "name"),
+				    cli_text(cli_jtext(job, "name")),
+				    cli_text(cli_jtext(step, "name")),
 				    cli_paint(status));
 				if (cli_jint(step, "exit_code", -1) >= 0)
 					printf(", exit %lld",
@@ -982,7 +949,8 @@ log_pass(struct cli *cli, struct json_object *run, const char *want_job,
 				xasprintf(&path, "%s/logs/%lld/%s/%s.log",
 				    cli_config(cli)->state, cli_jint(run, "id", 0),
 				    cli_jtext(job, "name"), cli_jtext(step, "name"));
-			if (log_copy(path, pos) == -1 && errno != ENOENT) {
+			if (log_copy(path, pos, ls->escape, finished ||
+			    !follow) == -1 && errno != ENOENT) {
 				log_warn("%s", path);
 				ls->unreadable++;
 			}
@@ -1003,13 +971,17 @@ log_pass(struct cli *cli, struct json_object *run, const char *want_job,
 }
 
 static const char usage_log[] =
-    "usage: hookdir log [--follow] RUN [JOB [STEP]]\n"
+    "usage: hookdir log [--follow] [--raw] RUN [JOB [STEP]]\n"
     "\n"
     "Print the logs (stdout and stderr) of a run's steps: every job and\n"
     "step in order with a header line each, or one job's, or one step's\n"
     "log as it is. STEP is the step's name or its number in the job.\n"
+    "On a terminal, control characters other than newline and tab (and\n"
+    "invalid UTF-8) are shown as \\xNN, so that a step cannot drive the\n"
+    "terminal; piped, the bytes are as the step wrote them.\n"
     "\n"
     "  -f, --follow   keep printing as the steps write, until they end\n"
+    "  --raw          the bytes as they are, also on a terminal\n"
     "\n"
     "Exit status 66 when there is no such run, job or step, or a log\n"
     "cannot be read.\n";
@@ -1019,6 +991,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "follow",	no_argument,	NULL, 'f' },
+		{ "raw",	no_argument,	NULL, 'r' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL,		0,		NULL, 0 }
 	};
@@ -1028,12 +1001,16 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	const char		*want_job = NULL, *want_step = NULL;
 	char			*end;
 	long long		 id;
-	int			 ch, follow = 0, missing, r, ended, rc = 0;
+	int			 ch, follow = 0, raw = 0, missing, r, ended;
+	int			 rc = 0;
 
 	while ((ch = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			follow = 1;
+			break;
+		case 'r':
+			raw = 1;
 			break;
 		case 'h':
 			return cli_usage_exit(usage_log, 1);
@@ -1064,6 +1041,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	}
 	memset(&ls, 0, sizeof(ls));
 	ls.headers = want_step == NULL;
+	ls.escape = !raw && cli_isatty();
 	for (;;) {
 		if ((r = history_run_get(h, id, &run)) == -1) {
 			rc = EX_SOFTWARE;
@@ -1246,7 +1224,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 			    cli_jstr(last, "started") ? cli_jstr(last, "started") :
 			    cli_jstr(last, "created"));
 			printf("last run  %lld %s %s, %s\n", cli_jint(last, "id", 0),
-			    cli_jtext(last, "pipeline"),
+			    cli_text(cli_jtext(last, "pipeline")),
 			    cli_paint(cli_jtext(last, "status")), started);
 		} else
 			printf("last run  none\n");

@@ -68,6 +68,9 @@ static const struct command commands[] = {
 	{ "emit",	cmd_emit,
 	    "from a step: spool a custom event for other pipelines",
 	    CLI_ROOT_DROP },
+	{ "output",	cmd_output,
+	    "from a step: set a job output, safely for any value",
+	    CLI_ROOT_DROP },
 	{ "cancel",	cmd_cancel,	"cancel a running run", CLI_ROOT_DROP },
 	{ "respond",	cmd_respond,
 	    "from a step: answer the request that is waiting", CLI_ROOT_DROP },
@@ -227,7 +230,11 @@ cli_config(struct cli *cli)
 int
 cli_isatty(void)
 {
-	return isatty(STDOUT_FILENO);
+	static int	tty = -1;
+
+	if (tty == -1)
+		tty = isatty(STDOUT_FILENO);
+	return tty;
 }
 
 int
@@ -447,6 +454,103 @@ cli_format_age(char *buf, size_t len, long long s)
 		snprintf(buf, len, "%lldd", s / 86400);
 }
 
+/* ---------------------------------------------------------------- text */
+
+/* The length a UTF-8 sequence starting with byte c has, or 0. */
+static size_t
+utf8_need(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one
+ * (*cut: it is the start of one that n bytes cut short).
+ */
+static size_t
+utf8_len(const unsigned char *p, size_t n, int *cut)
+{
+	size_t	len, i;
+
+	*cut = 0;
+	if ((len = utf8_need(p[0])) == 0)
+		return 0;
+	for (i = 1; i < len && i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (len > n) {
+		*cut = 1;
+		return 0;
+	}
+	/* Overlong forms and surrogates. */
+	if (p[0] == 0xe0 && p[1] < 0xa0)
+		return 0;
+	if (p[0] == 0xed && p[1] >= 0xa0)
+		return 0;
+	if (p[0] == 0xf0 && p[1] < 0x90)
+		return 0;
+	if (p[0] == 0xf4 && p[1] >= 0x90)
+		return 0;
+	return len;
+}
+
+size_t
+cli_escape_some(struct buf *out, const void *data, size_t n, int final)
+{
+	const unsigned char	*p = data;
+	size_t			 i = 0, k, len;
+	int			 cut = 0;
+
+	while (i < n) {
+		if (p[i] == '\n' || p[i] == '\t') {
+			buf_addch(out, p[i++]);
+			continue;
+		}
+		len = p[i] < 0x20 || p[i] == 0x7f ? 0 :
+		    utf8_len(p + i, n - i, &cut);
+		if (len == 0 && cut && !final)
+			break;
+		/* C1 controls (U+0080..U+009F) are controls too. */
+		if (len == 0 || (len == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			for (k = 0; k < (len > 0 ? len : 1); k++)
+				buf_printf(out, "\\x%02x", p[i++]);
+			continue;
+		}
+		buf_add(out, p + i, len);
+		i += len;
+	}
+	return i;
+}
+
+void
+cli_escape(struct buf *out, const void *data, size_t n)
+{
+	cli_escape_some(out, data, n, 1);
+}
+
+const char *
+cli_text(const char *s)
+{
+	static struct buf	ring[8];
+	static size_t		next;
+	struct buf		*b;
+
+	if (s == NULL || !cli_isatty())
+		return s;
+	b = &ring[next++ % 8];
+	buf_reset(b);
+	cli_escape(b, s, strlen(s));
+	return buf_str(b);
+}
+
 void
 cli_table_init(struct cli_table *t, size_t ncols, const char *const *header)
 {
@@ -588,6 +692,9 @@ cli_table_print(struct cli_table *t)
 			cell = t->cells[r * t->ncols + c];
 			/* Tables are for people: one line per row. */
 			cell[strcspn(cell, "\r\n")] = '\0';
+			cell = xstrdup(cli_text(cell));
+			free(t->cells[r * t->ncols + c]);
+			t->cells[r * t->ncols + c] = cell;
 			if ((n = table_width(cell)) > w[c])
 				w[c] = n;
 		}

@@ -45,6 +45,23 @@ int		 cli_isatty(void);
  */
 int		 cli_colour(void);
 const char	*cli_paint(const char *status);
+/*
+ * Text from the payload, steps and senders is data: on a terminal it
+ * must not reach the terminal as control sequences (a title change, a
+ * cleared screen). cli_escape appends n bytes to out with newlines,
+ * tabs and valid UTF-8 as they are and every other byte (C0 and C1
+ * controls, DEL, invalid UTF-8) as \xNN. cli_escape_some does the
+ * same, but unless final stops before a UTF-8 sequence that the end
+ * cuts short and returns how many bytes it took (a stream's next read
+ * completes it). cli_text returns s escaped when standard output is a
+ * terminal, else s itself; the result lives until the eighth call
+ * after it. Every command prints data through one of them.
+ */
+struct buf;
+void		 cli_escape(struct buf *out, const void *, size_t n);
+size_t		 cli_escape_some(struct buf *out, const void *, size_t n,
+		    int final);
+const char	*cli_text(const char *s);
 /* Print a usage text: to stdout for --help (0), else stderr (EX_USAGE). */
 int		 cli_usage_exit(const char *text, int help);
 
@@ -139,6 +156,7 @@ int	cmd_log(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_gc(struct cli *, int, char **);
 int	cmd_emit(struct cli *, int, char **);
+int	cmd_output(struct cli *, int, char **);
 int	cmd_cancel(struct cli *, int, char **);
 int	cmd_respond(struct cli *, int, char **);
 int	cmd_report(struct cli *, int, char **);

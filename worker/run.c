@@ -39,7 +39,6 @@
 #include "xmalloc.h"
 
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
-#define OUTPUT_MAX	(1024 * 1024)	/* a $HOOKDIR_OUTPUT file */
 #define SECRET_MAX	(64 * 1024)
 #define POLL_EVERY_MS	1000		/* cancel flags, concurrency groups */
 #define RETRY_BACKOFF_MS 1000		/* when retry.backoff is not given */
@@ -1190,8 +1189,8 @@ job_instance_done(struct rjob *j)
 
 /* ---------------------------------------------------------------- steps */
 
-static int
-output_key_valid(const char *k, size_t n)
+int
+run_output_key_valid(const char *k, size_t n)
 {
 	size_t	i;
 
@@ -1226,9 +1225,33 @@ output_set(struct rjob *j, const char *key, size_t klen, const char *val,
 	buf_release(&b);
 }
 
+int
+run_output_format(const char *key, const char *val, size_t vlen,
+    struct buf *out)
+{
+	unsigned char	rnd[16];
+	char		delim[8 + 2 * sizeof(rnd) + 1];
+
+	if (memchr(val, '\0', vlen) != NULL)
+		return -1;
+	if (sodium_init() == -1)
+		fatalx("libsodium could not be initialized");
+	/* 128 random bits: a value holding them is taken only by luck. */
+	do {
+		randombytes_buf(rnd, sizeof(rnd));
+		memcpy(delim, "HOOKDIR_", 8);
+		sodium_bin2hex(delim + 8, sizeof(delim) - 8, rnd, sizeof(rnd));
+	} while (memmem(val, vlen, delim, strlen(delim)) != NULL);
+	buf_printf(out, "%s<<%s\n", key, delim);
+	buf_add(out, val, vlen);
+	buf_printf(out, "\n%s\n", delim);
+	return 0;
+}
+
 /*
  * $HOOKDIR_OUTPUT: `key=value` lines and `key<<DELIM` ... `DELIM`
- * blocks, as GitHub's GITHUB_OUTPUT; a later key wins.
+ * blocks, as GitHub's GITHUB_OUTPUT; a later key wins. `hookdir
+ * output` writes the second form with a delimiter no value holds.
  */
 static void
 outputs_read(struct rjob *j, const char *step)
@@ -1238,7 +1261,7 @@ outputs_read(struct rjob *j, const char *step)
 	size_t		 llen, dlen, l2len;
 	int		 lineno = 0, found;
 
-	if (read_file(j->output_path, &b, OUTPUT_MAX) == -1) {
+	if (read_file(j->output_path, &b, RUN_OUTPUT_MAX) == -1) {
 		if (errno != ENOENT)
 			run_log(j->run, LOG_WARNING, "/%s/%s: %s: %s",
 			    j->name, step, j->output_path, strerror(errno));
@@ -1258,13 +1281,13 @@ outputs_read(struct rjob *j, const char *step)
 		eq = memchr(line, '=', llen);
 		hd = memmem(line, llen, "<<", 2);
 		if (eq != NULL && (hd == NULL || eq < hd)) {
-			if (!output_key_valid(line, (size_t)(eq - line)))
+			if (!run_output_key_valid(line, (size_t)(eq - line)))
 				goto bad;
 			output_set(j, line, (size_t)(eq - line), eq + 1,
 			    llen - (size_t)(eq - line) - 1);
 			continue;
 		}
-		if (hd == NULL || !output_key_valid(line, (size_t)(hd - line)))
+		if (hd == NULL || !run_output_key_valid(line, (size_t)(hd - line)))
 			goto bad;
 		delim = hd + 2;
 		dlen = llen - (size_t)(delim - line);
@@ -1433,6 +1456,10 @@ step_done(void *arg, const struct exec_result *res)
 	j->state = J_BETWEEN;
 	status = step_outcome(j, s, res, &why);
 	outputs_read(j, s->name);
+	/* The history has them, masked: leave no raw value behind. */
+	if (unlink(j->output_path) == -1 && errno != ENOENT)
+		run_log(r, LOG_WARNING, "/%s/%s: %s: %s", j->name, s->name,
+		    j->output_path, strerror(errno));
 	history_step_set(rn->h, j->step_id, status, res->exit_code,
 	    res->signal, why.len > 0 ? buf_str(&why) : NULL);
 	run_log(r, LOG_INFO, "/%s/%s: %s%s%s", j->name, s->name, status,
@@ -1453,6 +1480,7 @@ step_env(struct rjob *j, const struct step *s, struct envv *e)
 	struct run		*r = j->run;
 	const struct event	*ev = r->ev;
 	const struct envv	*je;
+	struct buf		 names = BUF_INIT;
 	char			 id[32];
 	size_t			 i;
 
@@ -1476,6 +1504,17 @@ step_env(struct rjob *j, const struct step *s, struct envv *e)
 	env_set(e, "HOOKDIR_BODY", r->body_path);
 	env_set(e, "HOOKDIR_OUTPUT", j->output_path);
 	env_set(e, "HOOKDIR_WORKSPACE", r->work);
+	/*
+	 * The names (never the values) of the secrets, so that what a
+	 * step hands `hookdir emit` is masked before it is spooled.
+	 */
+	for (i = 0; i < r->pl->nsecrets; i++) {
+		if (i > 0)
+			buf_addch(&names, ' ');
+		buf_addstr(&names, r->pl->secrets[i]);
+	}
+	env_set(e, "HOOKDIR_SECRETS", buf_str(&names));
+	buf_release(&names);
 	for (i = 0; i < r->env.n; i++)
 		env_put(e, xstrdup(r->env.v[i]));
 	je = j->parent != NULL ? &j->parent->env : &j->env;

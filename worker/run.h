@@ -26,6 +26,8 @@
 #ifndef HOOKDIR_RUN_H
 #define HOOKDIR_RUN_H
 
+#include <stddef.h>
+
 struct config;
 struct event;
 struct exec;
@@ -100,5 +102,22 @@ void		 runner_stop(struct runner *, long long grace_ms);
 void		 runner_tick(struct runner *);
 /* When runner_tick() next has work (exec_now_ms() clock); 0: never. */
 long long	 runner_next_wake(const struct runner *);
+
+/*
+ * Outputs: what a step writes to $HOOKDIR_OUTPUT (hookdir-pipeline(5),
+ * OUTPUTS), read by the worker when the step ends.
+ */
+#define RUN_OUTPUT_MAX	(1024 * 1024)	/* the most the file may hold */
+/* Is k[0..n) an output's name: [A-Za-z0-9_-]+? 1 or 0. */
+int		 run_output_key_valid(const char *k, size_t n);
+/*
+ * Append to out the `key<<DELIM` block that sets key to val[0..vlen)
+ * byte for byte, DELIM fresh random text that val does not hold, so
+ * that no value can end its block early and set other keys. -1 (and
+ * nothing appended) when val holds a NUL byte.
+ */
+struct buf;
+int		 run_output_format(const char *key, const char *val,
+		    size_t vlen, struct buf *out);
 
 #endif
