@@ -77,7 +77,7 @@ test_expect_success 'global options, and the command after them' '
 
 test_expect_success 'each command'\''s options' '
 	complete_words hookdir worker -- &&
-	printf "%s\n" --grace --help --jobs --once --poll --syslog --watch >expect &&
+	printf "%s\n" --allow-root --grace --help --jobs --once --poll --syslog --watch >expect &&
 	test_cmp expect actual &&
 	complete_words hookdir sign -- &&
 	printf "%s\n" --event --help --url >expect &&
