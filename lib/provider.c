@@ -85,6 +85,7 @@ struct provider {
 	int		 alg_prefix;	/* "sha1=", "sha256=", ... picks alg */
 	int		 form_payload;	/* form mode signs decoded payload= */
 	enum secret_kind secret;
+	const char	*secret_prefix;	/* "whsec_": a secret is more than it */
 	enum key_kind	 key;
 	int		 key_required;
 	int		 needs_url;	/* the signature covers the URL */
@@ -179,6 +180,7 @@ static const struct provider providers[] = {
 		.detect = { "X-Gitlab-Event" },
 		.verify = verify_token, .sign = sign_token,
 		.sig_header = { "X-Gitlab-Token" },
+		.secret_prefix = "whsec_",
 		.window_s = 300, .two_sided = 1,
 		.upgrade_header = "webhook-signature",
 		.upgrade = verify_standard,
@@ -231,6 +233,7 @@ static const struct provider providers[] = {
 		.verify = verify_stripe, .sign = sign_stripe,
 		.sig_header = { "Stripe-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
+		.secret_prefix = "whsec_",
 		.window_s = 300, .two_sided = 1,
 		.event = { { F_BODY, "type" } },
 		.delivery = { { F_BODY, "id" } },
@@ -241,7 +244,8 @@ static const struct provider providers[] = {
 		.detect = { "webhook-signature", "svix-signature" },
 		.verify = verify_standard, .sign = sign_standard,
 		.enc = ENC_BASE64, .alg = HMAC_SHA256,
-		.secret = SECRET_WHSEC, .key = KEY_ED25519_WHPK,
+		.secret = SECRET_WHSEC, .secret_prefix = "whsec_",
+		.key = KEY_ED25519_WHPK,
 		.window_s = 300, .two_sided = 1,
 		.event = { { F_BODY, "type" } },
 		.delivery = { { F_HEADER, "webhook-id" },
@@ -1933,16 +1937,71 @@ provider_sender_headers(const struct provider *p, const struct source *s,
 }
 
 /*
+ * Is a secret good for a row? 0, and *keylen is how many of its bytes
+ * are secret; or -1 and why says what is wrong. A prefix the row's
+ * senders put before every key (Stripe's, Standard Webhooks' and GitLab
+ * signing tokens' "whsec_") is not secret: a secret that is only the
+ * prefix would be a key everyone knows (for Standard Webhooks, an empty
+ * one).
+ */
+static int
+secret_problem(const struct provider *p, const struct secret *sec,
+    size_t *keylen, char *why, size_t whysz)
+{
+	unsigned char	*key;
+	size_t		 n, plen;
+
+	n = sec->len;
+	plen = p->secret_prefix != NULL ? strlen(p->secret_prefix) : 0;
+	if (plen > 0 && n >= plen && memcmp(sec->data, p->secret_prefix,
+	    plen) == 0)
+		n -= plen;
+	if (n == 0) {
+		snprintf(why, whysz, "is nothing but %s: a key everyone "
+		    "knows", plen > 0 ? p->secret_prefix : "its prefix");
+		return -1;
+	}
+	*keylen = n;
+	if (p->secret != SECRET_WHSEC)
+		return 0;
+	if ((key = secret_key(sec, SECRET_WHSEC, keylen)) == NULL) {
+		snprintf(why, whysz, "is not base64 after whsec_ (as %s "
+		    "signing secrets are)", p->name);
+		return -1;
+	}
+	key_free(key, *keylen);
+	return 0;
+}
+
+#define SECRET_MIN_LEN	16	/* bytes: a random 128-bit key */
+
+/* "sources.NAME.KEY" of a source's secret i, and how messages name it. */
+static void
+secret_where(const struct source *s, size_t i, char *path, size_t pathsz,
+    char *label, size_t labelsz)
+{
+	const struct secret	*sec = &s->secrets[i];
+
+	snprintf(path, pathsz, "sources.%s.%s", s->name,
+	    sec->key != NULL ? sec->key : "secret");
+	if (s->nsecrets > 1)
+		snprintf(label, labelsz, "secret %zu", i + 1);
+	else
+		snprintf(label, labelsz, "the secret");
+}
+
+/*
  * Configuration-time checks: what can be known wrong before a request
- * arrives (keys that do not parse, settings the scheme never reads).
+ * arrives (keys that do not parse, secrets that are no secret, settings
+ * the scheme never reads).
  */
 void
 provider_check_source(const struct provider *p, const struct source *s,
     const char *file, struct diag *d)
 {
-	unsigned char	 pk[32], *key;
+	unsigned char	 pk[32];
 	EVP_PKEY	*ec;
-	char		 path[256];
+	char		 path[256], label[32], why[128];
 	size_t		 i, keylen;
 
 	snprintf(path, sizeof(path), "sources.%s.public_key", s->name);
@@ -1984,19 +2043,23 @@ provider_check_source(const struct provider *p, const struct source *s,
 		diag_add(d, DIAG_WARNING, file, s->line, path,
 		    "%s verifies with public_key; the secret is not used",
 		    p->name);
-	for (i = 0; p->secret == SECRET_WHSEC && i < s->nsecrets; i++) {
-		if ((key = secret_key(&s->secrets[i], SECRET_WHSEC,
-		    &keylen)) == NULL) {
-			diag_add(d, DIAG_ERROR, file, s->line, path,
-			    "secret %zu is not base64 after whsec_ (as %s "
-			    "signing secrets are)", i + 1, p->name);
-			continue;
-		}
-		if (keylen < 24 || keylen > 64)
-			diag_add(d, DIAG_WARNING, file, s->line, path,
-			    "secret %zu decodes to %zu bytes; Standard "
-			    "Webhooks keys are 24 to 64", i + 1, keylen);
-		key_free(key, keylen);
+	for (i = 0; p->secret != SECRET_UNUSED && i < s->nsecrets; i++) {
+		secret_where(s, i, path, sizeof(path), label, sizeof(label));
+		if (secret_problem(p, &s->secrets[i], &keylen, why,
+		    sizeof(why)) == -1)
+			diag_add(d, DIAG_ERROR, file, s->secrets[i].line, path,
+			    "%s %s", label, why);
+		else if (keylen < SECRET_MIN_LEN)
+			diag_add(d, DIAG_WARNING, file, s->secrets[i].line,
+			    path, "%s has %zu byte%s, a key anyone could "
+			    "guess; use %d random bytes or more (openssl rand "
+			    "-hex 32)", label, keylen, keylen == 1 ? "" : "s",
+			    SECRET_MIN_LEN);
+		else if (p->secret == SECRET_WHSEC &&
+		    (keylen < 24 || keylen > 64))
+			diag_add(d, DIAG_WARNING, file, s->secrets[i].line,
+			    path, "%s decodes to %zu bytes; Standard "
+			    "Webhooks keys are 24 to 64", label, keylen);
 	}
 
 	snprintf(path, sizeof(path), "sources.%s.public_url", s->name);

@@ -183,8 +183,11 @@ src_secret(struct source *s, const char *secret)
 {
 	s->secrets = xreallocarray(s->secrets, s->nsecrets + 1,
 	    sizeof(*s->secrets));
+	memset(&s->secrets[s->nsecrets], 0, sizeof(*s->secrets));
 	s->secrets[s->nsecrets].data = (unsigned char *)xstrdup(secret);
 	s->secrets[s->nsecrets].len = strlen(secret);
+	s->secrets[s->nsecrets].key = "secret";
+	s->secrets[s->nsecrets].line = s->line;
 	s->nsecrets++;
 }
 
@@ -1656,7 +1659,7 @@ test_check_source(void)
 	s.public_key = xstrdup("whpk_AAAA");
 	provider_check_source(s.provider, &s, "f.conf", &d);
 	ok(diag_has(&d, DIAG_ERROR, "secret 1 is not base64 after whsec_") &&
-	    diag_has(&d, DIAG_WARNING, "secret 2 decodes to 5 bytes") &&
+	    diag_has(&d, DIAG_WARNING, "secret 2 has 5 bytes") &&
 	    diag_has(&d, DIAG_ERROR, "not an Ed25519 public key"),
 	    "standard: bad secret, short secret, bad key");
 	diag_release(&d);
