@@ -609,7 +609,7 @@ load_source(struct loader *l, struct source *s, const char *name,
 	    !json_object_object_get_ex(o, "secret_env", NULL))
 		diag_add(l->d, DIAG_WARNING, l->file, s->line, path,
 		    "no secret or public_key: unsigned requests are accepted");
-	if (have_provider && s->provider != NULL)
+	if (have_provider)
 		provider_check_source(s->provider, s, l->file, l->d);
 }
 
@@ -840,6 +840,8 @@ config_load(const char *path, struct diag *d)
 				load_source(&l, &cf->sources[cf->nsources++],
 				    sname, v, sv);
 			}
+			provider_check_sources(cf->sources, cf->nsources,
+			    l.file, l.d);
 		} else
 			lerr(&l, root, key, key, "unknown key");
 	}

@@ -185,7 +185,10 @@ test_expect_success 'settings that would fail open are errors with file:line and
 	           "allow_from": [] },
 	    "c": { "provider": "stripe", "secret": "whsec_" },
 	    "d": { "provider": "standard", "secret": "whsec_" },
-	    "e": { "provider": "standard", "secret": "whsec_***" }
+	    "e": { "provider": "standard", "secret": "whsec_***" },
+	    "f": { "provider": "auto", "secret": "0123456789abcdef",
+	           "public_key": "whpk_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" },
+	    "g": { "provider": "slack", "secret": "0123456789abcdef" }
 	  }
 	}
 	EOF
@@ -196,7 +199,9 @@ test_expect_success 'settings that would fail open are errors with file:line and
 	test_grep "^open/hookdir.conf:7: error: sources.c.secret: the secret is nothing but whsec_: a key everyone knows" err &&
 	test_grep "^open/hookdir.conf:8: error: sources.d.secret: the secret is nothing but whsec_" err &&
 	test_grep "^open/hookdir.conf:9: error: sources.e.secret: the secret is not base64 after whsec_" err &&
-	test_grep "^5 errors, 0 warnings$" err
+	test_grep "^open/hookdir.conf:10: error: sources.f.public_key: auto takes only providers that sign the body" err &&
+	test_grep "^open/hookdir.conf:12: error: sources.g.secret: the secret is also a secret of source [bf], whose provider (github\|auto) signs the body, while this one.s (slack) signs \"v0:TIMESTAMP:body\"" err &&
+	test_grep "^8 errors, 0 warnings$" err
 '
 
 test_expect_success 'a short secret is a warning: check says so and exits 0' '

@@ -269,6 +269,53 @@ test_fail_open(void)
 	diag_release(&d);
 }
 
+/*
+ * One secret, one framing: a secret shared by sources whose signatures
+ * cover differently framed bytes is an error; shared between sources
+ * that sign the same way, it is not.
+ */
+static void
+test_shared_secret(void)
+{
+	struct config	*cf;
+	struct diag	 d;
+
+	cf = load("{\n"
+	    "  \"sources\": {\n"
+	    "    \"slack\": { \"provider\": \"slack\", \"secret\": \"8f742231b10e8888abcd99yyyzzz85a5\" },\n"
+	    "    \"pay\": { \"provider\": \"stripe\", \"secret\": \"whsec_stripe-raw-bytes-7d2e\" },\n"
+	    "    \"any\": { \"provider\": \"auto\",\n"
+	    "             \"secret\": [\"own-secret-0123456789\", \"8f742231b10e8888abcd99yyyzzz85a5\"] },\n"
+	    "    \"gh\": { \"provider\": \"github\", \"secret\": \"whsec_stripe-raw-bytes-7d2e\" },\n"
+	    "    \"tok\": { \"provider\": \"generic\", \"algorithm\": \"bearer\",\n"
+	    "             \"secret\": \"own-secret-0123456789\" }\n"
+	    "  }\n"
+	    "}\n", &d);
+	dump(&d);
+	ok(cf == NULL, "a secret shared across framings does not load");
+	ok(diag_has(&d, "hookdir.conf:6: sources.any.secret: secret 2 is also "
+	    "a secret of source slack"), "auto and slack");
+	ok(diag_has(&d, "hookdir.conf:7: sources.gh.secret: the secret is also "
+	    "a secret of source pay"), "github and stripe");
+	ok(diag_has(&d, "hookdir.conf:9: sources.tok.secret: the secret is also "
+	    "a secret of source any"), "a bearer token and an HMAC key");
+	ok(d.nerrors == 3, "three errors (%zu)", d.nerrors);
+	diag_release(&d);
+
+	cf = load("{\n"
+	    "  \"sources\": {\n"
+	    "    \"gh\": { \"provider\": \"github\", \"secret\": \"shared-secret-0123456789\" },\n"
+	    "    \"gt\": { \"provider\": \"gitea\", \"secret\": \"shared-secret-0123456789\" },\n"
+	    "    \"any\": { \"provider\": \"auto\", \"secret\": \"shared-secret-0123456789\" }\n"
+	    "  }\n"
+	    "}\n", &d);
+	dump(&d);
+	ok(cf != NULL && d.n == 0, "sources that all sign the body may share "
+	    "a secret");
+	config_free(cf);
+	diag_release(&d);
+}
+
 static void
 test_util(void)
 {
@@ -309,6 +356,7 @@ main(void)
 	test_jconf();
 	test_config();
 	test_fail_open();
+	test_shared_secret();
 	test_util();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
