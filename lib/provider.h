@@ -47,7 +47,9 @@ const char * const *provider_names(void);
 
 /*
  * Verify a request for a source. A source without secrets or key accepts
- * any request (scheme "none"). On success fills event, delivery and any
+ * any request (scheme "none"). For an auto source (its provider NULL),
+ * p is what provider_detect() found, and a p that does not sign the body
+ * itself is rejected. On success fills event, delivery and any
  * handshake, and returns 0; on failure sets reason and returns -1.
  */
 int	provider_verify(const struct provider *, const struct source *,
