@@ -175,14 +175,20 @@ config_free(struct config *cf)
 	free(cf);
 }
 
+/* key is one of the secret keys' names, as a string constant. */
 static void
-secret_add(struct source *s, const char *data, size_t len)
+secret_add(struct source *s, struct json_object *o, const char *key,
+    const char *data, size_t len)
 {
+	struct secret	*sec;
+
 	s->secrets = xreallocarray(s->secrets, s->nsecrets + 1,
 	    sizeof(*s->secrets));
-	s->secrets[s->nsecrets].data = (unsigned char *)xstrndup(data, len);
-	s->secrets[s->nsecrets].len = len;
-	s->nsecrets++;
+	sec = &s->secrets[s->nsecrets++];
+	sec->data = (unsigned char *)xstrndup(data, len);
+	sec->len = len;
+	sec->key = key;
+	sec->line = jconf_key_line(o, key);
 }
 
 /*
@@ -199,7 +205,7 @@ add_inline_secret(void *arg, struct json_object *o, const char *key,
 		lerr(l, o, key, path, "an empty secret would match anything");
 		return;
 	}
-	secret_add(l->src, v, strlen(v));
+	secret_add(l->src, o, "secret", v, strlen(v));
 }
 
 static void
@@ -213,7 +219,7 @@ add_env_secret(void *arg, struct json_object *o, const char *key,
 		lerr(l, o, key, path, "environment variable %s is not set", v);
 		return;
 	}
-	secret_add(l->src, val, strlen(val));
+	secret_add(l->src, o, "secret_env", val, strlen(val));
 }
 
 /*
@@ -260,7 +266,7 @@ add_file_secret(void *arg, struct json_object *o, const char *key,
 		lerr(l, o, key, path, "%s: the secret contains a NUL byte",
 		    file);
 	else
-		secret_add(l->src, b.data, b.len);
+		secret_add(l->src, o, "secret_file", b.data, b.len);
 out:
 	if (b.data != NULL)
 		explicit_bzero(b.data, b.cap);
@@ -434,6 +440,26 @@ load_respond(struct loader *l, struct source *s, struct json_object *o)
 	}
 }
 
+/*
+ * A string or a list of them, for a key whose empty list would fail
+ * open (no secret, no address): that is an error saying what it would
+ * do, not a quiet "nothing configured".
+ */
+static void
+load_list(struct loader *l, struct json_object *o, const char *key,
+    const char *path, struct json_object *v, jconf_string_fn *fn,
+    const char *empty)
+{
+	if (json_object_is_type(v, json_type_array) &&
+	    json_object_array_length(v) == 0) {
+		lerr(l, o, key, path, "an empty list means %s; list at least "
+		    "one, or leave the key out", empty);
+		return;
+	}
+	jconf_each_string(l->d, l->file, o, key, path, v, JCONF_STOP_AT_BAD,
+	    fn, l);
+}
+
 static void
 load_source(struct loader *l, struct source *s, const char *name,
     struct json_object *parent, struct json_object *o)
@@ -477,14 +503,14 @@ load_source(struct loader *l, struct source *s, const char *name,
 				lerr(l, o, key, path, "unknown provider '%s'",
 				    p);
 		} else if (strcmp(key, "secret") == 0)
-			jconf_each_string(l->d, l->file, o, key, path, v,
-			    JCONF_STOP_AT_BAD, add_inline_secret, l);
+			load_list(l, o, key, path, v, add_inline_secret,
+			    "no secret: unsigned requests would be accepted");
 		else if (strcmp(key, "secret_file") == 0)
-			jconf_each_string(l->d, l->file, o, key, path, v,
-			    JCONF_STOP_AT_BAD, add_file_secret, l);
+			load_list(l, o, key, path, v, add_file_secret,
+			    "no secret: unsigned requests would be accepted");
 		else if (strcmp(key, "secret_env") == 0)
-			jconf_each_string(l->d, l->file, o, key, path, v,
-			    JCONF_STOP_AT_BAD, add_env_secret, l);
+			load_list(l, o, key, path, v, add_env_secret,
+			    "no secret: unsigned requests would be accepted");
 		else if (strcmp(key, "public_key") == 0)
 			s->public_key = jconf_get_string(l->d, l->file, o, key,
 			    path, v);
@@ -492,8 +518,8 @@ load_source(struct loader *l, struct source *s, const char *name,
 			jconf_each_string(l->d, l->file, o, key, path, v,
 			    JCONF_STOP_AT_BAD, add_method, l);
 		else if (strcmp(key, "allow_from") == 0)
-			jconf_each_string(l->d, l->file, o, key, path, v,
-			    JCONF_STOP_AT_BAD, add_cidr, l);
+			load_list(l, o, key, path, v, add_cidr,
+			    "no address: every address would be allowed");
 		else if (strcmp(key, "max_body") == 0)
 			s->max_body = get_size(l, o, key, path, v);
 		else if (strcmp(key, "tolerance") == 0) {
@@ -586,7 +612,7 @@ load_source(struct loader *l, struct source *s, const char *name,
 	    !json_object_object_get_ex(o, "secret_env", NULL))
 		diag_add(l->d, DIAG_WARNING, l->file, s->line, path,
 		    "no secret or public_key: unsigned requests are accepted");
-	if (have_provider && s->provider != NULL)
+	if (have_provider)
 		provider_check_source(s->provider, s, l->file, l->d);
 }
 
@@ -828,6 +854,8 @@ config_load(const char *path, struct diag *d)
 				load_source(&l, &cf->sources[cf->nsources++],
 				    sname, v, sv);
 			}
+			provider_check_sources(cf->sources, cf->nsources,
+			    l.file, l.d);
 		} else
 			lerr(&l, root, key, key, "unknown key");
 	}

@@ -35,6 +35,8 @@ struct provider;
 struct secret {
 	unsigned char	*data;		/* as configured, NUL-terminated */
 	size_t		 len;
+	const char	*key;		/* "secret", "secret_file" or "secret_env" */
+	int		 line;		/* where that key is */
 };
 
 /* How the generic provider authenticates a request. */

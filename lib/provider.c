@@ -58,6 +58,42 @@ enum secret_kind {
 	SECRET_UNUSED		/* the scheme verifies with a public key */
 };
 
+/*
+ * What a row's MAC covers beyond the key: the framing of the signed
+ * bytes. Under one secret, a signature made for one framing is a valid
+ * signature of other bytes in another (Slack's "v0:TS:body" is an HMAC
+ * of a body that reads "v0:TS:body" for GitHub): so "auto" detects only
+ * among the rows that sign the body itself, and no secret may serve two
+ * framings. 0 is no row's framing, so a row that forgets it is never
+ * detected by "auto".
+ */
+enum framing {
+	FRAME_NONE = 0,
+	FRAME_BODY,		/* the body (form mode: its payload= field) */
+	FRAME_TOKEN,		/* no MAC: the secret itself is sent */
+	FRAME_SLACK,		/* "v0:" TS ":" body */
+	FRAME_STRIPE,		/* TS "." body */
+	FRAME_PADDLE,		/* TS ":" body */
+	FRAME_STANDARD,		/* ID "." TS "." body, a base64 key */
+	FRAME_TWILIO,		/* URL, then the sorted form fields */
+	FRAME_MAILGUN,		/* TS, then the token of the body */
+	FRAME_KEY		/* a public-key signature: no secret */
+};
+
+/* What a sender does with the secret, for messages. */
+static const char *const framing_text[] = {
+	[FRAME_NONE] = "signs its own way",
+	[FRAME_BODY] = "signs the body",
+	[FRAME_TOKEN] = "sends the secret itself",
+	[FRAME_SLACK] = "signs \"v0:TIMESTAMP:body\"",
+	[FRAME_STRIPE] = "signs \"TIMESTAMP.body\"",
+	[FRAME_PADDLE] = "signs \"TIMESTAMP:body\"",
+	[FRAME_STANDARD] = "signs \"ID.TIMESTAMP.body\"",
+	[FRAME_TWILIO] = "signs the URL and the form fields",
+	[FRAME_MAILGUN] = "signs a timestamp and a token",
+	[FRAME_KEY] = "signs with a private key",
+};
+
 /* What a row's public_key is. */
 enum key_kind {
 	KEY_UNUSED,
@@ -84,7 +120,9 @@ struct provider {
 	enum hmac_alg	 alg;		/* default, and what sign uses */
 	int		 alg_prefix;	/* "sha1=", "sha256=", ... picks alg */
 	int		 form_payload;	/* form mode signs decoded payload= */
+	enum framing	 frame;
 	enum secret_kind secret;
+	const char	*secret_prefix;	/* "whsec_": a secret is more than it */
 	enum key_kind	 key;
 	int		 key_required;
 	int		 needs_url;	/* the signature covers the URL */
@@ -144,6 +182,7 @@ static const struct provider providers[] = {
 	{
 		.name = "forgejo",
 		.detect = { "X-Forgejo-Event" },
+		.frame = FRAME_BODY,
 		.verify = verify_header_hmac, .sign = sign_header_hmac,
 		.sig_header = { "X-Forgejo-Signature", "X-Gitea-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256, .form_payload = 1,
@@ -155,6 +194,7 @@ static const struct provider providers[] = {
 	{
 		.name = "gitea",
 		.detect = { "X-Gitea-Event" },
+		.frame = FRAME_BODY,
 		.verify = verify_header_hmac, .sign = sign_header_hmac,
 		.sig_header = { "X-Gitea-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256, .form_payload = 1,
@@ -164,6 +204,7 @@ static const struct provider providers[] = {
 	{
 		.name = "gogs",
 		.detect = { "X-Gogs-Event" },
+		.frame = FRAME_BODY,
 		.verify = verify_header_hmac, .sign = sign_header_hmac,
 		.sig_header = { "X-Gogs-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256, .form_payload = 1,
@@ -177,8 +218,10 @@ static const struct provider providers[] = {
 		 */
 		.name = "gitlab",
 		.detect = { "X-Gitlab-Event" },
+		.frame = FRAME_TOKEN,
 		.verify = verify_token, .sign = sign_token,
 		.sig_header = { "X-Gitlab-Token" },
+		.secret_prefix = "whsec_",
 		.window_s = 300, .two_sided = 1,
 		.upgrade_header = "webhook-signature",
 		.upgrade = verify_standard,
@@ -189,6 +232,7 @@ static const struct provider providers[] = {
 	{
 		.name = "github",
 		.detect = { "X-GitHub-Event" },
+		.frame = FRAME_BODY,
 		.verify = verify_header_hmac, .sign = sign_header_hmac,
 		.sig_header = { "X-Hub-Signature-256", "X-Hub-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256, .alg_prefix = 1,
@@ -199,6 +243,7 @@ static const struct provider providers[] = {
 		/* sha256= in the header GitHub uses for sha1=. */
 		.name = "bitbucket",
 		.detect = { "X-Event-Key" },
+		.frame = FRAME_BODY,
 		.verify = verify_header_hmac, .sign = sign_header_hmac,
 		.sig_header = { "X-Hub-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256, .alg_prefix = 1,
@@ -210,6 +255,7 @@ static const struct provider providers[] = {
 		/* Slash commands and interactivity are form-encoded. */
 		.name = "slack",
 		.detect = { "X-Slack-Signature" },
+		.frame = FRAME_SLACK,
 		.verify = verify_slack, .sign = sign_slack,
 		.sig_header = { "X-Slack-Signature" },
 		.ts_header = "X-Slack-Request-Timestamp",
@@ -228,9 +274,11 @@ static const struct provider providers[] = {
 		 */
 		.name = "stripe",
 		.detect = { "Stripe-Signature" },
+		.frame = FRAME_STRIPE,
 		.verify = verify_stripe, .sign = sign_stripe,
 		.sig_header = { "Stripe-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
+		.secret_prefix = "whsec_",
 		.window_s = 300, .two_sided = 1,
 		.event = { { F_BODY, "type" } },
 		.delivery = { { F_BODY, "id" } },
@@ -239,9 +287,11 @@ static const struct provider providers[] = {
 		.name = "standard",
 		.aliases = { "standard-webhooks", "svix" },
 		.detect = { "webhook-signature", "svix-signature" },
+		.frame = FRAME_STANDARD,
 		.verify = verify_standard, .sign = sign_standard,
 		.enc = ENC_BASE64, .alg = HMAC_SHA256,
-		.secret = SECRET_WHSEC, .key = KEY_ED25519_WHPK,
+		.secret = SECRET_WHSEC, .secret_prefix = "whsec_",
+		.key = KEY_ED25519_WHPK,
 		.window_s = 300, .two_sided = 1,
 		.event = { { F_BODY, "type" } },
 		.delivery = { { F_HEADER, "webhook-id" },
@@ -255,6 +305,7 @@ static const struct provider providers[] = {
 		 */
 		.name = "discord",
 		.detect = { "X-Signature-Ed25519" },
+		.frame = FRAME_KEY,
 		.verify = verify_ed25519, .sign_why = PRIVATE_KEY_WHY,
 		.sig_header = { "X-Signature-Ed25519" },
 		.ts_header = "X-Signature-Timestamp",
@@ -269,6 +320,7 @@ static const struct provider providers[] = {
 		/* The newer "events" format drops the X- of each name. */
 		.name = "shopify",
 		.detect = { "X-Shopify-Hmac-Sha256", "Shopify-Hmac-Sha256" },
+		.frame = FRAME_BODY,
 		.verify = verify_header_hmac, .sign = sign_header_hmac,
 		.sig_header = { "X-Shopify-Hmac-Sha256",
 		    "Shopify-Hmac-Sha256" },
@@ -282,6 +334,7 @@ static const struct provider providers[] = {
 	{
 		.name = "kiket",
 		.detect = { "X-Kiket-Signature" },
+		.frame = FRAME_BODY,
 		.verify = verify_header_hmac, .sign = sign_header_hmac,
 		.sig_header = { "X-Kiket-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
@@ -295,6 +348,7 @@ static const struct provider providers[] = {
 		 */
 		.name = "paddle",
 		.detect = { "Paddle-Signature" },
+		.frame = FRAME_PADDLE,
 		.verify = verify_paddle, .sign = sign_paddle,
 		.sig_header = { "Paddle-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
@@ -307,6 +361,7 @@ static const struct provider providers[] = {
 		/* A batch of events in a JSON array: no single type or id. */
 		.name = "sendgrid",
 		.detect = { "X-Twilio-Email-Event-Webhook-Signature" },
+		.frame = FRAME_KEY,
 		.verify = verify_ecdsa, .sign_why = PRIVATE_KEY_WHY,
 		.sig_header = { "X-Twilio-Email-Event-Webhook-Signature" },
 		.ts_header = "X-Twilio-Email-Event-Webhook-Timestamp",
@@ -317,6 +372,7 @@ static const struct provider providers[] = {
 	{
 		.name = "twilio",
 		.detect = { "X-Twilio-Signature" },
+		.frame = FRAME_TWILIO,
 		.verify = verify_twilio, .sign = sign_twilio,
 		.sig_header = { "X-Twilio-Signature" },
 		.enc = ENC_BASE64, .alg = HMAC_SHA1, .needs_url = 1,
@@ -325,6 +381,7 @@ static const struct provider providers[] = {
 	{
 		.name = "linear",
 		.detect = { "Linear-Signature" },
+		.frame = FRAME_BODY,
 		.verify = verify_header_hmac, .sign = sign_header_hmac,
 		.sig_header = { "Linear-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
@@ -334,6 +391,7 @@ static const struct provider providers[] = {
 	{
 		.name = "sentry",
 		.detect = { "Sentry-Hook-Signature" },
+		.frame = FRAME_BODY,
 		.verify = verify_header_hmac, .sign = sign_header_hmac,
 		.sig_header = { "Sentry-Hook-Signature" },
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
@@ -346,6 +404,7 @@ static const struct provider providers[] = {
 		 * detect it by. Mailgun retries for hours: no default window.
 		 */
 		.name = "mailgun",
+		.frame = FRAME_MAILGUN,
 		.verify = verify_mailgun,
 		.sign_why = "mailgun's signature is part of the body",
 		.enc = ENC_HEX, .alg = HMAC_SHA256, .two_sided = 1,
@@ -356,6 +415,7 @@ static const struct provider providers[] = {
 	},
 	{
 		.name = "generic",
+		.frame = FRAME_BODY,
 		.verify = verify_generic, .sign = sign_generic,
 		.configurable = 1, .two_sided = 1,
 		.event = { { F_SOURCE_EVENT, NULL } },
@@ -1821,6 +1881,53 @@ vctx_release(struct vctx *c)
 	buf_release(&c->payload);
 }
 
+/*
+ * The providers "auto" detects, for messages: "forgejo, gitea, ...".
+ * Built once from the table.
+ */
+static const char *
+auto_names(void)
+{
+	static char	names[256];
+	size_t		i, len = 0;
+
+	if (names[0] != '\0')
+		return names;
+	for (i = 0; i < NPROVIDERS; i++)
+		if (providers[i].frame == FRAME_BODY && len < sizeof(names))
+			len += (size_t)snprintf(names + len,
+			    sizeof(names) - len, "%s%s", len > 0 ? ", " : "",
+			    providers[i].name);
+	return names;
+}
+
+/* Why an auto source refused a provider it detected (static). */
+static const char *
+auto_refusal(void)
+{
+	static char	why[512];
+
+	if (why[0] == '\0')
+		snprintf(why, sizeof(why), "refused: a source with provider "
+		    "auto takes only providers that sign the body itself "
+		    "(%s, with an HMAC); name this one as the source's "
+		    "provider", auto_names());
+	return why;
+}
+
+/*
+ * What a source's signatures cover: its row's framing, but a generic
+ * source's token, bearer or Basic credentials are the secret itself, and
+ * auto (p NULL) takes only rows that sign the body.
+ */
+static enum framing
+framing_of(const struct provider *p, const struct source *s)
+{
+	if (p != NULL && p->configurable && s->auth != GENERIC_HMAC)
+		return FRAME_TOKEN;
+	return p != NULL ? p->frame : FRAME_BODY;
+}
+
 int
 provider_verify(const struct provider *p, const struct source *s,
     const struct hook_request *req, struct verify_result *vr)
@@ -1839,7 +1946,15 @@ provider_verify(const struct provider *p, const struct source *s,
 	vctx_init(&c, p, s, req, vr);
 	if (s->nsecrets == 0 && s->public_key == NULL)
 		vr->scheme = "none";
-	else {
+	else if (s->provider == NULL && framing_of(p, s) != FRAME_BODY) {
+		/*
+		 * The request chose the provider: let it choose only among
+		 * those that sign what a body-HMAC sender signs, or a
+		 * Slack or Stripe signature, replayed with its framing as
+		 * the body, would pass as GitHub's (and the other way).
+		 */
+		r = reject(&c, auto_refusal());
+	} else {
 		fn = p->verify;
 		if (p->upgrade_header != NULL &&
 		    hdr(req, p->upgrade_header) != NULL)
@@ -1933,22 +2048,96 @@ provider_sender_headers(const struct provider *p, const struct source *s,
 }
 
 /*
+ * Is a secret good for a row? 0, and *keylen is how many of its bytes
+ * are secret; or -1 and why says what is wrong. A prefix the row's
+ * senders put before every key (Stripe's, Standard Webhooks' and GitLab
+ * signing tokens' "whsec_") is not secret: a secret that is only the
+ * prefix would be a key everyone knows (for Standard Webhooks, an empty
+ * one).
+ */
+static int
+secret_problem(const struct provider *p, const struct secret *sec,
+    size_t *keylen, char *why, size_t whysz)
+{
+	unsigned char	*key;
+	size_t		 n, plen;
+
+	n = sec->len;
+	plen = p->secret_prefix != NULL ? strlen(p->secret_prefix) : 0;
+	if (plen > 0 && n >= plen && memcmp(sec->data, p->secret_prefix,
+	    plen) == 0)
+		n -= plen;
+	if (n == 0) {
+		snprintf(why, whysz, "is nothing but %s: a key everyone "
+		    "knows", plen > 0 ? p->secret_prefix : "its prefix");
+		return -1;
+	}
+	*keylen = n;
+	if (p->secret != SECRET_WHSEC)
+		return 0;
+	if ((key = secret_key(sec, SECRET_WHSEC, keylen)) == NULL) {
+		snprintf(why, whysz, "is not base64 after whsec_ (as %s "
+		    "signing secrets are)", p->name);
+		return -1;
+	}
+	key_free(key, *keylen);
+	return 0;
+}
+
+#define SECRET_MIN_LEN	16	/* bytes: a random 128-bit key */
+
+/* "sources.NAME.KEY" of a source's secret i, and how messages name it. */
+static void
+secret_where(const struct source *s, size_t i, char *path, size_t pathsz,
+    char *label, size_t labelsz)
+{
+	const struct secret	*sec = &s->secrets[i];
+
+	snprintf(path, pathsz, "sources.%s.%s", s->name,
+	    sec->key != NULL ? sec->key : "secret");
+	if (s->nsecrets > 1)
+		snprintf(label, labelsz, "secret %zu", i + 1);
+	else
+		snprintf(label, labelsz, "the secret");
+}
+
+/*
  * Configuration-time checks: what can be known wrong before a request
- * arrives (keys that do not parse, settings the scheme never reads).
+ * arrives (keys that do not parse, secrets that are no secret, settings
+ * the scheme never reads). p is NULL for "auto".
  */
 void
 provider_check_source(const struct provider *p, const struct source *s,
     const char *file, struct diag *d)
 {
-	unsigned char	 pk[32], *key;
+	unsigned char	 pk[32];
 	EVP_PKEY	*ec;
-	char		 path[256];
+	char		 path[256], label[32], why[128];
 	size_t		 i, keylen;
 
 	snprintf(path, sizeof(path), "sources.%s.public_key", s->name);
-	if (p->key == KEY_UNUSED && s->public_key != NULL)
+	if (p == NULL) {
+		/*
+		 * auto verifies as the row it detects, if that row signs
+		 * the body (see enum framing); as generic, with the
+		 * source's settings, when it detects none.
+		 */
+		if (s->public_key != NULL)
+			diag_add(d, DIAG_ERROR, file, s->line, path,
+			    "auto takes only providers that sign the body "
+			    "with the secret (%s): name the provider that "
+			    "signs with this key", auto_names());
+		snprintf(path, sizeof(path), "sources.%s.algorithm", s->name);
+		if (s->auth != GENERIC_HMAC)
+			diag_add(d, DIAG_ERROR, file, s->line, path,
+			    "auto takes only HMACs of the body; for a token, "
+			    "bearer or basic credentials set the provider "
+			    "to generic");
+		p = provider_find("generic");
+	} else if (p->key == KEY_UNUSED && s->public_key != NULL)
 		diag_add(d, DIAG_WARNING, file, s->line, path,
 		    "%s does not use a public key", p->name);
+	snprintf(path, sizeof(path), "sources.%s.public_key", s->name);
 	if (p->key_required && s->public_key == NULL)
 		diag_add(d, DIAG_ERROR, file, s->line, path,
 		    "%s requests are verified with the application's public "
@@ -1984,19 +2173,23 @@ provider_check_source(const struct provider *p, const struct source *s,
 		diag_add(d, DIAG_WARNING, file, s->line, path,
 		    "%s verifies with public_key; the secret is not used",
 		    p->name);
-	for (i = 0; p->secret == SECRET_WHSEC && i < s->nsecrets; i++) {
-		if ((key = secret_key(&s->secrets[i], SECRET_WHSEC,
-		    &keylen)) == NULL) {
-			diag_add(d, DIAG_ERROR, file, s->line, path,
-			    "secret %zu is not base64 after whsec_ (as %s "
-			    "signing secrets are)", i + 1, p->name);
-			continue;
-		}
-		if (keylen < 24 || keylen > 64)
-			diag_add(d, DIAG_WARNING, file, s->line, path,
-			    "secret %zu decodes to %zu bytes; Standard "
-			    "Webhooks keys are 24 to 64", i + 1, keylen);
-		key_free(key, keylen);
+	for (i = 0; p->secret != SECRET_UNUSED && i < s->nsecrets; i++) {
+		secret_where(s, i, path, sizeof(path), label, sizeof(label));
+		if (secret_problem(p, &s->secrets[i], &keylen, why,
+		    sizeof(why)) == -1)
+			diag_add(d, DIAG_ERROR, file, s->secrets[i].line, path,
+			    "%s %s", label, why);
+		else if (keylen < SECRET_MIN_LEN)
+			diag_add(d, DIAG_WARNING, file, s->secrets[i].line,
+			    path, "%s has %zu byte%s, a key anyone could "
+			    "guess; use %d random bytes or more (openssl rand "
+			    "-hex 32)", label, keylen, keylen == 1 ? "" : "s",
+			    SECRET_MIN_LEN);
+		else if (p->secret == SECRET_WHSEC &&
+		    (keylen < 24 || keylen > 64))
+			diag_add(d, DIAG_WARNING, file, s->secrets[i].line,
+			    path, "%s decodes to %zu bytes; Standard "
+			    "Webhooks keys are 24 to 64", label, keylen);
 	}
 
 	snprintf(path, sizeof(path), "sources.%s.public_url", s->name);
@@ -2026,4 +2219,81 @@ provider_check_source(const struct provider *p, const struct source *s,
 			diag_add(d, DIAG_WARNING, file, s->line, path,
 			    "Basic credentials are \"user:password\"; secret "
 			    "%zu has no ':'", i + 1);
+}
+
+/*
+ * Checks between sources: one secret, one framing. A signature one
+ * source's sender made is, under the same secret, a valid signature of
+ * other bytes for a source framed otherwise (see enum framing); and a
+ * secret a token source receives in clear signs for any other.
+ */
+/* Is a source's secret i good (else it was reported already)? */
+static int
+secret_ok(const struct source *s, size_t i)
+{
+	const struct provider	*p;
+	char			 why[128];
+	size_t			 keylen;
+
+	p = s->provider != NULL ? s->provider : provider_find("generic");
+	return secret_problem(p, &s->secrets[i], &keylen, why,
+	    sizeof(why)) == 0;
+}
+
+/* The first good secret of b that a has too, or -1. */
+static long
+shared_secret(const struct source *a, const struct source *b)
+{
+	const struct secret	*x, *y;
+	size_t			 i, j;
+
+	for (j = 0; j < b->nsecrets; j++) {
+		y = &b->secrets[j];
+		for (i = 0; i < a->nsecrets; i++) {
+			x = &a->secrets[i];
+			if (x->len == y->len && ct_equal(x->data, x->len,
+			    y->data, y->len) && secret_ok(a, i) &&
+			    secret_ok(b, j))
+				return (long)j;
+		}
+	}
+	return -1;
+}
+
+void
+provider_check_sources(const struct source *v, size_t n, const char *file,
+    struct diag *d)
+{
+	const struct source	*a, *b;
+	enum framing		 fa, fb;
+	char			 path[256], label[32];
+	size_t			 i, j;
+	long			 k;
+
+	for (j = 1; j < n; j++) {
+		b = &v[j];
+		fb = framing_of(b->provider, b);
+		for (i = 0; i < j; i++) {
+			a = &v[i];
+			fa = framing_of(a->provider, a);
+			if (fa == fb || (k = shared_secret(a, b)) == -1)
+				continue;
+			secret_where(b, (size_t)k, path, sizeof(path), label,
+			    sizeof(label));
+			diag_add(d, DIAG_ERROR, file, b->secrets[k].line, path,
+			    "%s is also a secret of source %s, whose "
+			    "provider (%s) %s, while this one's (%s) %s: a "
+			    "signature made for one would pass at the other; "
+			    "give each its own secret", label, a->name,
+			    provider_name(a->provider), framing_text[fa],
+			    provider_name(b->provider), framing_text[fb]);
+		}
+	}
+}
+
+const struct provider *
+provider_signer(const struct source *s)
+{
+	/* A sender an auto source takes, whose headers it detects. */
+	return s->provider != NULL ? s->provider : provider_find("github");
 }

@@ -47,16 +47,27 @@ const char * const *provider_names(void);
 
 /*
  * Verify a request for a source. A source without secrets or key accepts
- * any request (scheme "none"). On success fills event, delivery and any
+ * any request (scheme "none"). For an auto source (its provider NULL),
+ * p is what provider_detect() found, and a p that does not sign the body
+ * itself is rejected. On success fills event, delivery and any
  * handshake, and returns 0; on failure sets reason and returns -1.
  */
 int	provider_verify(const struct provider *, const struct source *,
 	    const struct hook_request *, struct verify_result *);
 void	verify_result_release(struct verify_result *);
 
-/* Check a source's settings for this provider (keys parse, etc.). */
+/*
+ * Check a source's settings for this provider, NULL for "auto" (keys
+ * parse, secrets are more than a prefix, etc.).
+ */
 void	provider_check_source(const struct provider *, const struct source *,
 	    const char *file, struct diag *);
+/* Checks between the sources: no secret serves two signature framings. */
+void	provider_check_sources(const struct source *, size_t,
+	    const char *file, struct diag *);
+
+/* The provider `hookdir sign` signs as for a source (for auto: GitHub). */
+const struct provider *provider_signer(const struct source *);
 
 /* Headers that carry the secret itself (X-Gitlab-Token, Authorization): never spooled. */
 int	provider_is_secret_header(const char *name);

@@ -194,6 +194,21 @@ test_expect_success 'a secret of the wrong type' '
 	check_broken "hookdir.conf:$line: sources.site.secret: "
 '
 
+# Lists that would fail open: with no secret the site would take
+# unsigned requests (post_site's signature then means nothing), with no
+# address every client.
+for key in secret secret_file secret_env allow_from
+do
+	test_expect_success "\"$key\": [] fails closed: 503, not 202" '
+		test_when_finished good_conf &&
+		write_conf "\"'$key'\": []" &&
+		fresh_responder &&
+		line=$(conf_line "\"'$key'\": []") &&
+		test -n "$line" &&
+		check_broken "hookdir.conf:$line: sources.site.'$key': an empty list means"
+	'
+done
+
 test_expect_success 'a syntax error: 503 and FILE:LINE in the log' '
 	test_when_finished good_conf &&
 	write_conf "\"secret_file\": \"site.secret\"

@@ -14,14 +14,14 @@ check () {
 
 test_expect_success 'setup: a clean configuration' '
 	mkdir pipelines secrets &&
-	printf "s3cret\n" >secrets/site &&
+	printf "s3cret-that-is-long-enough\n" >secrets/site &&
 	printf "token\n" >secrets/DEPLOY_TOKEN &&
 	chmod 600 secrets/site secrets/DEPLOY_TOKEN &&
 	cat >hookdir.conf <<-\EOF &&
 	{
 	  "sources": {
 	    "site": { "provider": "github", "secret_file": "secrets/site" },
-	    "pay": { "provider": "stripe", "secret": "whsec_test" }
+	    "pay": { "provider": "stripe", "secret": "whsec_test-7d2e-4f1c-9a0b" }
 	  }
 	}
 	EOF
@@ -174,6 +174,58 @@ test_expect_success 'config errors and pipeline errors are reported together' '
 	test_grep "^pipelines/typo.json:2: error: jobs: no jobs: nothing would run$" err
 '
 
+test_expect_success 'settings that would fail open are errors with file:line and key' '
+	mkdir open &&
+	cat >open/hookdir.conf <<-\EOF &&
+	{
+	  "pipelines": "../pipelines",
+	  "sources": {
+	    "a": { "provider": "github", "secret": [] },
+	    "b": { "provider": "github", "secret": "0123456789abcdef",
+	           "allow_from": [] },
+	    "c": { "provider": "stripe", "secret": "whsec_" },
+	    "d": { "provider": "standard", "secret": "whsec_" },
+	    "e": { "provider": "standard", "secret": "whsec_***" },
+	    "f": { "provider": "auto", "secret": "0123456789abcdef",
+	           "public_key": "whpk_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" },
+	    "g": { "provider": "slack", "secret": "0123456789abcdef" }
+	  }
+	}
+	EOF
+	test_expect_code 78 hookdir -c open/hookdir.conf check >out 2>err &&
+	test_line_count = 0 out &&
+	test_grep "^open/hookdir.conf:4: error: sources.a.secret: an empty list means no secret: unsigned requests would be accepted" err &&
+	test_grep "^open/hookdir.conf:6: error: sources.b.allow_from: an empty list means no address: every address would be allowed" err &&
+	test_grep "^open/hookdir.conf:7: error: sources.c.secret: the secret is nothing but whsec_: a key everyone knows" err &&
+	test_grep "^open/hookdir.conf:8: error: sources.d.secret: the secret is nothing but whsec_" err &&
+	test_grep "^open/hookdir.conf:9: error: sources.e.secret: the secret is not base64 after whsec_" err &&
+	test_grep "^open/hookdir.conf:10: error: sources.f.public_key: auto takes only providers that sign the body" err &&
+	test_grep "^open/hookdir.conf:12: error: sources.g.secret: the secret is also a secret of source [bf], whose provider (github\|auto) signs the body, while this one.s (slack) signs \"v0:TIMESTAMP:body\"" err &&
+	test_grep "^8 errors, 0 warnings$" err
+'
+
+test_expect_success 'a short secret is a warning: check says so and exits 0' '
+	mkdir short &&
+	cat >short/hookdir.conf <<-\EOF &&
+	{
+	  "pipelines": "../pipelines",
+	  "secrets": "../secrets",
+	  "sources": {
+	    "site": { "provider": "github", "secret": "s3cret" },
+	    "pay": { "provider": "stripe", "secret": "whsec_12345" }
+	  }
+	}
+	EOF
+	hookdir -c short/hookdir.conf check >out 2>err &&
+	echo "ok: 2 sources, 3 pipelines" >expect &&
+	test_cmp expect out &&
+	cat >expect <<-\EOF &&
+	short/hookdir.conf:5: warning: sources.site.secret: the secret has 6 bytes, a key anyone could guess; use 16 random bytes or more (openssl rand -hex 32)
+	short/hookdir.conf:6: warning: sources.pay.secret: the secret has 5 bytes, a key anyone could guess; use 16 random bytes or more (openssl rand -hex 32)
+	EOF
+	test_cmp expect err
+'
+
 test_expect_success 'a missing configuration file is an error' '
 	test_expect_code 78 hookdir -c nowhere.conf check 2>err &&
 	test_grep "nowhere.conf" err
@@ -181,7 +233,7 @@ test_expect_success 'a missing configuration file is an error' '
 
 test_expect_success 'a missing pipelines directory is only a warning' '
 	mkdir empty &&
-	echo "{ \"sources\": { \"s\": { \"provider\": \"github\", \"secret\": \"x\" } } }" >empty/hookdir.conf &&
+	echo "{ \"sources\": { \"s\": { \"provider\": \"github\", \"secret\": \"0123456789abcdef\" } } }" >empty/hookdir.conf &&
 	hookdir -c empty/hookdir.conf check >out 2>err &&
 	echo "ok: 1 source, 0 pipelines" >expect &&
 	test_cmp expect out &&

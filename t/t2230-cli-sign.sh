@@ -2,7 +2,8 @@
 test_description='hookdir sign: a signed curl command that a real receiver accepts
 
 For one source of each signing scheme (GitHub, Stripe, Slack, Standard
-Webhooks, a GitLab token, generic HMAC and a bearer token), the command
+Webhooks, a GitLab token, generic HMAC, a bearer token, and auto, which
+is signed as GitHub), the command
 `hookdir sign` prints is run with sh against nginx + hookdir.fcgi: the
 answer is 202 and spool/new/ holds the body byte for byte. The same
 command after the body changed is a 401. Sources that cannot be signed
@@ -16,7 +17,7 @@ httpd_require nginx
 
 HOOKDIR_CONF=$TRASH/hookdir.conf
 export HOOKDIR_CONF
-SOURCES="gh stripe slack std gitlab hmac bearer"
+SOURCES="gh stripe slack std gitlab hmac bearer any"
 
 # send NAME: run cmd.NAME with sh, writing ./response and the status.
 send () {
@@ -42,7 +43,8 @@ test_expect_success 'setup' '
 				    "secret": "b34r3r" },
 			"discord": { "provider": "discord", "public_key":
 				"e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155" },
-			"any": { "provider": "auto" }
+			"any": { "provider": "auto", "secret": "auto-source-secret-0123" },
+			"open": { "provider": "auto" }
 		}
 	}
 	EOF
@@ -70,7 +72,7 @@ do
 done
 
 # The HMAC schemes sign the body: the same command for another body fails.
-for s in gh stripe slack std hmac
+for s in gh stripe slack std hmac any
 do
 	test_expect_success "$s: the same command with another body is refused" '
 		spool_clear &&
@@ -129,9 +131,18 @@ test_expect_success 'an Ed25519 source cannot be signed with a secret' '
 	test_grep "private key" err
 '
 
-test_expect_success 'an auto source, an unknown source, an unreadable file' '
-	test_expect_code 65 hookdir sign any body.json 2>err &&
-	test_grep "auto" err &&
+test_expect_success 'an auto source is signed as GitHub, which it takes' '
+	test_grep -F -e "-H '\''X-GitHub-Event: ping'\''" cmd.any &&
+	test_grep -F -e "-H '\''X-Hub-Signature-256: sha256=" cmd.any &&
+	spool_clear &&
+	status=$(send any) &&
+	test "$status" = 202 &&
+	test_grep "^Hookdir-Provider: github\$" spool/new/$(response_id)
+'
+
+test_expect_success 'an auto source without a secret, an unknown source, an unreadable file' '
+	test_expect_code 65 hookdir sign open body.json 2>err &&
+	test_grep "source .open. (github) cannot be signed here: the source has no secret" err &&
 	test_expect_code 65 hookdir sign nosuch body.json 2>err &&
 	test_grep "no source .nosuch." err &&
 	test_expect_code 66 hookdir sign gh missing.json 2>err &&

@@ -29,17 +29,18 @@ static const char usage_sign[] =
     "Print a curl command that POSTs FILE's bytes to the receiver with the\n"
     "headers SOURCE's provider would send, signed now with SOURCE's first\n"
     "secret: its event type, a fresh delivery id, the signature and its\n"
-    "timestamp. Run it with sh. Content-Type is application/json when FILE\n"
-    "is JSON, else application/x-www-form-urlencoded.\n"
+    "timestamp; for a source whose provider is auto, as GitHub does. Run\n"
+    "it with sh. Content-Type is application/json when FILE is JSON, else\n"
+    "application/x-www-form-urlencoded.\n"
     "\n"
     "  --event TYPE  the event type, for providers that send it in a header\n"
     "                (default ping); others read it from the body\n"
     "  --url URL     where to send it (default " SIGN_URL "SOURCE);\n"
     "                SOURCE is appended when URL ends in /\n"
     "\n"
-    "Exit status 65 for an unknown source, one whose provider is auto, or\n"
-    "one that cannot be signed with a secret (Ed25519 and ECDSA senders sign\n"
-    "with their private key), 66 when FILE cannot be read.\n";
+    "Exit status 65 for an unknown source or one that cannot be signed with\n"
+    "a secret (Ed25519 and ECDSA senders sign with their private key), 66\n"
+    "when FILE cannot be read.\n";
 
 /* One shell word: in single quotes, a ' as '\''. */
 static void
@@ -123,6 +124,7 @@ cmd_sign(struct cli *cli, int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
+	const struct provider	*prov;
 	const struct source	*src;
 	struct hook_request	 req;
 	struct config		*cf;
@@ -155,11 +157,7 @@ cmd_sign(struct cli *cli, int argc, char **argv)
 		    argv[optind], cf->path);
 		return EX_DATAERR;
 	}
-	if (src->provider == NULL) {
-		fprintf(stderr, "hookdir sign: source `%s` takes any provider "
-		    "(auto): set its provider to sign for it\n", src->name);
-		return EX_DATAERR;
-	}
+	prov = provider_signer(src);
 	/* curl reads FILE again: it must be a file, not standard input. */
 	file = argv[optind + 1];
 	if (strcmp(file, "-") == 0) {
@@ -188,7 +186,7 @@ cmd_sign(struct cli *cli, int argc, char **argv)
 	    "application/x-www-form-urlencoded";
 	buf_printf(&hs, "Content-Type: %s\n", ctype);
 	sign_delivery(delivery, sizeof(delivery));
-	in_header = provider_sender_headers(src->provider, src,
+	in_header = provider_sender_headers(prov, src,
 	    event != NULL ? event : SIGN_EVENT, delivery, &hs);
 
 	memset(&req, 0, sizeof(req));
@@ -201,17 +199,16 @@ cmd_sign(struct cli *cli, int argc, char **argv)
 	req.now = (long long)time(NULL);
 	req.header = sign_header_get;
 	req.ctx = &hs;
-	if (provider_sign(src->provider, src, &req, &sig, &why) == -1) {
+	if (provider_sign(prov, src, &req, &sig, &why) == -1) {
 		fprintf(stderr, "hookdir sign: source `%s` (%s) cannot be "
-		    "signed here: %s\n", src->name,
-		    provider_name(src->provider), why);
+		    "signed here: %s\n", src->name, provider_name(prov), why);
 		rc = EX_DATAERR;
 		goto done;
 	}
 	if (event != NULL && !in_header)
 		fprintf(stderr, "hookdir sign: --event ignored: source `%s` "
 		    "(%s) has no event type header\n", src->name,
-		    provider_name(src->provider));
+		    provider_name(prov));
 
 	/* The signer's own headers (Standard Webhooks' webhook-id) win. */
 	buf_addstr(&cmd, "curl -sS -X POST");

@@ -200,6 +200,122 @@ test_config(void)
 	diag_release(&d);
 }
 
+/*
+ * Settings that would fail open are errors at their key: an empty list
+ * of secrets or addresses, a secret that is only its provider's prefix.
+ * A short secret is a warning and the configuration loads.
+ */
+static void
+test_fail_open(void)
+{
+	struct config	*cf;
+	struct diag	 d;
+
+	setenv("HOOKDIR_TEST_LONG_SECRET", "whsec_not*base64*at*all*0123", 1);
+	cf = load("{\n"
+	    "  \"sources\": {\n"
+	    "    \"a\": { \"provider\": \"github\", \"secret\": [] },\n"
+	    "    \"b\": { \"provider\": \"github\", \"secret_file\": [] },\n"
+	    "    \"c\": { \"provider\": \"github\",\n"
+	    "           \"secret_env\": [] },\n"
+	    "    \"d\": { \"provider\": \"github\", \"secret\": \"0123456789abcdef\",\n"
+	    "           \"allow_from\": [] },\n"
+	    "    \"e\": { \"provider\": \"stripe\", \"secret\": \"whsec_\" },\n"
+	    "    \"f\": { \"provider\": \"standard\",\n"
+	    "           \"secret\": [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", \"whsec_\"] },\n"
+	    "    \"g\": { \"provider\": \"gitlab\", \"secret\": \"whsec_\" },\n"
+	    "    \"h\": { \"provider\": \"standard\", \"secret_env\": \"HOOKDIR_TEST_LONG_SECRET\" }\n"
+	    "  }\n"
+	    "}\n", &d);
+	dump(&d);
+	ok(cf == NULL, "a configuration that fails open does not load");
+	ok(diag_has(&d, "hookdir.conf:3: sources.a.secret: an empty list means "
+	    "no secret"), "\"secret\": [] is an error at its line");
+	ok(diag_has(&d, "hookdir.conf:4: sources.b.secret_file: an empty list"),
+	    "\"secret_file\": [] too");
+	ok(diag_has(&d, "hookdir.conf:6: sources.c.secret_env: an empty list"),
+	    "\"secret_env\": [] too, at the key's own line");
+	ok(diag_has(&d, "hookdir.conf:8: sources.d.allow_from: an empty list "
+	    "means no address"), "\"allow_from\": [] is an error");
+	ok(diag_has(&d, "hookdir.conf:9: sources.e.secret: the secret is "
+	    "nothing but whsec_"), "a Stripe secret that is only whsec_");
+	ok(diag_has(&d, "hookdir.conf:11: sources.f.secret: secret 2 is "
+	    "nothing but whsec_"), "a Standard Webhooks whsec_ in a list");
+	ok(diag_has(&d, "hookdir.conf:12: sources.g.secret: the secret is "
+	    "nothing but whsec_"), "a GitLab signing token that is only "
+	    "whsec_");
+	ok(diag_has(&d, "hookdir.conf:13: sources.h.secret_env: the secret is "
+	    "not base64 after whsec_"), "a Standard Webhooks secret that "
+	    "does not decode, from the environment");
+	ok(d.nerrors == 8, "eight errors (%zu)", d.nerrors);
+	diag_release(&d);
+	unsetenv("HOOKDIR_TEST_LONG_SECRET");
+
+	cf = load("{\n"
+	    "  \"sources\": {\n"
+	    "    \"a\": { \"provider\": \"github\", \"secret\": \"tok\" },\n"
+	    "    \"b\": { \"provider\": \"stripe\", \"secret\": \"whsec_12345\" },\n"
+	    "    \"c\": { \"provider\": \"github\", \"secret\": \"0123456789abcdef\" }\n"
+	    "  }\n"
+	    "}\n", &d);
+	dump(&d);
+	ok(cf != NULL, "short secrets are no error");
+	ok(d.nerrors == 0 && d.n == 2 &&
+	    diag_has(&d, "hookdir.conf:3: sources.a.secret: the secret has 3 "
+	    "bytes") && diag_has(&d, "hookdir.conf:4: sources.b.secret: the "
+	    "secret has 5 bytes"), "but a warning each, counting what follows "
+	    "a prefix; 16 bytes are enough");
+	config_free(cf);
+	diag_release(&d);
+}
+
+/*
+ * One secret, one framing: a secret shared by sources whose signatures
+ * cover differently framed bytes is an error; shared between sources
+ * that sign the same way, it is not.
+ */
+static void
+test_shared_secret(void)
+{
+	struct config	*cf;
+	struct diag	 d;
+
+	cf = load("{\n"
+	    "  \"sources\": {\n"
+	    "    \"slack\": { \"provider\": \"slack\", \"secret\": \"8f742231b10e8888abcd99yyyzzz85a5\" },\n"
+	    "    \"pay\": { \"provider\": \"stripe\", \"secret\": \"whsec_stripe-raw-bytes-7d2e\" },\n"
+	    "    \"any\": { \"provider\": \"auto\",\n"
+	    "             \"secret\": [\"own-secret-0123456789\", \"8f742231b10e8888abcd99yyyzzz85a5\"] },\n"
+	    "    \"gh\": { \"provider\": \"github\", \"secret\": \"whsec_stripe-raw-bytes-7d2e\" },\n"
+	    "    \"tok\": { \"provider\": \"generic\", \"algorithm\": \"bearer\",\n"
+	    "             \"secret\": \"own-secret-0123456789\" }\n"
+	    "  }\n"
+	    "}\n", &d);
+	dump(&d);
+	ok(cf == NULL, "a secret shared across framings does not load");
+	ok(diag_has(&d, "hookdir.conf:6: sources.any.secret: secret 2 is also "
+	    "a secret of source slack"), "auto and slack");
+	ok(diag_has(&d, "hookdir.conf:7: sources.gh.secret: the secret is also "
+	    "a secret of source pay"), "github and stripe");
+	ok(diag_has(&d, "hookdir.conf:9: sources.tok.secret: the secret is also "
+	    "a secret of source any"), "a bearer token and an HMAC key");
+	ok(d.nerrors == 3, "three errors (%zu)", d.nerrors);
+	diag_release(&d);
+
+	cf = load("{\n"
+	    "  \"sources\": {\n"
+	    "    \"gh\": { \"provider\": \"github\", \"secret\": \"shared-secret-0123456789\" },\n"
+	    "    \"gt\": { \"provider\": \"gitea\", \"secret\": \"shared-secret-0123456789\" },\n"
+	    "    \"any\": { \"provider\": \"auto\", \"secret\": \"shared-secret-0123456789\" }\n"
+	    "  }\n"
+	    "}\n", &d);
+	dump(&d);
+	ok(cf != NULL && d.n == 0, "sources that all sign the body may share "
+	    "a secret");
+	config_free(cf);
+	diag_release(&d);
+}
+
 static void
 test_util(void)
 {
@@ -239,6 +355,8 @@ main(void)
 	}
 	test_jconf();
 	test_config();
+	test_fail_open();
+	test_shared_secret();
 	test_util();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

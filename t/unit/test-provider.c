@@ -183,8 +183,11 @@ src_secret(struct source *s, const char *secret)
 {
 	s->secrets = xreallocarray(s->secrets, s->nsecrets + 1,
 	    sizeof(*s->secrets));
+	memset(&s->secrets[s->nsecrets], 0, sizeof(*s->secrets));
 	s->secrets[s->nsecrets].data = (unsigned char *)xstrdup(secret);
 	s->secrets[s->nsecrets].len = strlen(secret);
+	s->secrets[s->nsecrets].key = "secret";
+	s->secrets[s->nsecrets].line = s->line;
 	s->nsecrets++;
 }
 
@@ -1655,7 +1658,7 @@ test_check_source(void)
 	s.public_key = xstrdup("whpk_AAAA");
 	provider_check_source(s.provider, &s, "f.conf", &d);
 	ok(diag_has(&d, DIAG_ERROR, "secret 1 is not base64 after whsec_") &&
-	    diag_has(&d, DIAG_WARNING, "secret 2 decodes to 5 bytes") &&
+	    diag_has(&d, DIAG_WARNING, "secret 2 has 5 bytes") &&
 	    diag_has(&d, DIAG_ERROR, "not an Ed25519 public key"),
 	    "standard: bad secret, short secret, bad key");
 	diag_release(&d);
@@ -1700,6 +1703,201 @@ test_check_source(void)
 	    "generic: basic without ':' and a useless prefix");
 	diag_release(&d);
 	src_release(&s);
+}
+
+/*
+ * "auto": the request names its provider, so it may name only one that
+ * signs the body itself. Signed for a framed scheme (Slack's
+ * "v0:TS:body", Stripe's "TS.body", ...) or carrying the secret itself,
+ * a request to an auto source is refused; a GitHub, Gitea or generic
+ * HMAC passes; and `hookdir sign` for an auto source signs as GitHub.
+ */
+static void
+test_auto(void)
+{
+	static const char *const refused[] = {
+		"slack", "stripe", "paddle", "standard", "gitlab", "twilio",
+	};
+	static const char *const taken[] = {
+		"github", "gitea", "forgejo", "gogs", "bitbucket", "shopify",
+		"kiket", "linear", "sentry", "generic",
+	};
+	const char		*body = "{\"type\":\"ping\",\"id\":\"1\"}";
+	const char		*why;
+	struct verify_result	 vr;
+	struct hook_request	 hr;
+	struct source		 s;
+	struct req		 r;
+	struct buf		 out = BUF_INIT;
+	char			*sig, *framed;
+	size_t			 i;
+	int			 rv;
+
+	src_init(&s, "github");
+	s.provider = NULL;
+	src_secret(&s, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		req_init(&r, body, 1700000000);
+		if (strcmp(refused[i], "twilio") == 0) {
+			req_set(&r.url, "https://example.com/hooks/t");
+			req_set(&r.ct, "application/x-www-form-urlencoded");
+			req_body(&r, "b=2&a=1", 7);
+		}
+		if (strcmp(refused[i], "gitlab") == 0)
+			req_hdr(&r, "X-Gitlab-Event", "Push Hook");
+		buf_reset(&out);
+		hr = req_hook(&r);
+		if (!ok(provider_sign(provider_find(refused[i]), &s, &hr, &out,
+		    &why) == 0, "auto: %s signs", refused[i]))
+			diag("%s", why);
+		req_hdr_lines(&r, buf_str(&out));
+		hr = req_hook(&r);
+		is_str(provider_name(provider_detect(&hr)), refused[i],
+		    "auto: detected as %s", refused[i]);
+		rv = provider_verify(NULL, &s, &hr, &vr);
+		ok(rv == -1 && vr.reason != NULL &&
+		    strstr(vr.reason, "auto takes only providers that sign "
+		    "the body") != NULL && strstr(vr.reason, "github") != NULL,
+		    "auto: a valid %s request is refused, saying why",
+		    refused[i]);
+		if (vr.reason != NULL)
+			diag("%s", vr.reason);
+		verify_result_release(&vr);
+		/* The same request to a source that names it passes. */
+		s.provider = provider_find(refused[i]);
+		ok(provider_verify(s.provider, &s, &hr, &vr) == 0,
+		    "auto: a source naming %s takes it", refused[i]);
+		verify_result_release(&vr);
+		s.provider = NULL;
+		req_release(&r);
+	}
+	src_release(&s);
+
+	src_init(&s, "github");
+	s.provider = NULL;
+	src_secret(&s, "auto source secret 0123");
+	for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		req_init(&r, body, 1700000000);
+		buf_reset(&out);
+		provider_sender_headers(provider_find(taken[i]), &s, "push",
+		    "d-1", &out);
+		hr = req_hook(&r);
+		ok(provider_sign(provider_find(taken[i]), &s, &hr, &out,
+		    &why) == 0, "auto: %s signs", taken[i]);
+		req_hdr_lines(&r, buf_str(&out));
+		hr = req_hook(&r);
+		is_str(provider_name(provider_detect(&hr)), taken[i],
+		    "auto: detected as %s", taken[i]);
+		rv = provider_verify(NULL, &s, &hr, &vr);
+		ok(rv == 0, "auto: a valid %s request passes", taken[i]);
+		if (rv != 0)
+			diag("%s", vr.reason);
+		verify_result_release(&vr);
+		req_release(&r);
+	}
+
+	/* A generic source with a token is no HMAC: auto refuses it too. */
+	s.auth = GENERIC_TOKEN;
+	req_init(&r, body, 1700000000);
+	req_hdr(&r, "X-Webhook-Signature", "auto source secret 0123");
+	hr = req_hook(&r);
+	ok(provider_verify(NULL, &s, &hr, &vr) == -1,
+	    "auto: the secret itself as a token is refused");
+	verify_result_release(&vr);
+	req_release(&r);
+	s.auth = GENERIC_HMAC;
+
+	/* hookdir sign: as GitHub, and auto takes what it signed. */
+	is_str(provider_name(provider_signer(&s)), "github",
+	    "auto: signed as GitHub");
+	req_init(&r, body, 1700000000);
+	buf_reset(&out);
+	provider_sender_headers(provider_signer(&s), &s, "ping", "d-2", &out);
+	req_hdr_lines(&r, buf_str(&out));
+	buf_reset(&out);
+	hr = req_hook(&r);
+	ok(provider_sign(provider_signer(&s), &s, &hr, &out, &why) == 0,
+	    "auto: signs");
+	req_hdr_lines(&r, buf_str(&out));
+	hr = req_hook(&r);
+	ok(provider_verify(NULL, &s, &hr, &vr) == 0 && vr.event != NULL &&
+	    strcmp(vr.event, "ping") == 0, "auto: takes what sign made");
+	verify_result_release(&vr);
+	req_release(&r);
+	src_release(&s);
+
+	/*
+	 * The attack the rule leaves to the configuration: under one
+	 * secret, Slack's signature of "v0:TS:body" is GitHub's of a body
+	 * that reads "v0:TS:body". So no secret may serve both.
+	 */
+	src_init(&s, "github");
+	src_secret(&s, "8f742231b10e8888abcd99yyyzzz85a5");
+	xasprintf(&framed, "v0:1700000000:%s", body);
+	sig = mac_text(HMAC_SHA256, "8f742231b10e8888abcd99yyyzzz85a5", 32,
+	    framed, strlen(framed), 0);
+	req_init(&r, framed, 1700000000 + 30 * 86400);
+	buf_reset(&out);
+	buf_printf(&out, "X-GitHub-Event: push\nX-Hub-Signature-256: "
+	    "sha256=%s\n", sig);
+	req_hdr_lines(&r, buf_str(&out));
+	hr = req_hook(&r);
+	ok(provider_verify(s.provider, &s, &hr, &vr) == 0,
+	    "a Slack signature is a GitHub one under the same secret");
+	verify_result_release(&vr);
+	req_release(&r);
+	free(sig);
+	free(framed);
+	src_release(&s);
+	buf_release(&out);
+}
+
+/* One secret, one framing, checked between sources. */
+static void
+test_check_sources(void)
+{
+	static const struct {
+		const char	*a, *b;
+		int		 a_auth, b_auth;
+		int		 error;
+	} pairs[] = {
+		{ "slack", NULL, GENERIC_HMAC, GENERIC_HMAC, 1 },
+		{ "stripe", NULL, GENERIC_HMAC, GENERIC_HMAC, 1 },
+		{ "stripe", "github", GENERIC_HMAC, GENERIC_HMAC, 1 },
+		{ "slack", "generic", GENERIC_HMAC, GENERIC_HMAC, 1 },
+		{ "gitlab", "github", GENERIC_HMAC, GENERIC_HMAC, 1 },
+		{ "generic", "github", GENERIC_BEARER, GENERIC_HMAC, 1 },
+		{ "paddle", "stripe", GENERIC_HMAC, GENERIC_HMAC, 1 },
+		{ "github", NULL, GENERIC_HMAC, GENERIC_HMAC, 0 },
+		{ "generic", "shopify", GENERIC_HMAC, GENERIC_HMAC, 0 },
+		{ "slack", "slack", GENERIC_HMAC, GENERIC_HMAC, 0 },
+	};
+	struct source	v[2];
+	struct diag	d;
+	size_t		i;
+
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		src_init(&v[0], pairs[i].a);
+		src_init(&v[1], "github");
+		v[1].provider = pairs[i].b != NULL ?
+		    provider_find(pairs[i].b) : NULL;
+		v[0].auth = pairs[i].a_auth;
+		v[1].auth = pairs[i].b_auth;
+		src_secret(&v[0], "whsec_c2hhcmVkIHNlY3JldCAwMTIzNDU2Nzg5");
+		src_secret(&v[1], "another secret 0123456789");
+		src_secret(&v[1], "whsec_c2hhcmVkIHNlY3JldCAwMTIzNDU2Nzg5");
+		diag_init(&d);
+		provider_check_sources(v, 2, "f.conf", &d);
+		ok(pairs[i].error ? d.nerrors == 1 &&
+		    diag_has(&d, DIAG_ERROR, "f.conf:1: sources.t.secret: "
+		    "secret 2 is also a secret of source t") : d.n == 0,
+		    "%s and %s sharing a secret: %s", pairs[i].a,
+		    pairs[i].b != NULL ? pairs[i].b : "auto",
+		    pairs[i].error ? "an error" : "fine");
+		diag_release(&d);
+		src_release(&v[0]);
+		src_release(&v[1]);
+	}
 }
 
 /* Nothing about a secret reaches a reason. */
@@ -1755,6 +1953,8 @@ main(void)
 	test_twilio();
 	test_detect_and_names();
 	test_check_source();
+	test_auto();
+	test_check_sources();
 	test_reasons();
 	return tap_done();
 }
