@@ -1492,6 +1492,7 @@ step_start(struct rjob *j)
 	struct runner		*rn = r->rn;
 	const struct step	*s = &j->job->steps[j->next_step];
 	struct exec_spec	 spec;
+	struct exec_ident	 ident = EXEC_IDENT_INIT;
 	struct envv		 env = { NULL, 0 };
 	struct buf		 b = BUF_INIT;
 	long long		 now = exec_now_ms(), dl = 0;
@@ -1591,6 +1592,17 @@ step_start(struct rjob *j)
 	}
 	log_debug("run %lld %s/%s/%s: started, pid %ld", r->id, r->pl->name,
 	    j->name, s->name, (long)pid);
+	/*
+	 * The group and its leader's identity, for the worker that
+	 * recovers the event should this one die (runner_recover()). The
+	 * shell cannot have been reaped yet: its /proc entry is there.
+	 */
+	if (exec_ident(pid, &ident) == 0)
+		history_step_set_proc(rn->h, j->step_id, pid, ident.start,
+		    ident.boot);
+	else
+		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s", j->name,
+		    s->name, (long)pid, strerror(errno));
 	j->pid = pid;
 	j->state = J_RUNNING;
 	rn->running++;
@@ -1612,6 +1624,35 @@ dispatch(struct runner *rn)
 		step_start(j);
 	}
 	rn->in_dispatch = 0;
+}
+
+/*
+ * An event taken over from a dead worker: end the process groups its
+ * steps left running before anything of its runs starts again, and
+ * before its runs are recorded as ended, which would let another run
+ * of their concurrency groups start.
+ */
+int
+runner_recover(struct runner *rn, const char *event_id)
+{
+	struct history_proc	*v;
+	struct exec_ident	 was;
+	size_t			 i, n;
+	int			 r = 0;
+
+	if (history_event_procs(rn->h, event_id, &v, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		was.start = v[i].start;
+		snprintf(was.boot, sizeof(was.boot), "%s", v[i].boot);
+		if (v[i].pgid <= 1 || v[i].pgid > INT_MAX)
+			continue;
+		if (exec_end_group((pid_t)v[i].pgid, &was, rn->grace_ms) ==
+		    -1)
+			r = -1;
+	}
+	free(v);
+	return r;
 }
 
 /* ---------------------------------------------------------------- time */
