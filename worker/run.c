@@ -43,6 +43,7 @@
 #define SECRET_MAX	(64 * 1024)
 #define POLL_EVERY_MS	1000		/* cancel flags, concurrency groups */
 #define RETRY_BACKOFF_MS 1000		/* when retry.backoff is not given */
+#define FAN_OUT_CHECK_EVERY 64		/* instances between looks at signals */
 /*
  * Runs waiting for their concurrency group hold no step slot, but each
  * holds its event's claim (an open file): past this many, claim no more.
@@ -867,7 +868,19 @@ job_fan_out(struct rjob *j)
 		job_finish(j, "failure", buf_str(&b));
 		goto out;
 	}
+	/*
+	 * Counted before anything is made of it: an array past the limit
+	 * costs no more than its parsing, and holds up nothing else.
+	 */
 	n = json_object_array_length(arr);
+	if (n > j->job->max_fan_out) {
+		buf_printf(&b, "for_each: `%s` has %zu elements, more than "
+		    "max_fan_out (%zu)", j->job->for_each_text != NULL ?
+		    j->job->for_each_text : expr_text(j->job->for_each), n,
+		    j->job->max_fan_out);
+		job_finish(j, "failure", buf_str(&b));
+		goto out;
+	}
 	if (n == 0) {
 		/* Nothing to do is not a fault: jobs needing it run. */
 		j->skipped_by_if = 1;
@@ -884,6 +897,17 @@ job_fan_out(struct rjob *j)
 	j->inst = xcalloc(n, sizeof(*j->inst));
 	r->inst = xreallocarray(r->inst, r->ninst + n, sizeof(*r->inst));
 	for (i = 0; i < n; i++) {
+		/*
+		 * A SIGTERM waiting: make no more, so that the worker reads
+		 * it at once; runner_stop() interrupts those made.
+		 */
+		if (i % FAN_OUT_CHECK_EVERY == 0 && exec_stop_pending()) {
+			run_log(r, LOG_INFO, "/%s: stopping after %zu of %zu "
+			    "instances", j->name, i, n);
+			if (i == 0)
+				job_finish(j, "interrupted", stopped_reason);
+			break;
+		}
 		in = xcalloc(1, sizeof(*in));
 		in->run = r;
 		in->job = j->job;
@@ -1618,7 +1642,9 @@ dispatch(struct runner *rn)
 	if (rn->in_dispatch)
 		return;
 	rn->in_dispatch = 1;
-	while (!rn->stopping && rn->nq > 0 && rn->running < rn->max_steps) {
+	/* A SIGTERM not yet read: what starts now would only be stopped. */
+	while (!rn->stopping && rn->nq > 0 && rn->running < rn->max_steps &&
+	    !exec_stop_pending()) {
 		j = rn->q[0];
 		q_remove(rn, j);
 		step_start(j);

@@ -552,7 +552,8 @@ worker_fill(struct worker *w)
 
 	w->fill_more = 0;
 	for (;;) {
-		if (w->stopping || !runner_has_room(w->rn))
+		if (w->stopping || !runner_has_room(w->rn) ||
+		    exec_stop_pending())
 			return;
 		if (w->next < w->nids) {
 			if (n++ == FILL_BATCH) {
