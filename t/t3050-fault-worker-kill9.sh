@@ -46,7 +46,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'a worker is killed with -9 while its step runs' '
-	echo 6 >nap &&
+	echo 8 >nap &&
 	queue_event slow &&
 	slow=$event &&
 	{ hookdir worker --once 2>worker1.err & } &&
@@ -91,9 +91,9 @@ test_expect_success 'the next worker ends the old step before it runs the event 
 test_expect_success 'the old step never wrote again, the new one never found it running' '
 	# Past the moment the old step would have written its line.
 	now=$(date +%s) &&
-	if [ $now -lt $((started + 7)) ]
+	if [ $now -lt $((started + 9)) ]
 	then
-		sleep $((started + 7 - now))
+		sleep $((started + 9 - now))
 	fi &&
 	cat >expect <<-\EOF &&
 	start 1
