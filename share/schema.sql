@@ -3,7 +3,11 @@
 -- This file is the one source of the schema: worker/history.c embeds it
 -- as migration 1 and applies it to an empty database. A later version is
 -- one more migration in history.c; this file then keeps describing
--- version 1, and the migrations say how to get from there.
+-- version 1, and the migrations say how to get from there: version 2
+-- adds runs.cancel_requested, runs.concurrency_group, steps.attempt and
+-- events.cut; 3 jobs.needs; 4 steps.pgid, steps.pgid_start and
+-- steps.boot_id (a running step's process group, its leader's start
+-- time in clock ticks after boot, and the boot's id).
 --
 -- Times are RFC 3339 UTC text with microseconds
 -- (2026-11-22T05:00:54.123456Z): they sort as text and read as text.

@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,6 +28,9 @@
 #include "xmalloc.h"
 
 #define EXEC_READ_MAX	(64 * 1024)	/* from one pipe per poll() */
+#define BOOT_ID_PATH	"/proc/sys/kernel/random/boot_id"
+#define END_POLL_MS	20		/* exec_end_group(): looks this often */
+#define END_KILL_WAIT_MS (5 * 1000)	/* ... for SIGKILL to take */
 
 /* The secret values of one step, for its log. */
 struct mask {
@@ -374,8 +379,13 @@ child_exec(const struct exec_spec *spec, int outfd, int nullfd,
 			signal(sig, SIG_DFL);
 	/* A fresh process group: a timeout kills the step's whole tree. */
 	setpgid(0, 0);
-	/* The step dies with the worker; the worker may have gone already. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	/*
+	 * No PR_SET_PDEATHSIG: it would end the shell alone when the
+	 * worker dies, and leave the rest of its group running without
+	 * the leader whose start time identifies the group. The next
+	 * worker's recovery ends the whole group (exec_end_group()).
+	 * A worker gone before the step started does not run it.
+	 */
 	if (getppid() != parent)
 		_exit(127);
 	outfd = child_fd_high(outfd);
@@ -699,4 +709,188 @@ exec_poll(struct exec *ex, struct pollfd *fds, nfds_t nfds, long long wake_ms)
 	exec_reap(ex);
 	exec_timers(ex);
 	return got;
+}
+
+/* ---------------------------------------------------------------- dead workers' steps */
+
+/*
+ * The fields of /proc/PID/stat after the command name (which may hold
+ * spaces and parentheses: the last `)` ends it). 0, or -1 (errno).
+ */
+static int
+proc_stat(pid_t pid, char *state, pid_t *pgrp, long long *start)
+{
+	char		 path[64], buf[1024], *p, *end;
+	long long	 v;
+	ssize_t		 n;
+	int		 fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		errno = n == 0 ? ESRCH : errno;
+		return -1;
+	}
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ') {
+		errno = EINVAL;
+		return -1;
+	}
+	p += 2;
+	*state = *p;
+	/* Field 3 is the state; 5 the process group; 22 the start time. */
+	for (field = 3; field < 22; field++) {
+		if ((p = strchr(p, ' ')) == NULL) {
+			errno = EINVAL;
+			return -1;
+		}
+		p++;
+		if (field + 1 == 5 || field + 1 == 22) {
+			errno = 0;
+			v = strtoll(p, &end, 10);
+			if (errno != 0 || end == p) {
+				errno = EINVAL;
+				return -1;
+			}
+			if (field + 1 == 5)
+				*pgrp = (pid_t)v;
+			else
+				*start = v;
+		}
+	}
+	return 0;
+}
+
+static int
+boot_id(char *buf, size_t len)
+{
+	struct buf	b = BUF_INIT;
+	size_t		n;
+
+	if (read_file(BOOT_ID_PATH, &b, 256) == -1)
+		return -1;
+	n = strcspn(buf_str(&b), "\n");
+	if (n == 0 || n >= len) {
+		buf_release(&b);
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(buf, b.data, n);
+	buf[n] = '\0';
+	buf_release(&b);
+	return 0;
+}
+
+int
+exec_ident(pid_t pid, struct exec_ident *id)
+{
+	pid_t	pgrp;
+	char	state;
+
+	if (proc_stat(pid, &state, &pgrp, &id->start) == -1)
+		return -1;
+	return boot_id(id->boot, sizeof(id->boot));
+}
+
+/*
+ * Is a process of the group still there? A zombie is not: it runs
+ * nothing, and its parent, not we, reaps it (init in a container may
+ * never do).
+ */
+static int
+group_alive(pid_t pgid)
+{
+	struct dirent	*de;
+	DIR		*d;
+	long long	 start;
+	pid_t		 pgrp;
+	char		 state;
+	int		 alive = 0;
+
+	if (kill(-pgid, 0) == -1 && errno == ESRCH)
+		return 0;
+	if ((d = opendir("/proc")) == NULL)
+		return 1;
+	while (!alive && (de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (proc_stat((pid_t)strtol(de->d_name, NULL, 10), &state,
+		    &pgrp, &start) == 0 && pgrp == pgid && state != 'Z')
+			alive = 1;
+	}
+	closedir(d);
+	return alive;
+}
+
+/* Wait up to ms for the group to be gone: 1 gone, 0 not yet. */
+static int
+group_wait_gone(pid_t pgid, long long ms)
+{
+	long long	until = exec_now_ms() + ms;
+
+	for (;;) {
+		if (!group_alive(pgid))
+			return 1;
+		if (exec_now_ms() >= until)
+			return 0;
+		usleep(END_POLL_MS * 1000);
+	}
+}
+
+int
+exec_end_group(pid_t pgid, const struct exec_ident *was, long long grace_ms)
+{
+	struct exec_ident	 now;
+	char			 state;
+	pid_t			 pgrp;
+
+	if (pgid <= 1 || was->start < 0 || was->boot[0] == '\0')
+		return 0;
+	/* Another boot: nothing of it runs now. */
+	if (boot_id(now.boot, sizeof(now.boot)) == -1 ||
+	    strcmp(now.boot, was->boot) != 0)
+		return 0;
+	/*
+	 * The leader identifies the group: while it exists, its pid (and
+	 * so the group id) is not reused. A leader that started at another
+	 * time is another process that got a recycled pid; one that is
+	 * gone leaves nothing that could tell its group from another.
+	 */
+	if (proc_stat(pgid, &state, &pgrp, &now.start) == -1) {
+		log_info("process group %ld: its leader is gone, left alone",
+		    (long)pgid);
+		return 0;
+	}
+	if (now.start != was->start) {
+		log_info("process group %ld: pid %ld is another process now "
+		    "(started at %lld, not %lld), left alone", (long)pgid,
+		    (long)pgid, now.start, was->start);
+		return 0;
+	}
+	log_warnx("process group %ld: a step of a stopped worker still "
+	    "runs: ending it", (long)pgid);
+	if (kill(-pgid, SIGTERM) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)-pgid);
+	if (group_wait_gone(pgid, grace_ms))
+		return 1;
+	if (kill(-pgid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)-pgid);
+	if (group_wait_gone(pgid, END_KILL_WAIT_MS))
+		return 1;
+	log_warnx("process group %ld: still there after SIGKILL", (long)pgid);
+	return -1;
+}
+
+int
+exec_stop_pending(void)
+{
+	sigset_t	set;
+
+	if (sigpending(&set) == -1)
+		return 0;
+	return sigismember(&set, SIGTERM) == 1 ||
+	    sigismember(&set, SIGINT) == 1;
 }

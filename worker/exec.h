@@ -87,6 +87,36 @@ void		 exec_stop(struct exec *, pid_t, long long grace_ms);
 size_t		 exec_running(const struct exec *);
 
 /*
+ * Which process a pid was when it was looked at: its start time (clock
+ * ticks after boot, field 22 of /proc/PID/stat) and the boot it started
+ * in (/proc/sys/kernel/random/boot_id). A pid that names another
+ * process later, or after a reboot, has another identity.
+ */
+struct exec_ident {
+	long long	start;
+	char		boot[40];
+};
+#define EXEC_IDENT_INIT	{ -1, "" }
+
+/* The identity of a process that exists now: 0, or -1 (errno). */
+int		 exec_ident(pid_t, struct exec_ident *);
+/*
+ * End a process group that a step of a dead worker left: only if its
+ * leader pgid is still the process of that identity (a recycled pid is
+ * left alone), SIGTERM the group, SIGKILL it after grace_ms, and wait
+ * until no process of it is left (zombies aside). Blocks. 1 ended, 0
+ * not that group any more (nothing sent), -1 something of it is still
+ * there after the SIGKILL.
+ */
+int		 exec_end_group(pid_t pgid, const struct exec_ident *,
+		    long long grace_ms);
+/*
+ * A SIGTERM or SIGINT waits to be read from the signalfd: long loops
+ * ask, and return to exec_poll() early so that it is honoured in time.
+ */
+int		 exec_stop_pending(void);
+
+/*
  * Wait until a process ends, a signal arrives, one of fds is ready or
  * the clock reaches wake_ms (0: no limit but the processes' own
  * deadlines), and handle what happened: deadlines, reaping, callbacks.

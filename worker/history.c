@@ -62,6 +62,16 @@ static const char *const history_migrations[] = {
 	 * (a JSON array of job names).
 	 */
 	"ALTER TABLE jobs ADD COLUMN needs TEXT;\n",
+	/*
+	 * Version 4: a running step's process group and the identity of
+	 * its leader (start time in clock ticks after boot, and the boot
+	 * id), so that the worker recovering a dead worker's event ends
+	 * what still runs of it, and never a process that got the pid
+	 * later.
+	 */
+	"ALTER TABLE steps ADD COLUMN pgid INTEGER;\n"
+	"ALTER TABLE steps ADD COLUMN pgid_start INTEGER;\n"
+	"ALTER TABLE steps ADD COLUMN boot_id TEXT;\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -105,6 +115,8 @@ enum hist_stmt {
 	ST_RUN_CANCEL_REQUESTED,
 	ST_RUN_SET_GROUP,
 	ST_STEP_SET_ATTEMPT,
+	ST_STEP_SET_PROC,
+	ST_EVENT_PROCS,
 	ST_GROUP_OTHER,
 	ST_GROUP_CANCEL_OTHERS,
 	ST_GROUP_SUPERSEDE,
@@ -267,6 +279,14 @@ static const char *const hist_sql[ST_MAX] = {
 	    "UPDATE runs SET concurrency_group = ?2 WHERE id = ?1",
 	[ST_STEP_SET_ATTEMPT] =
 	    "UPDATE steps SET attempt = ?2 WHERE id = ?1",
+	[ST_STEP_SET_PROC] =
+	    "UPDATE steps SET pgid = ?2, pgid_start = ?3, boot_id = ?4 "
+	    "WHERE id = ?1",
+	[ST_EVENT_PROCS] =
+	    "SELECT pgid, pgid_start, boot_id FROM steps WHERE run IN "
+	    "(SELECT id FROM runs WHERE event = ?1 AND status IN "
+	    RUN_NOT_ENDED ") AND status IN " RUN_NOT_ENDED
+	    " AND pgid IS NOT NULL ORDER BY id",
 	/* Concurrency groups: ?1 the run deciding, ?2 its group. */
 	[ST_GROUP_OTHER] =
 	    "SELECT id FROM runs WHERE concurrency_group = ?2 AND id <> ?1 "
@@ -1464,6 +1484,60 @@ history_step_set_attempt(struct history *h, long long step, int attempt)
 	sqlite3_bind_int(st, 2, attempt);
 	if (hist_run(h, st, "recording a step's attempt") == -1)
 		return hist_report(h);
+	return 0;
+}
+
+int
+history_step_set_proc(struct history *h, long long step, long long pgid,
+    long long start, const char *boot)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = hist_stmt(h, ST_STEP_SET_PROC)) == NULL)
+		return hist_report(h);
+	sqlite3_bind_int64(st, 1, step);
+	sqlite3_bind_int64(st, 2, pgid);
+	sqlite3_bind_int64(st, 3, start);
+	bind_text(st, 4, boot);
+	if (hist_run(h, st, "recording a step's process group") == -1)
+		return hist_report(h);
+	return 0;
+}
+
+int
+history_event_procs(struct history *h, const char *event_id,
+    struct history_proc **out, size_t *n)
+{
+	sqlite3_stmt		*st;
+	struct history_proc	*v = NULL, *p;
+	const char		*boot;
+	int			 rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = hist_stmt(h, ST_EVENT_PROCS)) == NULL)
+		return hist_report(h);
+	bind_text(st, 1, event_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, *n + 1, sizeof(*v));
+		p = &v[(*n)++];
+		memset(p, 0, sizeof(*p));
+		p->pgid = sqlite3_column_int64(st, 0);
+		p->start = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(st, 1);
+		boot = (const char *)sqlite3_column_text(st, 2);
+		if (boot != NULL)
+			snprintf(p->boot, sizeof(p->boot), "%s", boot);
+	}
+	if (rc != SQLITE_DONE) {
+		hist_dberr(h, "listing a dead worker's process groups");
+		hist_done(st);
+		free(v);
+		*n = 0;
+		return hist_report(h);
+	}
+	hist_done(st);
+	*out = v;
 	return 0;
 }
 

@@ -159,6 +159,24 @@ int	history_run_set_group(struct history *, long long run,
 int	history_step_set_attempt(struct history *, long long step,
 	    int attempt);
 /*
+ * A running step's process group and its leader's identity (see
+ * exec_ident()). 0 or -1.
+ */
+int	history_step_set_proc(struct history *, long long step,
+	    long long pgid, long long start, const char *boot);
+/*
+ * The process groups of the steps the event's runs have running, as
+ * recorded: for the worker that recovers the event from a dead one.
+ * 0 with *out (malloc'd, the caller frees it) and *n, or -1.
+ */
+struct history_proc {
+	long long	pgid;
+	long long	start;		/* -1: not recorded */
+	char		boot[40];
+};
+int	history_event_procs(struct history *, const char *event_id,
+	    struct history_proc **out, size_t *n);
+/*
  * Concurrency groups: at most one running run per group value, across
  * every worker process; each decision is one BEGIN IMMEDIATE
  * transaction. history_group_enter records the run's group (it is

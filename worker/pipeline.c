@@ -603,6 +603,24 @@ env_free(struct env_var *env, size_t n)
 	free(env);
 }
 
+/* An integer from min to max: 0 with *n, or -1 (reported). */
+static int
+get_int_range(struct ploader *l, struct json_object *o, const char *key,
+    const char *path, struct json_object *v, int64_t min, int64_t max,
+    const char *what, int64_t *n)
+{
+	if (jconf_want_type(l->d, l->file, o, key, path, v, json_type_int) ==
+	    -1)
+		return -1;
+	*n = json_object_get_int64(v);
+	if (*n < min || *n > max) {
+		perr(l, o, key, path, "must be %lld to %lld (%s)",
+		    (long long)min, (long long)max, what);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 load_retry(struct ploader *l, struct step *s, struct json_object *o,
     const char *base)
@@ -617,15 +635,9 @@ load_retry(struct ploader *l, struct step *s, struct json_object *o,
 	json_object_object_foreach(o, key, v) {
 		snprintf(path, sizeof(path), "%s.%s", base, key);
 		if (strcmp(key, "attempts") == 0) {
-			if (jconf_want_type(l->d, l->file, o, key, path, v,
-			    json_type_int) == -1)
-				continue;
-			n = json_object_get_int64(v);
-			if (n < 1 || n > RETRY_ATTEMPTS_MAX)
-				perr(l, o, key, path, "must be 1 to %d (the "
-				    "first attempt included)",
-				    RETRY_ATTEMPTS_MAX);
-			else
+			if (get_int_range(l, o, key, path, v, 1,
+			    RETRY_ATTEMPTS_MAX, "the first attempt included",
+			    &n) == 0)
 				r->attempts = (int)n;
 		} else if (strcmp(key, "backoff") == 0) {
 			if ((ms = jconf_get_duration(l->d, l->file, o, key,
@@ -747,7 +759,9 @@ load_job(struct ploader *l, struct job *j, struct json_object *o)
 {
 	char	path[160];
 	size_t	i, k;
+	int64_t	n;
 
+	j->max_fan_out = FAN_OUT_DEFAULT;
 	json_object_object_foreach(o, key, v) {
 		snprintf(path, sizeof(path), "jobs.%s.%s", j->name, key);
 		if (strcmp(key, "needs") == 0) {
@@ -774,6 +788,15 @@ load_job(struct ploader *l, struct job *j, struct json_object *o)
 			    NULL)
 				j->for_each_text = xstrdup(
 				    json_object_get_string(v));
+		} else if (strcmp(key, "max_fan_out") == 0) {
+			if (get_int_range(l, o, key, path, v, 1, FAN_OUT_MAX,
+			    "jobs a for_each may fan out to", &n) == -1)
+				continue;
+			if (!json_object_object_get_ex(o, "for_each", NULL))
+				perr(l, o, key, path, "is for a job with "
+				    "\"for_each\"");
+			else
+				j->max_fan_out = (size_t)n;
 		} else if (strcmp(key, "env") == 0) {
 			if (jconf_want_type(l->d, l->file, o, key, path, v,
 			    json_type_object) == 0)

@@ -42,6 +42,10 @@ struct env_var {
 	struct template	*value;
 };
 
+/* job.max_fan_out: its default and the most it may be. */
+#define FAN_OUT_DEFAULT	256
+#define FAN_OUT_MAX	10000
+
 struct job {
 	char		*name;
 	char		**needs;
@@ -57,6 +61,11 @@ struct job {
 	 */
 	struct expr	*for_each;
 	char		*for_each_text;	/* as written, for messages */
+	/*
+	 * job.max_fan_out: an array longer than this fails the job before
+	 * any instance exists.
+	 */
+	size_t		 max_fan_out;
 	/*
 	 * job.env: rendered when the job is decided, with the event and
 	 * `needs` (its needs' statuses and outputs), over the pipeline's.

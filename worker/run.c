@@ -42,6 +42,7 @@
 #define SECRET_MAX	(64 * 1024)
 #define POLL_EVERY_MS	1000		/* cancel flags, concurrency groups */
 #define RETRY_BACKOFF_MS 1000		/* when retry.backoff is not given */
+#define FAN_OUT_CHECK_EVERY 64		/* instances between looks at signals */
 /*
  * Runs waiting for their concurrency group hold no step slot, but each
  * holds its event's claim (an open file): past this many, claim no more.
@@ -866,7 +867,19 @@ job_fan_out(struct rjob *j)
 		job_finish(j, "failure", buf_str(&b));
 		goto out;
 	}
+	/*
+	 * Counted before anything is made of it: an array past the limit
+	 * costs no more than its parsing, and holds up nothing else.
+	 */
 	n = json_object_array_length(arr);
+	if (n > j->job->max_fan_out) {
+		buf_printf(&b, "for_each: `%s` has %zu elements, more than "
+		    "max_fan_out (%zu)", j->job->for_each_text != NULL ?
+		    j->job->for_each_text : expr_text(j->job->for_each), n,
+		    j->job->max_fan_out);
+		job_finish(j, "failure", buf_str(&b));
+		goto out;
+	}
 	if (n == 0) {
 		/* Nothing to do is not a fault: jobs needing it run. */
 		j->skipped_by_if = 1;
@@ -883,6 +896,17 @@ job_fan_out(struct rjob *j)
 	j->inst = xcalloc(n, sizeof(*j->inst));
 	r->inst = xreallocarray(r->inst, r->ninst + n, sizeof(*r->inst));
 	for (i = 0; i < n; i++) {
+		/*
+		 * A SIGTERM waiting: make no more, so that the worker reads
+		 * it at once; runner_stop() interrupts those made.
+		 */
+		if (i % FAN_OUT_CHECK_EVERY == 0 && exec_stop_pending()) {
+			run_log(r, LOG_INFO, "/%s: stopping after %zu of %zu "
+			    "instances", j->name, i, n);
+			if (i == 0)
+				job_finish(j, "interrupted", stopped_reason);
+			break;
+		}
 		in = xcalloc(1, sizeof(*in));
 		in->run = r;
 		in->job = j->job;
@@ -1531,6 +1555,7 @@ step_start(struct rjob *j)
 	struct runner		*rn = r->rn;
 	const struct step	*s = &j->job->steps[j->next_step];
 	struct exec_spec	 spec;
+	struct exec_ident	 ident = EXEC_IDENT_INIT;
 	struct envv		 env = { NULL, 0 };
 	struct buf		 b = BUF_INIT;
 	long long		 now = exec_now_ms(), dl = 0;
@@ -1630,6 +1655,17 @@ step_start(struct rjob *j)
 	}
 	log_debug("run %lld %s/%s/%s: started, pid %ld", r->id, r->pl->name,
 	    j->name, s->name, (long)pid);
+	/*
+	 * The group and its leader's identity, for the worker that
+	 * recovers the event should this one die (runner_recover()). The
+	 * shell cannot have been reaped yet: its /proc entry is there.
+	 */
+	if (exec_ident(pid, &ident) == 0)
+		history_step_set_proc(rn->h, j->step_id, pid, ident.start,
+		    ident.boot);
+	else
+		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s", j->name,
+		    s->name, (long)pid, strerror(errno));
 	j->pid = pid;
 	j->state = J_RUNNING;
 	rn->running++;
@@ -1645,12 +1681,43 @@ dispatch(struct runner *rn)
 	if (rn->in_dispatch)
 		return;
 	rn->in_dispatch = 1;
-	while (!rn->stopping && rn->nq > 0 && rn->running < rn->max_steps) {
+	/* A SIGTERM not yet read: what starts now would only be stopped. */
+	while (!rn->stopping && rn->nq > 0 && rn->running < rn->max_steps &&
+	    !exec_stop_pending()) {
 		j = rn->q[0];
 		q_remove(rn, j);
 		step_start(j);
 	}
 	rn->in_dispatch = 0;
+}
+
+/*
+ * An event taken over from a dead worker: end the process groups its
+ * steps left running before anything of its runs starts again, and
+ * before its runs are recorded as ended, which would let another run
+ * of their concurrency groups start.
+ */
+int
+runner_recover(struct runner *rn, const char *event_id)
+{
+	struct history_proc	*v;
+	struct exec_ident	 was;
+	size_t			 i, n;
+	int			 r = 0;
+
+	if (history_event_procs(rn->h, event_id, &v, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		was.start = v[i].start;
+		snprintf(was.boot, sizeof(was.boot), "%s", v[i].boot);
+		if (v[i].pgid <= 1 || v[i].pgid > INT_MAX)
+			continue;
+		if (exec_end_group((pid_t)v[i].pgid, &was, rn->grace_ms) ==
+		    -1)
+			r = -1;
+	}
+	free(v);
+	return r;
 }
 
 /* ---------------------------------------------------------------- time */

@@ -87,6 +87,16 @@ unsigned long	 runner_runs(const struct runner *);
 int		 runner_has_room(const struct runner *);
 
 /*
+ * Before an event recovered from a dead worker is processed again: end
+ * the process groups its running steps left (recorded in the history,
+ * each only while its leader is still the process that started the
+ * step). Blocks: up to the grace period, and a few seconds more after
+ * SIGKILL. 0, or -1 when the history cannot say or a group would not
+ * end: the event must wait.
+ */
+int		 runner_recover(struct runner *, const char *event_id);
+
+/*
  * Stop: start no more steps; jobs waiting for a slot or between steps
  * end `interrupted`; running steps may finish for grace_ms, then get
  * SIGTERM and, after the grace period, SIGKILL, and end `interrupted`.

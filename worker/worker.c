@@ -535,6 +535,14 @@ worker_recover_one(struct worker *w, const char *id)
 		return -1;
 	}
 	log_info("event %s: recovered from cur/: its worker is gone", id);
+	/* Nothing of its old runs may go on while it runs again. */
+	if (runner_recover(w->rn, id) == -1) {
+		log_warnx("event %s: its stopped worker's steps could not be "
+		    "ended; left in cur/", id);
+		close(fd);
+		w->rc = EX_TEMPFAIL;
+		return -1;
+	}
 	return fd;
 }
 
@@ -586,7 +594,8 @@ worker_fill(struct worker *w)
 
 	w->fill_more = 0;
 	for (;;) {
-		if (w->stopping || !runner_has_room(w->rn) || worker_broken(w))
+		if (w->stopping || !runner_has_room(w->rn) ||
+		    exec_stop_pending() || worker_broken(w))
 			return;
 		if (w->next < w->nids) {
 			if (n++ == FILL_BATCH) {

@@ -110,7 +110,7 @@ test_open(void)
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "database created 0600");
 	free(db);
-	is_q(state, "PRAGMA user_version", "3", "user_version is 3");
+	is_q(state, "PRAGMA user_version", "4", "user_version is 4");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
@@ -156,7 +156,7 @@ test_migrations(void)
 	free(err);
 	err = NULL;
 	history_close(h);
-	is_q(state, "PRAGMA user_version", "3", "empty file: user_version 3");
+	is_q(state, "PRAGMA user_version", "4", "empty file: user_version 4");
 	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
 	free(path);
 	free(state);
@@ -243,6 +243,8 @@ static void
 test_runs(struct history *h, const char *state)
 {
 	struct event	 ev;
+	struct history_proc *procs = NULL;
+	size_t		 nprocs = 0;
 	long long	 run, run2, job, job2, step, step2;
 	char		*dup = NULL, *err = NULL, sql[256];
 	int		 r;
@@ -310,6 +312,14 @@ test_runs(struct history *h, const char *state)
 	history_run_set(h, run2, "running", NULL);
 	history_job_set(h, job2, "running", NULL, NULL);
 	history_step_set(h, step2, "running", -1, -1, NULL);
+	is_int(history_step_set_proc(h, step2, 4242, 987654, "b-1"), 0,
+	    "a running step's process group recorded");
+	is_int(history_event_procs(h, "1.M1P1R1.host", &procs, &nprocs), 0,
+	    "the event's process groups listed");
+	ok(nprocs == 1 && procs[0].pgid == 4242 && procs[0].start == 987654 &&
+	    strcmp(procs[0].boot, "b-1") == 0,
+	    "the running step's group, its leader's start and the boot");
+	free(procs);
 
 	event_fill(&ev, "1.M1P1R1.host", "site", "d-1");
 	r = history_event_begin(h, &ev, &dup, &err);
@@ -324,6 +334,10 @@ test_runs(struct history *h, const char *state)
 	    "WHERE run = %lld)", run2, run2, run2);
 	is_q(state, sql, "interrupted1,interrupted1,interrupted1,interrupted1",
 	    "its running and queued run, jobs and steps are interrupted");
+	is_int(history_event_procs(h, "1.M1P1R1.host", &procs, &nprocs), 0,
+	    "listed again");
+	is_int((int)nprocs, 0, "an interrupted step's group is not listed");
+	free(procs);
 	snprintf(sql, sizeof(sql), "SELECT status FROM runs WHERE id = %lld",
 	    run);
 	is_q(state, sql, "failure", "an ended run is left alone");
@@ -654,6 +668,8 @@ test_no_scans(struct history *h)
 {
 	struct event	 ev;
 	char		 id[64], delivery[32], *dup = NULL, *err = NULL;
+	struct history_proc *procs = NULL;
+	size_t		 nprocs;
 	unsigned long	 before;
 	int		 i, bad = 0;
 
@@ -678,6 +694,8 @@ test_no_scans(struct history *h)
 	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
 	    "scan: a new one is new");
 	free(dup);
+	history_event_procs(h, "600001.M1P1R1.scan", &procs, &nprocs);
+	free(procs);
 	is_int((int)(history_scan_steps(h) - before), 0,
 	    "scan: claiming scanned no table (%lu rows before)", before);
 }
@@ -737,10 +755,13 @@ test_migrate_v2(void)
 	history_close(h);
 	free(err);
 	err = NULL;
-	/* Undo version 3 by hand: what a version 2 hookdir left. */
+	/* Undo versions 3 and 4 by hand: what a version 2 hookdir left. */
 	xasprintf(&path, "%s/hookdir.db", state);
 	sqlite3_open(path, &db);
 	sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN needs; "
+	    "ALTER TABLE steps DROP COLUMN pgid; "
+	    "ALTER TABLE steps DROP COLUMN pgid_start; "
+	    "ALTER TABLE steps DROP COLUMN boot_id; "
 	    "INSERT INTO events (id, source) VALUES ('1.M1.old', 'site'); "
 	    "INSERT INTO runs (id, event, pipeline, created) "
 	    "VALUES (5, '1.M1.old', 'p', '2026-01-01T00:00:00Z'); "
@@ -752,7 +773,10 @@ test_migrate_v2(void)
 	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
-	is_q(state, "PRAGMA user_version", "3", "v2: now version 3");
+	is_q(state, "PRAGMA user_version", "4", "v2: now version 4");
+	is_q(state, "SELECT count(*) FROM pragma_table_info('steps') WHERE "
+	    "name IN ('pgid', 'pgid_start', 'boot_id')", "3",
+	    "v2: steps record their process groups");
 	if (h != NULL && history_run_get(h, 5, &o) == 1 &&
 	    json_object_object_get_ex(o, "jobs", &jobs) &&
 	    json_object_object_get_ex(json_object_array_get_idx(jobs, 0),
