@@ -36,6 +36,7 @@ struct loader {
 	struct diag	*d;
 	const char	*file;
 	struct source	*src;		/* the source being loaded */
+	enum config_secrets secrets;
 };
 
 /* An error at key of parent, named by path (see jconf_report()). */
@@ -205,7 +206,8 @@ add_inline_secret(void *arg, struct json_object *o, const char *key,
 		lerr(l, o, key, path, "an empty secret would match anything");
 		return;
 	}
-	secret_add(l->src, o, "secret", v, strlen(v));
+	if (l->secrets != CONFIG_SECRETS_NONE)
+		secret_add(l->src, o, "secret", v, strlen(v));
 }
 
 static void
@@ -215,6 +217,15 @@ add_env_secret(void *arg, struct json_object *o, const char *key,
 	struct loader	*l = arg;
 	const char	*val = getenv(v);
 
+	if (l->secrets == CONFIG_SECRETS_NONE)
+		return;
+	/* The responder's environment: check's may lack it. */
+	if ((val == NULL || *val == '\0') &&
+	    l->secrets == CONFIG_SECRETS_READABLE) {
+		jconf_report(l->d, DIAG_WARNING, l->file, o, key, path,
+		    "environment variable %s is not set here: not checked", v);
+		return;
+	}
 	if (val == NULL || *val == '\0') {
 		lerr(l, o, key, path, "environment variable %s is not set", v);
 		return;
@@ -236,10 +247,22 @@ add_file_secret(void *arg, struct json_object *o, const char *key,
 	struct stat	 st;
 	char		*file;
 
+	if (l->secrets == CONFIG_SECRETS_NONE)
+		return;
 	file = config_path(l->cf, v);
 	stamp_add(l->cf, file);
-	if (stat(file, &st) == -1) {
-		lerr(l, o, key, path, "%s: %s", file, strerror(errno));
+	if (stat(file, &st) == -1 || access(file, R_OK) == -1) {
+		/*
+		 * In a split setup only the responder's user may read it:
+		 * `hookdir check` as another user checks what it can.
+		 */
+		if (errno == EACCES && l->secrets == CONFIG_SECRETS_READABLE)
+			jconf_report(l->d, DIAG_WARNING, l->file, o, key, path,
+			    "%s: not readable by this user: not checked "
+			    "(hookdir check as the responder's user checks "
+			    "it)", file);
+		else
+			lerr(l, o, key, path, "%s: %s", file, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -769,6 +792,13 @@ absolute_dir_of(const char *path)
 struct config *
 config_load(const char *path, struct diag *d)
 {
+	return config_load_secrets(path, d, CONFIG_SECRETS_ALL);
+}
+
+struct config *
+config_load_secrets(const char *path, struct diag *d,
+    enum config_secrets secrets)
+{
 	struct json_object	*root;
 	struct loader		 l;
 	struct config		*cf;
@@ -794,6 +824,7 @@ config_load(const char *path, struct diag *d)
 	l.d = d;
 	l.file = path;
 	l.src = NULL;
+	l.secrets = secrets;
 	if ((root = jconf_parse_file(path, &err)) == NULL) {
 		diag_add(d, DIAG_ERROR, NULL, 0, NULL, "%s", err);
 		free(err);

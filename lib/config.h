@@ -138,6 +138,21 @@ const char	*config_default_path(const char *explicit_path);
  * there was any error; free with config_free().
  */
 struct config	*config_load(const char *path, struct diag *d);
+
+/*
+ * The sources' secrets are the responder's (and `hookdir sign`'s): the
+ * worker and the other commands run as another user that may not read
+ * them, and need none. Loaded without them, a source has no secrets
+ * (nsecrets 0) and nothing about them is checked; the rest is checked
+ * as always.
+ */
+enum config_secrets {
+	CONFIG_SECRETS_ALL,		/* read and check every one */
+	CONFIG_SECRETS_READABLE,	/* those this user may read; a warning for the others */
+	CONFIG_SECRETS_NONE		/* none */
+};
+struct config	*config_load_secrets(const char *path, struct diag *d,
+		    enum config_secrets);
 void		 config_free(struct config *);
 
 /* Has any file the config was built from changed since it was loaded? */

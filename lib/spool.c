@@ -302,7 +302,11 @@ open_locked(struct spool *sp, const char *sub, const char *id)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	/*
+	 * Read-only: flock needs no more, and in a spool shared by group
+	 * the worker may read the responder's files (0640), not write them.
+	 */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		saved = errno;

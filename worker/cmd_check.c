@@ -247,7 +247,12 @@ cmd_check(struct cli *cli, int argc, char **argv)
 	path = config_default_path(cli->conf_path);
 	diag_init(&d);
 	memset(&set, 0, sizeof(set));
-	if ((cf = config_load(path, &d)) != NULL) {
+	/*
+	 * Run as the responder's user it checks every secret; as another
+	 * (the worker's) those it may read, and says which it could not.
+	 */
+	if ((cf = config_load_secrets(path, &d, CONFIG_SECRETS_READABLE)) !=
+	    NULL) {
 		nsources = cf->nsources;
 		pipelines_load(cf, &set, &d);
 		for (i = 0; i < set.n; i++)

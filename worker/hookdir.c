@@ -208,7 +208,10 @@ cli_config(struct cli *cli)
 		return cli->cf;
 	path = config_default_path(cli->conf_path);
 	diag_init(&d);
-	cli->cf = config_load(path, &d);
+	/* Only sign signs: the others never hold a source's secret. */
+	cli->cf = config_load_secrets(path, &d, cli->cmd != NULL &&
+	    strcmp(cli->cmd, "sign") == 0 ?
+	    CONFIG_SECRETS_ALL : CONFIG_SECRETS_NONE);
 	if (cli->cf == NULL || cli->verbose > 0)
 		diag_print(&d);
 	diag_release(&d);
