@@ -290,12 +290,7 @@ cmp_header_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * Is [p, end), a parameter's name after HTTP_, a header name the spool
- * can hold: an HTTP token (RFC 9110 5.6.2)? Web servers pass nothing
- * else, but a FastCGI peer could, and an empty name or a newline in one
- * would make the spool file unreadable after its 202.
- */
+/* Is [p, end) a header name: an HTTP token (RFC 9110 5.6.2)? */
 static int
 header_name_ok(const char *p, const char *end)
 {
@@ -309,6 +304,38 @@ header_name_ok(const char *p, const char *end)
 	return 1;
 }
 
+/*
+ * Does the parameter [e, eq) become a header of the spool file? Only
+ * what a web server makes of a request header: HTTP_ and then upper-case
+ * letters, digits and underscores (nginx, Apache and lighttpd all turn
+ * the name into that). Anything else (HTTP_hookdir_event, an empty name,
+ * a newline) is some FastCGI peer's, and mixed case would pass an upper-
+ * case filter below only to become the same header name in the spool.
+ * HTTP_HOOKDIR_* would become Hookdir-* lines, which are the
+ * responder's own: a sender's Hookdir-Event or Hookdir-Chain-Depth must
+ * not pass for one. Nor do hop-by-hop headers, which describe the
+ * connection and not the event.
+ */
+static int
+spool_header_param(const char *e, const char *eq)
+{
+	const char	*p;
+	size_t		 j, len = (size_t)(eq - e);
+
+	if (len <= 5 || strncmp(e, "HTTP_", 5) != 0 ||
+	    strncmp(e, "HTTP_HOOKDIR_", 13) == 0)
+		return 0;
+	for (p = e + 5; p < eq; p++)
+		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') &&
+		    *p != '_')
+			return 0;
+	for (j = 0; hop_by_hop[j] != NULL; j++)
+		if (strncmp(e, hop_by_hop[j], len) == 0 &&
+		    hop_by_hop[j][len] == '\0')
+			return 0;
+	return 1;
+}
+
 /* The spool message's header block (DESIGN: the message format). */
 static void
 build_head(struct request *req, long long now_s, long now_us)
@@ -316,8 +343,7 @@ build_head(struct request *req, long long now_s, long now_us)
 	struct buf	*h = &req->head, name = BUF_INIT;
 	char		 when[40], **e, **hv = NULL, *eq;
 	const char	*uri;
-	size_t		 n = 0, i, j;
-	int		 skip;
+	size_t		 n = 0, i;
 
 	format_rfc3339(when, sizeof(when), now_s, now_us);
 	message_add_header(h, "Hookdir-Id", req->id);
@@ -341,20 +367,8 @@ build_head(struct request *req, long long now_s, long now_us)
 	buf_printf(h, "Content-Length: %zu\n", req->body->len);
 
 	for (e = request_params(req); *e != NULL; e++) {
-		/*
-		 * Hookdir-* lines are the responder's own: a sender's
-		 * Hookdir-Event or Hookdir-Chain-Depth must not pass for one.
-		 */
-		if (strncmp(*e, "HTTP_", 5) != 0 ||
-		    strncmp(*e, "HTTP_HOOKDIR_", 13) == 0 ||
-		    (eq = strchr(*e, '=')) == NULL ||
-		    !header_name_ok(*e + 5, eq))
-			continue;
-		skip = 0;
-		for (j = 0; hop_by_hop[j] != NULL && !skip; j++)
-			skip = strncmp(*e, hop_by_hop[j], (size_t)(eq - *e))
-			    == 0 && hop_by_hop[j][eq - *e] == '\0';
-		if (skip)
+		if ((eq = strchr(*e, '=')) == NULL ||
+		    !spool_header_param(*e, eq))
 			continue;
 		hv = xreallocarray(hv, n + 1, sizeof(*hv));
 		hv[n++] = *e;
@@ -711,6 +725,12 @@ handle_request(struct responder *rs, struct request *req)
 		}
 	}
 
+	if (req->conf_refused != NULL) {
+		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+		    "configuration error", "the request's HOOKDIR_CONF is "
+		    "refused: %s", req->conf_refused);
+		return;
+	}
 	if (rs->cf == NULL) {
 		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
 		    "configuration error", "configuration %s cannot be used "
