@@ -204,9 +204,10 @@ request_params(const struct request *req)
 }
 
 /*
- * Count the request's headers and their size, for the limits. The
- * request URI and the content type count too: they become header lines
- * of the spool file, which the worker refuses past 64 KiB.
+ * Count the request's headers and their size, for the limits, before
+ * the body is read. The request URI and the content type count too.
+ * This is only the cheap first look: the header block the spool file
+ * gets is checked line by line once it is built.
  */
 static int
 headers_too_large(const struct request *req)
@@ -694,7 +695,7 @@ handle_request(struct responder *rs, struct request *req)
 	struct hook_request	 hr;
 	struct respond_wait	 rw;
 	struct iovec		 iov[2];
-	const char		*pi, *cl;
+	const char		*pi, *cl, *why;
 	char			*end, name[72];
 	long long		 max_body, now_s;
 	long			 now_us, depth;
@@ -823,6 +824,19 @@ handle_request(struct responder *rs, struct request *req)
 		return;
 	}
 
+	/*
+	 * The spool file's header block, checked by the worker's own rules
+	 * for reading it: each line as written (the URI, an event type a
+	 * provider takes from the body, every header), not as received.
+	 * What is acknowledged must be readable.
+	 */
+	build_head(req, now_s, now_us);
+	if (message_check_head(req->head.data, req->head.len, &why) == -1) {
+		fail(req, 431, NULL, "request headers too large", "the spool "
+		    "file's headers would not be readable: %s", why);
+		return;
+	}
+
 	/* 4. Room in the queue, and a spool to write to. */
 	if (!rs->spool_open) {
 		if (spool_open(&rs->spool, rs->cf->spool, 1) == -1) {
@@ -853,7 +867,6 @@ handle_request(struct responder *rs, struct request *req)
 		    &rw) == 0;
 
 	/* 5. Durable write: tmp/, fsync, rename into new/, fsync new/. */
-	build_head(req, now_s, now_us);
 	iov[0].iov_base = req->head.data;
 	iov[0].iov_len = req->head.len;
 	iov[1].iov_base = req->body->data ? req->body->data : "";

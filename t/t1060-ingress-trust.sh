@@ -10,7 +10,9 @@ configuration, but only one that root or the responder'"'"'s user owns and
 no one else can write, nor any directory above it.  Parameters that are
 not what a web server makes of a header (HTTP_hookdir_delivery) do not
 become spool headers.  The socket --listen makes is 0660, closed to users
-outside its group.'
+outside its group.  And what is answered 202 is readable by the worker:
+a request whose spool header line would be too long for it (a 64 KiB
+URI) is answered 431 instead, one just short of that is processed.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
@@ -248,6 +250,48 @@ test_expect_success 'plain CGI without HOOKDIR_CONF: hookdir.conf beside the scr
 	test "$st" = 202 &&
 	test "$(spool_count site/spool/new)" = 1 &&
 	test "$(spool_count other/spool/new)" = 1
+'
+
+# ---------------------------------------------------------------- 202 => readable
+# uri N: a request URI of N bytes for source "open".
+uri () {
+	printf "/hooks/open?q="
+	head -c "$(($1 - 14))" /dev/zero | tr "\0" a
+}
+
+test_expect_success 'setup: a spool and a worker for long URIs' '
+	mkdir -p long &&
+	setup_spool long/spool &&
+	echo "{ \"sources\": { \"open\": { \"provider\": \"generic\" } } }" >long/hookdir.conf &&
+	# The spool line is "Hookdir-Uri: " and the URI: the worker reads
+	# lines of up to 65536 bytes.
+	test "$(uri 65523 | wc -c)" = 65523
+'
+
+test_expect_success 'a 64 KiB URI the worker could not read: 431, nothing spooled' '
+	st=$(cgi HOOKDIR_CONF="$TRASH/long/hookdir.conf" \
+		REQUEST_URI="$(uri 65530)") &&
+	if [ "$st" != 431 ]; then
+		hookdir -c long/hookdir.conf worker --once &&
+		ls -l long/spool/done long/spool/failed
+		echo "status $st, expected 431"
+		false
+	fi &&
+	test_grep "{\"error\":\"request headers too large\"}" answer &&
+	test_grep "431 source=open .*header line too long" answer.err &&
+	test_dir_is_empty long/spool/new &&
+	test_dir_is_empty long/spool/tmp
+'
+
+test_expect_success 'a URI just short of that: 202, and the worker processes it' '
+	st=$(cgi HOOKDIR_CONF="$TRASH/long/hookdir.conf" \
+		REQUEST_URI="$(uri 65523)") &&
+	test "$st" = 202 &&
+	id=$(sed -n "s/.*\"id\":\"\([^\"]*\)\".*/\1/p" answer) &&
+	test_path_is_file "long/spool/new/$id" &&
+	hookdir -c long/hookdir.conf worker --once &&
+	test_path_is_file "long/spool/done/$id" &&
+	test_path_is_missing "long/spool/failed/$id"
 '
 
 test_done
