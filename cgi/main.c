@@ -296,6 +296,34 @@ serve_cgi(struct responder *rs)
 	return 0;
 }
 
+/*
+ * A web server set up for a responder that took its configuration from
+ * the request (nginx's fastcgi_param HOOKDIR_CONF) would otherwise get
+ * another configuration without a word: say so, once.
+ */
+static void
+warn_ignored_param(struct responder *rs, FCGX_Request *fr, const char *path)
+{
+	const char	*p;
+	char		 v[PATH_MAX];
+
+	if (rs->conf_param || rs->conf_param_warned || path == NULL ||
+	    (p = FCGX_GetParam("HOOKDIR_CONF", fr->envp)) == NULL ||
+	    *p == '\0' || strcmp(p, path) == 0)
+		return;
+	rs->conf_param_warned = 1;
+	snprintf(v, sizeof(v), "%s", p);
+	log_safe(v);
+	if (!rs->log_stderr)
+		FCGX_FPrintF(fr->err, "hookdir.fcgi: the request parameter "
+		    "HOOKDIR_CONF=%s is ignored; the configuration is %s "
+		    "(hookdir.fcgi(8), CONFIGURATION)\n", v, path);
+	else
+		log_warnx("the request parameter HOOKDIR_CONF=%s is ignored; "
+		    "the configuration is %s (hookdir.fcgi(8), CONFIGURATION)",
+		    v, path);
+}
+
 static int
 serve_fastcgi(struct responder *rs, int sock)
 {
@@ -315,6 +343,7 @@ serve_fastcgi(struct responder *rs, int sock)
 		if ((path = conf_for(rs, fr.envp, why, sizeof(why),
 		    &req.conf_refused)) != NULL)
 			responder_config(rs, path, &fr);
+		warn_ignored_param(rs, &fr, path);
 		handle_request(rs, &req);
 		cleanup_request(&req);
 		FCGX_Finish_r(&fr);

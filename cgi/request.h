@@ -20,6 +20,7 @@ struct responder {
 	const char	*conf_arg;	/* -c FILE, or NULL */
 	char		*conf_env;	/* HOOKDIR_CONF at start, or NULL */
 	int		 conf_param;	/* --conf-param: a request may name it */
+	int		 conf_param_warned;	/* said a request's is ignored */
 	char		*conf_checked;	/* the last one a request named, resolved */
 	char		*conf_beside;	/* CGI: hookdir.conf beside the script */
 	struct config	*cf;		/* loaded config, or NULL */

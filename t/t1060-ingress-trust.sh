@@ -108,6 +108,10 @@ test_expect_success PEER 'a peer'"'"'s HOOKDIR_CONF does not choose the configur
 	done &&
 	test_dir_is_empty spool/new &&
 	test_dir_is_empty attacker/spool/new &&
+	# Said once, for whoever set up a web server to send it.
+	grep "HOOKDIR_CONF=.* is ignored" "$LISTEN_LOG" >ignored &&
+	test_line_count = 1 ignored &&
+	test_grep "HOOKDIR_CONF=$TRASH/attacker/real-spool.conf is ignored; the configuration is $TRASH/hookdir.conf" ignored &&
 	# The responder'"'"'s own configuration serves the request instead.
 	st=$(fcgi "$HTTPD_SOCK_DIR/open.sock" payload.json $(github "$REAL") \
 		"HOOKDIR_CONF=$TRASH/attacker/real-spool.conf") &&
