@@ -33,7 +33,7 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f,
+	fputs(
 "usage: hookdir.fcgi [-v] [-c FILE | --conf-param]\n"
 "                    [--listen unix:PATH|HOST:PORT] [--backlog N]\n"
 "                    [--socket-mode MODE]\n"
@@ -44,7 +44,7 @@ usage(FILE *f)
 "\n"
 "  -c, --config FILE      configuration (default: $HOOKDIR_CONF as started,\n"
 "                         for CGI then hookdir.conf beside the script,\n"
-"                         then %s)\n"
+"                         then " SYSCONFDIR "/hookdir/hookdir.conf)\n"
 "  --conf-param           FastCGI: a request's HOOKDIR_CONF parameter may\n"
 "                         name the configuration, if owned by root or this\n"
 "                         user and writable by no one else\n"
@@ -53,8 +53,7 @@ usage(FILE *f)
 "  --socket-mode MODE     permissions of a unix socket (default 0660)\n"
 "  -v, --verbose          log accepted requests too\n"
 "  -h, --help             this text\n"
-"  -V, --version          the version\n",
-	    config_default_path(NULL));
+"  -V, --version          the version\n", f);
 }
 
 /*
