@@ -280,7 +280,6 @@ static int
 serve_cgi(struct responder *rs)
 {
 	struct request	 req;
-
 	const char	*path;
 	char		 why[PATH_MAX + 256];
 

@@ -310,12 +310,12 @@ header_name_ok(const char *p, const char *end)
  * what a web server makes of a request header: HTTP_ and then upper-case
  * letters, digits and underscores (nginx, Apache and lighttpd all turn
  * the name into that). Anything else (HTTP_hookdir_event, an empty name,
- * a newline) is some FastCGI peer's, and mixed case would pass an upper-
- * case filter below only to become the same header name in the spool.
- * HTTP_HOOKDIR_* would become Hookdir-* lines, which are the
- * responder's own: a sender's Hookdir-Event or Hookdir-Chain-Depth must
- * not pass for one. Nor do hop-by-hop headers, which describe the
- * connection and not the event.
+ * a newline) is some FastCGI peer's own; mixed case in particular would
+ * slip past the HTTP_HOOKDIR_ test and still become a Hookdir-* name,
+ * since names are normalised. HTTP_HOOKDIR_* would become Hookdir-*
+ * lines, which are the responder's own: a sender's Hookdir-Event or
+ * Hookdir-Chain-Depth must not pass for one. Nor do hop-by-hop headers,
+ * which describe the connection and not the event.
  */
 static int
 spool_header_param(const char *e, const char *eq)
