@@ -204,9 +204,10 @@ request_params(const struct request *req)
 }
 
 /*
- * Count the request's headers and their size, for the limits. The
- * request URI and the content type count too: they become header lines
- * of the spool file, which the worker refuses past 64 KiB.
+ * Count the request's headers and their size, for the limits, before
+ * the body is read. The request URI and the content type count too.
+ * This is only the cheap first look: the header block the spool file
+ * gets is checked line by line once it is built.
  */
 static int
 headers_too_large(const struct request *req)
@@ -290,12 +291,7 @@ cmp_header_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * Is [p, end), a parameter's name after HTTP_, a header name the spool
- * can hold: an HTTP token (RFC 9110 5.6.2)? Web servers pass nothing
- * else, but a FastCGI peer could, and an empty name or a newline in one
- * would make the spool file unreadable after its 202.
- */
+/* Is [p, end) a header name: an HTTP token (RFC 9110 5.6.2)? */
 static int
 header_name_ok(const char *p, const char *end)
 {
@@ -309,6 +305,38 @@ header_name_ok(const char *p, const char *end)
 	return 1;
 }
 
+/*
+ * Does the parameter [e, eq) become a header of the spool file? Only
+ * what a web server makes of a request header: HTTP_ and then upper-case
+ * letters, digits and underscores (nginx, Apache and lighttpd all turn
+ * the name into that). Anything else (HTTP_hookdir_event, an empty name,
+ * a newline) is some FastCGI peer's own; mixed case in particular would
+ * slip past the HTTP_HOOKDIR_ test and still become a Hookdir-* name,
+ * since names are normalised. HTTP_HOOKDIR_* would become Hookdir-*
+ * lines, which are the responder's own: a sender's Hookdir-Event or
+ * Hookdir-Chain-Depth must not pass for one. Nor do hop-by-hop headers,
+ * which describe the connection and not the event.
+ */
+static int
+spool_header_param(const char *e, const char *eq)
+{
+	const char	*p;
+	size_t		 j, len = (size_t)(eq - e);
+
+	if (len <= 5 || strncmp(e, "HTTP_", 5) != 0 ||
+	    strncmp(e, "HTTP_HOOKDIR_", 13) == 0)
+		return 0;
+	for (p = e + 5; p < eq; p++)
+		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') &&
+		    *p != '_')
+			return 0;
+	for (j = 0; hop_by_hop[j] != NULL; j++)
+		if (strncmp(e, hop_by_hop[j], len) == 0 &&
+		    hop_by_hop[j][len] == '\0')
+			return 0;
+	return 1;
+}
+
 /* The spool message's header block (DESIGN: the message format). */
 static void
 build_head(struct request *req, long long now_s, long now_us)
@@ -316,8 +344,7 @@ build_head(struct request *req, long long now_s, long now_us)
 	struct buf	*h = &req->head, name = BUF_INIT;
 	char		 when[40], **e, **hv = NULL, *eq;
 	const char	*uri;
-	size_t		 n = 0, i, j;
-	int		 skip;
+	size_t		 n = 0, i;
 
 	format_rfc3339(when, sizeof(when), now_s, now_us);
 	message_add_header(h, "Hookdir-Id", req->id);
@@ -341,20 +368,8 @@ build_head(struct request *req, long long now_s, long now_us)
 	buf_printf(h, "Content-Length: %zu\n", req->body->len);
 
 	for (e = request_params(req); *e != NULL; e++) {
-		/*
-		 * Hookdir-* lines are the responder's own: a sender's
-		 * Hookdir-Event or Hookdir-Chain-Depth must not pass for one.
-		 */
-		if (strncmp(*e, "HTTP_", 5) != 0 ||
-		    strncmp(*e, "HTTP_HOOKDIR_", 13) == 0 ||
-		    (eq = strchr(*e, '=')) == NULL ||
-		    !header_name_ok(*e + 5, eq))
-			continue;
-		skip = 0;
-		for (j = 0; hop_by_hop[j] != NULL && !skip; j++)
-			skip = strncmp(*e, hop_by_hop[j], (size_t)(eq - *e))
-			    == 0 && hop_by_hop[j][eq - *e] == '\0';
-		if (skip)
+		if ((eq = strchr(*e, '=')) == NULL ||
+		    !spool_header_param(*e, eq))
 			continue;
 		hv = xreallocarray(hv, n + 1, sizeof(*hv));
 		hv[n++] = *e;
@@ -680,7 +695,7 @@ handle_request(struct responder *rs, struct request *req)
 	struct hook_request	 hr;
 	struct respond_wait	 rw;
 	struct iovec		 iov[2];
-	const char		*pi, *cl;
+	const char		*pi, *cl, *why;
 	char			*end, name[72];
 	long long		 max_body, now_s;
 	long			 now_us, depth;
@@ -711,6 +726,12 @@ handle_request(struct responder *rs, struct request *req)
 		}
 	}
 
+	if (req->conf_refused != NULL) {
+		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+		    "configuration error", "the request's HOOKDIR_CONF is "
+		    "refused: %s", req->conf_refused);
+		return;
+	}
 	if (rs->cf == NULL) {
 		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
 		    "configuration error", "configuration %s cannot be used "
@@ -803,6 +824,19 @@ handle_request(struct responder *rs, struct request *req)
 		return;
 	}
 
+	/*
+	 * The spool file's header block, checked by the worker's own rules
+	 * for reading it: each line as written (the URI, an event type a
+	 * provider takes from the body, every header), not as received.
+	 * What is acknowledged must be readable.
+	 */
+	build_head(req, now_s, now_us);
+	if (message_check_head(req->head.data, req->head.len, &why) == -1) {
+		fail(req, 431, NULL, "request headers too large", "the spool "
+		    "file's headers would not be readable: %s", why);
+		return;
+	}
+
 	/* 4. Room in the queue, and a spool to write to. */
 	if (!rs->spool_open) {
 		if (spool_open(&rs->spool, rs->cf->spool, 1) == -1) {
@@ -833,7 +867,6 @@ handle_request(struct responder *rs, struct request *req)
 		    &rw) == 0;
 
 	/* 5. Durable write: tmp/, fsync, rename into new/, fsync new/. */
-	build_head(req, now_s, now_us);
 	iov[0].iov_base = req->head.data;
 	iov[0].iov_len = req->head.len;
 	iov[1].iov_base = req->body->data ? req->body->data : "";

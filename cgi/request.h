@@ -19,6 +19,10 @@ struct source;
 struct responder {
 	const char	*conf_arg;	/* -c FILE, or NULL */
 	char		*conf_env;	/* HOOKDIR_CONF at start, or NULL */
+	int		 conf_param;	/* --conf-param: a request may name it */
+	int		 conf_param_warned;	/* said a request's is ignored */
+	char		*conf_checked;	/* the last one a request named, resolved */
+	char		*conf_beside;	/* CGI: hookdir.conf beside the script */
 	struct config	*cf;		/* loaded config, or NULL */
 	char		*cf_path;	/* the path cf (or its failure) is for */
 	long long	 cf_error_logged;	/* when a broken config was last logged */
@@ -34,6 +38,8 @@ struct request {
 	FCGX_Request		*fcgx;		/* NULL: plain CGI, or in memory */
 	char			**envp;		/* the parameters; NULL: environ */
 	int			 log_stderr;	/* see struct responder */
+	/* Why the configuration the request named is not used, or NULL. */
+	const char		*conf_refused;
 	char			 id[SPOOL_ID_MAX];
 
 	const char		*method;

@@ -56,6 +56,74 @@ message_release(struct message *m)
 }
 
 /*
+ * The reader's rules for one line of the header block, in one place:
+ * the line at p (before end) is the blank line that ends the block (0),
+ * or a header line (1) that is n bytes long without its newline and has
+ * its colon at *colon; or the block is not readable (-1, *why says
+ * why). nheaders is how many header lines came before it.
+ */
+static int
+message_scan_line(const char *p, const char *end, size_t nheaders,
+    size_t *n, size_t *colon, const char **why)
+{
+	const char	*eol, *stop, *c;
+
+	if (p >= end) {
+		*why = "no blank line between headers and body";
+		return -1;
+	}
+	if (*p == '\n')
+		return 0;
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (eol == NULL) {
+		*why = "header line without an end";
+		return -1;
+	}
+	if (eol - p > MESSAGE_MAX_HEADER_LEN) {
+		*why = "header line too long";
+		return -1;
+	}
+	/* The name is looked for in the line as a C string, without its CR. */
+	stop = eol;
+	if (stop > p && stop[-1] == '\r')
+		stop--;
+	if ((c = memchr(p, '\0', (size_t)(stop - p))) != NULL)
+		stop = c;
+	c = memchr(p, ':', (size_t)(stop - p));
+	if (c == NULL || c == p) {
+		*why = "header line without a name and a colon";
+		return -1;
+	}
+	if (nheaders == MESSAGE_MAX_HEADERS) {
+		*why = "too many header lines";
+		return -1;
+	}
+	*n = (size_t)(eol - p);
+	*colon = (size_t)(c - p);
+	return 1;
+}
+
+int
+message_check_head(const char *head, size_t len, const char **why)
+{
+	const char	*p = head, *end = head + len;
+	size_t		 nheaders = 0, n, colon;
+	int		 r;
+
+	while ((r = message_scan_line(p, end, nheaders, &n, &colon, why)) == 1) {
+		nheaders++;
+		p += n + 1;
+	}
+	if (r == -1)
+		return -1;
+	if (p + 1 != end) {
+		*why = "more after the blank line that ends the headers";
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Headers point into raw: each "Name: value\n" line has its colon and
  * its newline replaced by NULs.
  */
@@ -63,8 +131,9 @@ static int
 message_parse_owned(struct message *m, char *raw, size_t len,
     const char **why)
 {
-	char	*p, *end, *eol, *colon, *v;
-	size_t	 cap = 0;
+	char	*p, *end, *eol, *v;
+	size_t	 cap = 0, n, colon;
+	int	 r;
 
 	memset(m, 0, sizeof(*m));
 	m->raw = raw;
@@ -72,38 +141,20 @@ message_parse_owned(struct message *m, char *raw, size_t len,
 	p = m->raw;
 	end = m->raw + len;
 	for (;;) {
-		if (p >= end) {
-			*why = "no blank line between headers and body";
+		r = message_scan_line(p, end, m->nheaders, &n, &colon, why);
+		if (r == -1)
 			goto fail;
-		}
-		if (*p == '\n') {
+		if (r == 0) {
 			p++;
 			break;
 		}
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL) {
-			*why = "header line without an end";
-			goto fail;
-		}
-		if (eol - p > MESSAGE_MAX_HEADER_LEN) {
-			*why = "header line too long";
-			goto fail;
-		}
+		eol = p + n;
 		*eol = '\0';
 		if (eol > p && eol[-1] == '\r')
 			eol[-1] = '\0';
-		colon = strchr(p, ':');
-		if (colon == NULL || colon == p) {
-			*why = "header line without a name and a colon";
-			goto fail;
-		}
-		*colon = '\0';
-		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		p[colon] = '\0';
+		for (v = p + colon + 1; *v == ' ' || *v == '\t'; v++)
 			;
-		if (m->nheaders == MESSAGE_MAX_HEADERS) {
-			*why = "too many header lines";
-			goto fail;
-		}
 		if (m->nheaders == cap) {
 			cap = cap ? cap * 2 : 32;
 			m->headers = xreallocarray(m->headers, cap,

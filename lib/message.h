@@ -39,6 +39,13 @@ void	message_add_header(struct buf *, const char *name, const char *value);
  */
 int	message_parse(struct message *, const char *data, size_t len,
 	    const char **why);
+/*
+ * Would message_parse() take a message that starts with this header
+ * block (header lines, then the blank line that ends them, nothing
+ * more)? The reader's own rules, so that what a writer checks with it is
+ * what the reader accepts. 0, or -1 with a static reason in *why.
+ */
+int	message_check_head(const char *head, size_t len, const char **why);
 /* Read and parse a file: 0, or -1 with *why (errno-based text if I/O). */
 int	message_read_file(struct message *, const char *path, const char **why);
 void	message_release(struct message *);

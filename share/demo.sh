@@ -66,26 +66,27 @@ PIPE
 
 user_opt=
 if [ "$(id -u)" = 0 ]; then
-	# As a web server would: the responder runs unprivileged, and the
+	# As a web server would: the responder runs unprivileged, and its
+	# socket belongs to nginx's user and group (nobody here), 0660; the
 	# worker, started as root, becomes the owner of the state directory.
-	user_opt="-u nobody -g nogroup"
+	user_opt="-u nobody -g nogroup -U nobody -G nogroup"
 	mkdir -p "$dir/spool" "$dir/state"
 	chown -R nobody:nogroup "$dir/secrets" "$dir/spool" "$dir/state"
 fi
 
+# The configuration is given where the responder starts, not by nginx.
 # shellcheck disable=SC2086
-"$SPAWN_FCGI" -s "$dir/fcgi.sock" -M 0666 -P "$dir/fcgi.pid" $user_opt \
-    -- "$dir/hookdir.fcgi" >/dev/null
+"$SPAWN_FCGI" -s "$dir/fcgi.sock" -M 0660 -P "$dir/fcgi.pid" $user_opt \
+    -- "$dir/hookdir.fcgi" -c "$dir/hookdir.conf" >/dev/null
 
 # The recipe's own location block (conf/nginx.conf), with this demo's
-# socket and configuration file.
+# socket.
 location=$(awk '
 	/^location \/hooks\/ \{/ { on = 1 }
 	on { print; depth += gsub(/\{/, "{"); depth -= gsub(/\}/, "}")
 	     if (depth == 0) exit }
 ' "$top_srcdir/conf/nginx.conf" |
-    sed -e "s|unix:/run/hookdir/fcgi.sock|unix:$dir/fcgi.sock|" \
-	-e "s|/etc/hookdir/hookdir.conf|$dir/hookdir.conf|")
+    sed -e "s|unix:/run/hookdir/fcgi.sock|unix:$dir/fcgi.sock|")
 
 port=$(( 20000 + $$ % 20000 ))
 start_nginx() {

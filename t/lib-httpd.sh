@@ -16,9 +16,13 @@
 # keeps all its files under $TRASH, runs hookdir.fcgi from a copy in
 # $TRASH/bin/ (so that the web-server user can execute it) and, when the
 # tests run as root, runs as $HTTPD_USER:$HTTPD_GROUP (nobody).  The
-# configuration file it hands to hookdir.fcgi is $HTTPD_HOOKDIR_CONF
+# configuration file hookdir.fcgi is started with is $HTTPD_HOOKDIR_CONF
 # (default $TRASH/hookdir.conf): write it, and chown_web the spool and any
-# secret files, before sending requests.  Servers are stopped by test_atexit
+# secret files, before sending requests.  As the recipes do, it is given
+# where the responder starts, never as a request parameter: spawn-fcgi
+# runs "hookdir.fcgi -c FILE"; --listen, mod_fcgid (FcgidInitialEnv) and
+# lighttpd (bin-environment) put HOOKDIR_CONF in its environment; plain
+# CGI gets it with SetEnv.  A responder already running keeps its file.  Servers are stopped by test_atexit
 # (or earlier with stop_httpd).  When a test fails, the lines the servers
 # logged during it are printed as TAP comments.
 #
@@ -44,7 +48,9 @@
 #	                             HOOK_URL_BASE=$HTTPD_URL/hooks
 #	start_hookdir_listen ADDR [ARGS...]
 #	                             hookdir.fcgi --listen ADDR ARGS in the
-#	                             background, as the web-server user.  ADDR is
+#	                             background, as the web-server user (its
+#	                             socket 0660 by default, in that user's
+#	                             group).  ADDR is
 #	                             unix:PATH (put PATH in $HTTPD_SOCK_DIR, which
 #	                             that user may write), HOST:PORT, or HOST: for a
 #	                             random free port.  Sets LISTEN_ADDR (as
@@ -61,7 +67,7 @@
 #	                             (HOOKDIR_TEST_REQUIRE=1: a missing one is a
 #	                             failed test)
 # Knobs (set before starting):
-#	HTTPD_HOOKDIR_CONF  the HOOKDIR_CONF given to hookdir.fcgi
+#	HTTPD_HOOKDIR_CONF  the configuration hookdir.fcgi starts with
 #	HTTPD_MAX_BODY      the servers' own body limit in bytes (default 256 MiB,
 #	                    far above hookdir's: hookdir.fcgi answers the 413s)
 #	HTTPD_FCGI_PARAMS   extra request parameters, "NAME VALUE" lines
@@ -363,10 +369,10 @@ test_on_start httpd_mark_logs_
 test_on_failure httpd_show_logs_
 
 # ---------------------------------------------------------------- nginx
-# The recipe's location block, with the test's socket, configuration file,
-# body limit and extra parameters.
+# The recipe's location block, with the test's socket, body limit and
+# extra parameters.
 httpd_nginx_location_ () {
-	local addr=$1 conf=$HTTPD_HOOKDIR_CONF name value params=
+	local addr=$1 name value params=
 	while read -r name value
 	do
 		[ -n "$name" ] && params="$params	fastcgi_param $name $value;\\
@@ -378,9 +384,8 @@ httpd_nginx_location_ () {
 		     if (depth == 0) exit }
 	' "$top_srcdir/conf/nginx.conf" |
 	sed -e "s|fastcgi_pass unix:/run/hookdir/fcgi.sock;|fastcgi_pass $(httpd_sed_quote_ "$addr");|" \
-	    -e "s|/etc/hookdir/hookdir.conf|$(httpd_sed_quote_ "$conf")|" \
 	    -e "s|client_max_body_size [^;]*;|client_max_body_size $HTTPD_MAX_BODY;|" \
-	    -e "/fastcgi_param HOOKDIR_CONF/a\\
+	    -e "/fastcgi_pass /a\\
 $params"
 }
 
@@ -390,8 +395,7 @@ start_nginx () {
 	stop_httpd nginx
 	mkdir -p "$d/conf" "$d/logs" "$d/tmp" || return 1
 	httpd_nginx_location_ "$addr" >"$d/conf/hookdir-location.conf" || return 1
-	if ! grep -q "fastcgi_pass $addr;" "$d/conf/hookdir-location.conf" ||
-	   ! grep -q "HOOKDIR_CONF *$HTTPD_HOOKDIR_CONF;" "$d/conf/hookdir-location.conf"
+	if ! grep -q "fastcgi_pass $addr;" "$d/conf/hookdir-location.conf"
 	then
 		echo >&2 "lib-httpd: conf/nginx.conf has no usable 'location /hooks/' block:"
 		cat >&2 "$d/conf/hookdir-location.conf"
@@ -473,7 +477,7 @@ start_spawn_fcgi () {
 		args+=(-u "$HTTPD_USER" -g "$HTTPD_GROUP" -U "$HTTPD_USER" -G "$HTTPD_GROUP")
 	fi
 	if ! "$SPAWN_FCGI" "${args[@]}" -- $HTTPD_FCGI_WRAPPER "$TRASH/bin/hookdir.fcgi" \
-		</dev/null >"$d/spawn.log" 2>&1 9>&-
+		-c "$HTTPD_HOOKDIR_CONF" </dev/null >"$d/spawn.log" 2>&1 9>&-
 	then
 		echo >&2 "lib-httpd: spawn-fcgi failed:"
 		cat >&2 "$d/spawn.log"
@@ -589,9 +593,9 @@ start_apache_fcgid () {
 	    -e "s|FcgidMaxRequestLen .*|FcgidMaxRequestLen $HTTPD_MAX_BODY|" \
 		"$top_srcdir/conf/apache-fcgid.conf" >"$d/hookdir.conf" || return 1
 	if ! grep -q "^Alias /hooks $TRASH/bin/hookdir.fcgi" "$d/hookdir.conf" ||
-	   ! grep -q "SetEnv HOOKDIR_CONF $HTTPD_HOOKDIR_CONF\$" "$d/hookdir.conf"
+	   ! grep -q "FcgidInitialEnv HOOKDIR_CONF $HTTPD_HOOKDIR_CONF\$" "$d/hookdir.conf"
 	then
-		echo >&2 "lib-httpd: conf/apache-fcgid.conf lacks the Alias or SetEnv line"
+		echo >&2 "lib-httpd: conf/apache-fcgid.conf lacks the Alias or FcgidInitialEnv line"
 		return 1
 	fi
 	{
@@ -642,7 +646,7 @@ start_apache_cgi () {
 
 # ---------------------------------------------------------------- lighttpd
 start_lighttpd_fcgi () {
-	local d=$TRASH/lighttpd port tries=0 pid user= name value params=
+	local d=$TRASH/lighttpd port tries=0 pid user= name value params= setenv=
 	stop_httpd lighttpd
 	httpd_install_bin_ || return 1
 	mkdir -p "$d/logs" "$d/htdocs" "$d/run" "$d/tmp" || return 1
@@ -651,16 +655,22 @@ start_lighttpd_fcgi () {
 	chown_web "$d/logs" "$d/run" "$d/tmp" || return 1
 	while read -r name value
 	do
-		[ -n "$name" ] && params="$params, \"$name\" => \"$value\""
+		[ -n "$name" ] && params="$params${params:+, }\"$name\" => \"$value\""
 	done <<<"$HTTPD_FCGI_PARAMS"
+	# Extra request parameters: mod_setenv, loaded before mod_fastcgi.
+	if [ -n "$params" ]; then
+		setenv="server.modules += ( \"mod_setenv\" )
+\$HTTP[\"url\"] =~ \"^/hooks/\" { setenv.add-environment = ( $params ) }"
+	fi
 	sed -e "s|/usr/local/bin/hookdir.fcgi|$(httpd_sed_quote_ "$TRASH/bin/hookdir.fcgi")|" \
 	    -e "s|/run/lighttpd/hookdir.sock|$(httpd_sed_quote_ "$d/run/hookdir.sock")|" \
-	    -e "s|\"/etc/hookdir/hookdir.conf\"|\"$(httpd_sed_quote_ "$HTTPD_HOOKDIR_CONF")\"$(httpd_sed_quote_ "$params")|" \
+	    -e "s|\"/etc/hookdir/hookdir.conf\"|\"$(httpd_sed_quote_ "$HTTPD_HOOKDIR_CONF")\"|" \
 	    -e "s|server.max-request-size = .*|server.max-request-size = $((HTTPD_MAX_BODY / 1024))|" \
 		"$top_srcdir/conf/lighttpd.conf" >"$d/hookdir.conf" || return 1
-	if ! grep -q "\"bin-path\" *=> \"$TRASH/bin/hookdir.fcgi\"" "$d/hookdir.conf"
+	if ! grep -q "\"bin-path\" *=> \"$TRASH/bin/hookdir.fcgi\"" "$d/hookdir.conf" ||
+	   ! grep -q "\"bin-environment\" *=> ( \"HOOKDIR_CONF\" => \"$HTTPD_HOOKDIR_CONF\" )" "$d/hookdir.conf"
 	then
-		echo >&2 "lib-httpd: conf/lighttpd.conf lacks the bin-path line"
+		echo >&2 "lib-httpd: conf/lighttpd.conf lacks the bin-path or bin-environment line"
 		return 1
 	fi
 	if test_have_prereq ROOT,NOBODY_USER; then
@@ -678,6 +688,7 @@ server.groupname = \"$HTTPD_GROUP\""
 		server.upload-dirs = ( "$d/tmp" )
 		server.tag = "lighttpd"
 		$user
+		$setenv
 		include "$d/hookdir.conf"
 		EOF
 		: >"$d/logs/error.log" && chown_web "$d/logs/error.log" || return 1
@@ -750,7 +761,8 @@ start_hookdir_listen () {
 		fi
 		: >>"$LISTEN_LOG"
 		chown_web "$LISTEN_LOG"
-		setsid "${run[@]}" $HTTPD_FCGI_WRAPPER "$TRASH/bin/hookdir.fcgi" --listen "$addr" "$@" \
+		setsid "${run[@]}" env HOOKDIR_CONF="$HTTPD_HOOKDIR_CONF" \
+			$HTTPD_FCGI_WRAPPER "$TRASH/bin/hookdir.fcgi" --listen "$addr" "$@" \
 			</dev/null >>"$LISTEN_LOG" 2>&1 9>&- &
 		pid=$!
 		httpd_wait_listen_ "$addr" "$pid" && break

@@ -9,8 +9,9 @@
  * CONTENT_LENGTH, HTTP_X_GITHUB_EVENT...), a blank line, then the body.
  *
  * Beyond crashes it checks the promise of the responder: after a 2xx
- * for a queued event exactly one complete file is in new/ (its
- * Content-Length and its body are what was received), after anything
+ * for a queued event exactly one complete file is in new/, one the
+ * worker reads (event_load(), as the worker loads what it claims) and
+ * whose Content-Length and body are what was received; after anything
  * else nothing, and tmp/ is always left empty.
  */
 #include "autoconf.h"
@@ -21,6 +22,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "event.h"
 #include "fuzz.h"
 #include "jconf.h"
 #include "log.h"
@@ -117,7 +119,7 @@ static void
 check_spooled(const struct buf *out, const char *cl, const uint8_t *body,
     size_t body_len)
 {
-	struct message	 m;
+	struct event	 ev;
 	const char	*why, *v;
 	char		 id[SPOOL_ID_MAX], *path, num[32];
 	size_t		 want = body_len;
@@ -126,20 +128,20 @@ check_spooled(const struct buf *out, const char *cl, const uint8_t *body,
 		abort();
 	if (answer_id(out, id, sizeof(id)) == 0) {
 		xasprintf(&path, "%s/%s", spool_new, id);
-		if (message_read_file(&m, path, &why) == -1)
+		if (event_load(&ev, id, path, &why) == -1)
 			abort();
 		free(path);
 		/* The body read is the Content-Length's worth of what came. */
 		if (cl != NULL && *cl != '\0' && (size_t)atoll(cl) < want)
 			want = (size_t)atoll(cl);
 		snprintf(num, sizeof(num), "%zu", want);
-		if ((v = message_get(&m, "Content-Length")) == NULL ||
-		    strcmp(v, num) != 0 || m.body_len != want ||
-		    (want > 0 && memcmp(m.body, body, want) != 0) ||
-		    (v = message_get(&m, "Hookdir-Id")) == NULL ||
+		if ((v = message_get(&ev.msg, "Content-Length")) == NULL ||
+		    strcmp(v, num) != 0 || ev.msg.body_len != want ||
+		    (want > 0 && memcmp(ev.msg.body, body, want) != 0) ||
+		    (v = message_get(&ev.msg, "Hookdir-Id")) == NULL ||
 		    strcmp(v, id) != 0)
 			abort();
-		message_release(&m);
+		event_release(&ev);
 	}
 }
 

@@ -61,14 +61,17 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hookdir-fuzz-smoke.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT INT TERM
 
 # run_one NAME: fuzz for $seconds; new inputs go to a scratch directory,
-# never into the source tree's corpus.
+# never into the source tree's corpus.  Requests may be longer than the
+# responder's 64 KiB of headers, so that both sides of it are reached.
 run_one () {
+	local max_len=65536
+	[ "$1" = request ] && max_len=131072
 	mkdir -p "$work/$1" &&
 	top_srcdir=$top_srcdir \
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	"$builddir/t/fuzz/fuzz-$1" -max_total_time="$seconds" -timeout=10 \
-		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+		-rss_limit_mb=2048 -max_len="$max_len" -print_final_stats=1 \
 		-artifact_prefix="$work/$1/crash-" \
 		"$work/$1" "$corpora/$1" >"$work/$1.log" 2>&1
 }

@@ -9,6 +9,7 @@
  *	    [--url URL] [--header 'Name: value']...
  *	test-tool verify CONFFILE SOURCE DIR
  *	test-tool kill-on-arrival DIR PID READYFILE
+ *	test-tool fcgi-request SOCKET [--body FILE] [NAME=VALUE]...
  *
  * A request directory (what `vectors` writes and `cgi` reads) holds
  * body, headers ("Name: value" lines), method, query, optionally now,
@@ -17,6 +18,8 @@
 #include "autoconf.h"
 
 #include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -81,7 +84,9 @@ usage(void)
 	    "       test-tool sign CONFFILE SOURCE BODYFILE [--now T] "
 	    "[--query Q] [--url URL] [--header 'Name: value']...\n"
 	    "       test-tool verify CONFFILE SOURCE DIR\n"
-	    "       test-tool kill-on-arrival DIR PID READYFILE\n");
+	    "       test-tool kill-on-arrival DIR PID READYFILE\n"
+	    "       test-tool fcgi-request SOCKET [--body FILE] "
+	    "[NAME=VALUE]...\n");
 	exit(2);
 }
 
@@ -704,10 +709,153 @@ cmd_kill_on_arrival(int argc, char **argv)
 	return 0;
 }
 
+/* FastCGI (the specification, 1996): record types and a record's head. */
+#define FCGI_BEGIN_REQUEST	1
+#define FCGI_END_REQUEST	3
+#define FCGI_PARAMS		4
+#define FCGI_STDIN		5
+#define FCGI_STDOUT		6
+#define FCGI_STDERR		7
+#define FCGI_RESPONDER		1
+#define FCGI_MAX_CONTENT	65535
+
+static void
+fcgi_write_all(int fd, const void *p, size_t n)
+{
+	if (write_all(fd, p, n) == -1)
+		die("write: %s", strerror(errno));
+}
+
+/* The stream type's records for data (any length), then its empty end. */
+static void
+fcgi_stream(int fd, int type, const char *data, size_t len)
+{
+	unsigned char	h[8];
+	size_t		n;
+
+	do {
+		n = len > FCGI_MAX_CONTENT ? FCGI_MAX_CONTENT : len;
+		h[0] = 1;
+		h[1] = (unsigned char)type;
+		h[2] = 0;
+		h[3] = 1;	/* request id 1 */
+		h[4] = (unsigned char)(n >> 8);
+		h[5] = (unsigned char)n;
+		h[6] = h[7] = 0;
+		fcgi_write_all(fd, h, sizeof(h));
+		fcgi_write_all(fd, data, n);
+		data += n;
+		len -= n;
+	} while (n > 0);
+}
+
+static void
+fcgi_length(struct buf *b, size_t n)
+{
+	if (n < 128)
+		buf_addch(b, (char)n);
+	else {
+		buf_addch(b, (char)(0x80 | (n >> 24)));
+		buf_addch(b, (char)(n >> 16));
+		buf_addch(b, (char)(n >> 8));
+		buf_addch(b, (char)n);
+	}
+}
+
+static int
+fcgi_read_all(int fd, void *p, size_t n)
+{
+	char	*c = p;
+	ssize_t	 r;
+
+	while (n > 0) {
+		if ((r = read(fd, c, n)) == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * A FastCGI client, as a web server is one: one request to the unix
+ * socket SOCKET with the parameters NAME=VALUE (nothing else) and the
+ * body FILE; the answer's stdout goes to stdout, its stderr to stderr.
+ * Exit 0 after the end of the request; 1 if the connection fails (the
+ * reason on stderr: "connect: Permission denied").
+ */
+static int
+cmd_fcgi_request(int argc, char **argv)
+{
+	struct sockaddr_un	 sun;
+	struct buf		 params = BUF_INIT, body = BUF_INIT;
+	/* Version 1, request id 1, 8 bytes: role responder, no keep-alive. */
+	static const unsigned char begin_head[8] = { 1, FCGI_BEGIN_REQUEST,
+	    0, 1, 0, 8, 0, 0 };
+	static const unsigned char begin[8] = { 0, FCGI_RESPONDER, 0 };
+	unsigned char		 h[8];
+	char			 content[FCGI_MAX_CONTENT + 255], *eq;
+	size_t			 n;
+	int			 a, fd, ended = 0;
+
+	if (argc < 2)
+		usage();
+	for (a = 2; a < argc; a++) {
+		if (strcmp(argv[a], "--body") == 0 && a + 1 < argc) {
+			if (read_file(argv[++a], &body, MAX_FILE) == -1)
+				die("%s: %s", argv[a], strerror(errno));
+			continue;
+		}
+		if ((eq = strchr(argv[a], '=')) == NULL)
+			usage();
+		fcgi_length(&params, (size_t)(eq - argv[a]));
+		fcgi_length(&params, strlen(eq + 1));
+		buf_add(&params, argv[a], (size_t)(eq - argv[a]));
+		buf_addstr(&params, eq + 1);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(argv[1]) >= sizeof(sun.sun_path))
+		die("%s: path too long", argv[1]);
+	memcpy(sun.sun_path, argv[1], strlen(argv[1]));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		die("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		die("connect: %s", strerror(errno));
+
+	fcgi_write_all(fd, begin_head, sizeof(begin_head));
+	fcgi_write_all(fd, begin, sizeof(begin));
+	fcgi_stream(fd, FCGI_PARAMS, params.data ? params.data : "",
+	    params.len);
+	fcgi_stream(fd, FCGI_STDIN, body.data ? body.data : "", body.len);
+
+	while (!ended && fcgi_read_all(fd, h, sizeof(h)) == 0) {
+		n = ((size_t)h[4] << 8 | h[5]) + h[6];
+		if (fcgi_read_all(fd, content, n) == -1)
+			break;
+		n -= h[6];
+		if (h[1] == FCGI_STDOUT)
+			fwrite(content, 1, n, stdout);
+		else if (h[1] == FCGI_STDERR)
+			fwrite(content, 1, n, stderr);
+		else if (h[1] == FCGI_END_REQUEST)
+			ended = 1;
+	}
+	close(fd);
+	buf_release(&params);
+	buf_release(&body);
+	if (!ended)
+		die("the connection ended before the request did");
+	return 0;
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
 } commands[] = {
+	{ "fcgi-request",	cmd_fcgi_request },
 	{ "vectors",		cmd_vectors },
 	{ "cgi",		cmd_cgi },
 	{ "ed25519-keygen",	cmd_ed25519_keygen },

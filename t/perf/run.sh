@@ -309,16 +309,16 @@ free_port() {
 	return 1
 }
 
-# The recipe's location block (conf/nginx.conf), with this run's socket
-# and configuration file: the benchmark serves what users are told to use.
+# The recipe's location block (conf/nginx.conf), with this run's socket:
+# the benchmark serves what users are told to use.  The responder is
+# started with the configuration file (-c).
 recipe_location() {
 	awk '
 		/^location \/hooks\/ \{/ { on = 1 }
 		on { print; depth += gsub(/\{/, "{"); depth -= gsub(/\}/, "}")
 		     if (depth == 0) exit }
 	' "$top_srcdir/conf/nginx.conf" |
-	sed -e "s|fastcgi_pass unix:/run/hookdir/fcgi.sock;|fastcgi_pass unix:$P/hookdir.sock;|" \
-	    -e "s|/etc/hookdir/hookdir.conf|$P/hookdir.conf|"
+	sed -e "s|fastcgi_pass unix:/run/hookdir/fcgi.sock;|fastcgi_pass unix:$P/hookdir.sock;|"
 }
 
 # A fresh per-run prefix $P: spool, state, secret, hookdir.conf, pipelines
@@ -448,7 +448,7 @@ start_config() {	# cfg
 	fresh_prefix
 	case $1 in
 	H2|H4)
-		start_spawned "${1#H}" "$P/hookdir.sock" "$BIN/hookdir.fcgi"
+		start_spawned "${1#H}" "$P/hookdir.sock" "$BIN/hookdir.fcgi" -c "$P/hookdir.conf"
 		start_nginx
 		URL="http://127.0.0.1:$PORT/hooks/bench" ;;
 	R2|R4)
@@ -617,7 +617,7 @@ watch_latency() {
 	{ "on": { "source": "bench" }, "jobs": { "j": { "steps": [
 		{ "run": "echo \"\$HOOKDIR_EVENT_ID \$(date +%s.%N)\" >>$P/starts" } ] } } }
 	EOF
-	start_spawned 2 "$P/hookdir.sock" "$BIN/hookdir.fcgi"
+	start_spawned 2 "$P/hookdir.sock" "$BIN/hookdir.fcgi" -c "$P/hookdir.conf"
 	start_nginx
 	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker --watch -j 1 \
 		</dev/null >"$P/worker.log" 2>&1 &
@@ -716,7 +716,7 @@ ingest_draining() {
 	fresh_prefix "$PIPE_TRUE"
 	out=$("$BIN/perf-tool" fill "$P/spool" "$q" bench 1024) || die "fill: $out"
 	sync
-	start_spawned 2 "$P/hookdir.sock" "$BIN/hookdir.fcgi"
+	start_spawned 2 "$P/hookdir.sock" "$BIN/hookdir.fcgi" -c "$P/hookdir.conf"
 	start_nginx
 	quiet_gate "ingest while draining"
 	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker --watch -j 2 \
