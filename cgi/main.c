@@ -23,6 +23,7 @@
 #include "config.h"
 #include "jconf.h"
 #include "log.h"
+#include "paths.h"
 #include "request.h"
 #include "spool.h"
 #include "xmalloc.h"
