@@ -1,8 +1,11 @@
 #!/bin/bash
 test_description='hookdir why, show trace first, log of a skipped job, requeue logged
 
-The worker'\''s log line of an event that started nothing says why; an
-event put back into new/ is logged as requeued.'
+"Why did this event run or not run?" is answered in the first lines:
+by `hookdir why ID|DELIVERY`, by `hookdir show` (the triggers before the
+body, the body cut short on a terminal), and by the worker'\''s log line
+of an event that started nothing. A skipped job has no log but a
+reason; an event put back into new/ is logged as requeued.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-worker.sh"
@@ -124,6 +127,130 @@ test_expect_success 'a duplicate from the network runs nothing; moved back by ha
 	hookdir -v worker --once 2>worker.err &&
 	test_grep "event $event source=test type=push: duplicate of $main" worker.err &&
 	run_status_is $event ""
+'
+
+test_expect_success 'why: which pipeline did not run, and which field decided' '
+	hookdir why $dev >out &&
+	cat >expect <<-EOF &&
+	$dev: done, 0 runs
+	  deploy: did not run: branches: ref \`refs/heads/dev\` matches none of \`main\`
+	  issues: did not run: events: got \`push\`, want \`issues\`
+	EOF
+	test_cmp expect out
+'
+
+test_expect_success 'why: the run of a pipeline that ran, with its status' '
+	run=$(sql "SELECT max(id) FROM runs WHERE event = '\''$main'\''") &&
+	hookdir why $main >out &&
+	cat >expect <<-EOF &&
+	$main: done, 3 runs (attempt 3)
+	  deploy: ran: run $run, success
+	  issues: did not run: events: got \`push\`, want \`issues\`
+	EOF
+	test_cmp expect out
+'
+
+test_expect_success 'why: waiting in new/, and the worker claims nothing while pipelines are broken' '
+	queue_event push push-main.json &&
+	waiting=$event &&
+	wseq=$event_seq &&
+	hookdir why $waiting >out &&
+	echo "$waiting: waiting in new/: no worker has claimed it yet" >expect &&
+	test_cmp expect out &&
+	echo "{ nope" >pipelines/broken.json &&
+	test_when_finished "rm -f pipelines/broken.json" &&
+	hookdir why $waiting >out &&
+	test_grep "^$waiting: waiting in new/: the pipelines do not load, and the worker claims no event until they are fixed:\$" out &&
+	test_grep "^  .*broken.json" out
+'
+
+test_expect_success 'why: a duplicate delivery' '
+	hookdir worker --once &&
+	new_message push push-main.json &&
+	sed -i "s/^Hookdir-Delivery: .*/Hookdir-Delivery: delivery-$wseq/" spool/tmp/$event &&
+	mv spool/tmp/$event spool/new/ &&
+	dup=$event &&
+	hookdir worker --once &&
+	hookdir why $dup >out &&
+	echo "$dup: a duplicate of $waiting (the same source and delivery id delivery-$wseq): ran nothing" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'why and show take a delivery id; several events: the newest, said so' '
+	hookdir why delivery-$wseq >out 2>err &&
+	test_grep "^$dup: a duplicate of $waiting" out &&
+	test_grep "^hookdir why: delivery delivery-$wseq names 2 events; this is the newest, $dup:\$" err &&
+	test_grep "^  $waiting  test  push  done  " err &&
+	test_grep "^  $dup  test  push  duplicate  " err &&
+	hookdir show delivery-$wseq >out 2>err &&
+	test_grep "^Event:    $dup\$" out &&
+	test_grep "names 2 events" err &&
+	hookdir show --json delivery-$wseq >show.json 2>err &&
+	test "$(json_q show.json "\$.id")" = $dup &&
+	hookdir why delivery-1 >out 2>err &&
+	test_grep "^$dev: done, 0 runs" out &&
+	test_line_count = 0 err
+'
+
+test_expect_success 'why: a delivery still waiting in new/ is found in the spool' '
+	queue_event push push-main.json &&
+	hookdir why delivery-$event_seq >out &&
+	test_grep "^$event: waiting in new/" out &&
+	hookdir worker --once
+'
+
+test_expect_success 'why: unreadable, unknown, and usage' '
+	printf "no headers" >spool/new/1763899999.M1P1Rbad.test &&
+	hookdir worker --once &&
+	hookdir why 1763899999.M1P1Rbad.test >out &&
+	test_grep "^1763899999.M1P1Rbad.test: unreadable, moved to failed/: " out &&
+	test_expect_code 66 hookdir why 1.M1P1Rnone.test 2>err &&
+	test_grep "no event 1.M1P1Rnone.test" err &&
+	test_expect_code 64 hookdir why ../nothing 2>err &&
+	test_expect_code 64 hookdir why 2>err &&
+	hookdir why --help >out &&
+	test_grep "^usage: hookdir why ID|DELIVERY" out
+'
+
+test_expect_success 'why: requeued, waiting in new/' '
+	hookdir requeue $dev &&
+	hookdir why $dev >out &&
+	test_grep "^$dev: requeued: waiting in new/; before, it was done\$" out &&
+	test_grep "^$dev: waiting in new/: no worker has claimed it yet\$" out &&
+	test_grep "^  deploy: did not run: branches: " out &&
+	hookdir worker --once
+'
+
+test_expect_success 'show: the triggers come before the headers and the body' '
+	hookdir show $dev >out &&
+	t=$(grep -n "^Triggers:" out | cut -d: -f1) &&
+	hd=$(grep -n "^Headers:" out | cut -d: -f1) &&
+	b=$(grep -n "^Body " out | cut -d: -f1) &&
+	test -n "$t" && test -n "$hd" && test -n "$b" &&
+	test $t -lt $hd && test $hd -lt $b &&
+	test_grep "^  deploy: did not run\$" out &&
+	hookdir show $main >out &&
+	test_grep "^  deploy: ran: run $run, success\$" out &&
+	test_grep "^    matched: source \`test\`, branches \`main\`" out
+'
+
+test_expect_success 'show: a long body stops after 40 lines on a terminal; --full' '
+	seq 1 100 | sed "s/.*/line &/" >long.txt &&
+	new_message text long.txt &&
+	sed -i "s|^Content-Type: .*|Content-Type: text/plain|" spool/tmp/$event &&
+	mv spool/tmp/$event spool/new/ &&
+	on_tty "hookdir show $event" >out &&
+	test_grep "^line 40\$" out &&
+	test_grep ! "^line 41\$" out &&
+	test_grep "^… 60 more lines; hookdir show --full $event\$" out &&
+	on_tty "hookdir show --full $event" >out &&
+	test_grep "^line 100\$" out &&
+	test_grep ! "more lines" out &&
+	hookdir show $event >out &&
+	test_grep "^line 100\$" out &&
+	hookdir show --json $event >show.json &&
+	test "$(json_q show.json "\$.id")" = $event &&
+	hookdir worker --once
 '
 
 test_done
