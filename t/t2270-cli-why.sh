@@ -253,4 +253,28 @@ test_expect_success 'show: a long body stops after 40 lines on a terminal; --ful
 	hookdir worker --once
 '
 
+test_expect_success 'log of a skipped job says it was skipped, and why' '
+	cat >pipelines/gate.json <<-\EOF &&
+	{ "on": { "events": ["gate"] },
+	  "jobs": {
+	    "build": { "steps": [ { "run": "echo built" } ] },
+	    "deploy": { "needs": ["build"], "if": "needs.build.status == '\''failure'\''",
+	      "steps": [ { "run": "echo deployed" } ] } } }
+	EOF
+	queue_event gate &&
+	hookdir worker --once &&
+	gate=$(last_run gate) &&
+	reason=$(sql "SELECT reason FROM jobs WHERE run = $gate AND name = '\''deploy'\''") &&
+	test -n "$reason" &&
+	hookdir log $gate deploy >out 2>err &&
+	test_line_count = 0 out &&
+	echo "hookdir log: run $gate job deploy was skipped: $reason" >expect &&
+	test_cmp expect err &&
+	hookdir log $gate >out &&
+	test_grep "^==> build/1: success, exit 0 <==\$" out &&
+	test_grep "^==> deploy: skipped ($reason) <==\$" out &&
+	test_expect_code 66 hookdir log $gate nojob 2>err &&
+	test_grep "has no job nojob" err
+'
+
 test_done

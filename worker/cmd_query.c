@@ -1121,6 +1121,36 @@ step_matches(struct json_object *step, const char *want, size_t position)
 }
 
 /*
+ * A skipped job has no steps, hence no log: say so, and why, once. Asked
+ * for that job alone, as a message; in the whole run's log, as its
+ * header.
+ */
+static void
+log_skipped(struct json_object *run, struct json_object *job,
+    struct log_state *ls, int alone)
+{
+	struct log_pos	*pos;
+	const char	*reason = cli_jstr(job, "reason"), *why;
+
+	why = reason != NULL ? cli_text(reason) : "";
+	pos = log_pos(ls, -cli_jint(job, "id", 0));
+	if (pos->done)
+		return;
+	pos->done = 1;
+	if (alone)
+		fprintf(stderr, "hookdir log: run %lld job %s was skipped%s%s\n",
+		    cli_jint(run, "id", 0), cli_text(cli_jtext(job, "name")),
+		    reason != NULL ? ": " : "", why);
+	else {
+		printf("%s==> %s: %s%s%s%s <==\n", ls->n > 1 ? "\n" : "",
+		    cli_text(cli_jtext(job, "name")), cli_paint("skipped"),
+		    reason != NULL ? " (" : "", why,
+		    reason != NULL ? ")" : "");
+		fflush(stdout);
+	}
+}
+
+/*
  * One pass over the run's steps, in job order and step order: print
  * what is new. Returns 1 when every selected step is over and printed,
  * 0 when there is more to wait for (a step queued or running), -1 if
@@ -1143,6 +1173,12 @@ log_pass(struct cli *cli, struct json_object *run, const char *want_job,
 		if (want_job != NULL && strcmp(cli_jtext(job, "name"), want_job))
 			continue;
 		steps = json_object_object_get(job, "steps");
+		if (want_step == NULL && json_object_array_length(steps) == 0 &&
+		    strcmp(cli_jtext(job, "status"), "skipped") == 0) {
+			matched++;
+			log_skipped(run, job, ls, want_job != NULL);
+			continue;
+		}
 		for (j = 0; steps != NULL &&
 		    j < json_object_array_length(steps); j++) {
 			step = json_object_array_get_idx(steps, j);
@@ -1210,6 +1246,8 @@ static const char usage_log[] =
     "On a terminal, control characters other than newline and tab (and\n"
     "invalid UTF-8) are shown as \\xNN, so that a step cannot drive the\n"
     "terminal; piped, the bytes are as the step wrote them.\n"
+    "\n"
+    "A skipped job has no log: its reason is printed instead.\n"
     "\n"
     "  -f, --follow   keep printing as the steps write, until they end\n"
     "  --raw          the bytes as they are, also on a terminal\n"
