@@ -295,7 +295,7 @@ test_expect_success 'show after the worker: status, triggers and runs' '
 	hookdir show "$(cat push.id)" >out &&
 	test_grep "^File: .*/spool/done/$(cat push.id) (done)\$" out &&
 	test_grep "^Status: *done" out &&
-	test_grep "^  deploy: ran\$" out &&
+	test_grep "^  deploy: ran: run [0-9]*, failure\$" out &&
 	test_grep "^  issues: did not run\$" out &&
 	test_grep "events: .*push" out &&
 	test_grep "run [0-9]*  deploy  failure" out &&

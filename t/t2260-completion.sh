@@ -50,7 +50,7 @@ test_expect_success 'setup: a source, pipelines, events in done/ and new/' '
 
 test_expect_success 'the commands, from hookdir help' '
 	complete_words hookdir "" &&
-	for c in worker check test ls show requeue inject sign runs log status gc emit output cancel respond report help
+	for c in worker check test ls show why requeue inject sign runs log status gc emit output cancel respond report help
 	do
 		echo $c || return 1
 	done | sort >expect &&
@@ -97,9 +97,17 @@ test_expect_success 'each command'\''s options' '
 	test_cmp expect actual
 '
 
-test_expect_success 'show: spool ids from every directory; requeue: done and failed' '
+test_expect_success 'show and why: spool ids from every directory; requeue: done and failed' '
 	complete_words hookdir show "" &&
 	printf "%s\n" $done_id $new_id | sort >expect &&
+	test_cmp expect actual &&
+	complete_words hookdir why "" &&
+	test_cmp expect actual &&
+	complete_words hookdir show -- &&
+	printf "%s\n" --full --help --json >expect &&
+	test_cmp expect actual &&
+	printf "%s\n" $done_id $new_id | sort >expect &&
+	complete_words hookdir show --full "" &&
 	test_cmp expect actual &&
 	complete_words hookdir requeue "" &&
 	echo $done_id >expect &&

@@ -38,6 +38,8 @@ static const char *const spool_dirs[] = {
 #define HEAD_MAX	(1024 * 1024)
 /* How much of an unparseable file `show` prints. */
 #define SHOW_RAW_MAX	(1024 * 1024)
+/* Lines of a body `show` prints on a terminal without --full. */
+#define SHOW_BODY_LINES	40
 /* How often `log --follow` looks again. */
 #define FOLLOW_POLL_US	200000
 
@@ -450,13 +452,99 @@ show_runs(struct json_object *runs)
 	}
 }
 
+/* The newest run of a pipeline among an event's runs, or NULL. */
+static struct json_object *
+event_run_of(struct json_object *ev, const char *pipeline)
+{
+	struct json_object	*runs, *run, *found = NULL;
+	size_t			 i;
+
+	runs = json_object_object_get(ev, "runs");
+	for (i = 0; runs != NULL && i < json_object_array_length(runs); i++) {
+		run = json_object_array_get_idx(runs, i);
+		if (strcmp(cli_jtext(run, "pipeline"), pipeline) == 0)
+			found = run;
+	}
+	return found;
+}
+
+/*
+ * For every pipeline considered: "NAME: ran: run N, STATUS" or "NAME:
+ * did not run: TRACE", the trace naming the `on` field that decided
+ * and the values seen. show also prints the trace of those that ran,
+ * on a line of its own. Returns how many pipelines there were.
+ */
+static size_t
+print_traces(struct json_object *ev, int brief)
+{
+	struct json_object	*traces, *t, *run;
+	const char		*name;
+	size_t			 i, n;
+
+	traces = json_object_object_get(ev, "traces");
+	n = traces != NULL ? json_object_array_length(traces) : 0;
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(traces, i);
+		name = cli_jtext(t, "pipeline");
+		if (!json_object_get_boolean(json_object_object_get(t,
+		    "matched"))) {
+			printf("  %s: did not run", cli_text(name));
+			if (brief)
+				printf(": %s\n", cli_text(cli_jtext(t, "trace")));
+			else {
+				printf("\n");
+				print_indented("    ", cli_jtext(t, "trace"));
+			}
+			continue;
+		}
+		printf("  %s: ran", cli_text(name));
+		if ((run = event_run_of(ev, name)) != NULL)
+			printf(": run %lld, %s", cli_jint(run, "id", 0),
+			    cli_paint(cli_jtext(run, "status")));
+		printf("\n");
+		if (!brief)
+			print_indented("    ", cli_jtext(t, "trace"));
+	}
+	return n;
+}
+
+/*
+ * A body (or a file) as show prints it: on a terminal, unless full, its
+ * first SHOW_BODY_LINES lines and how to see the rest.
+ */
+static void
+show_body_text(const char *text, size_t len, const char *id, int full)
+{
+	const char	*p = text, *end = text + len, *nl;
+	size_t		 n = 0, more = 0;
+
+	if (!full && cli_isatty()) {
+		for (; p < end && n < SHOW_BODY_LINES; n++) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			p = nl != NULL ? nl + 1 : end;
+		}
+		for (nl = p; nl < end; more++) {
+			nl = memchr(nl, '\n', (size_t)(end - nl));
+			nl = nl != NULL ? nl + 1 : end;
+		}
+	} else
+		p = end;
+	fwrite(text, 1, (size_t)(p - text), stdout);
+	if (p > text && p[-1] != '\n')
+		putchar('\n');
+	if (more > 0)
+		printf("\xe2\x80\xa6 %zu more line%s; hookdir show --full "
+		    "%s\n", more, more == 1 ? "" : "s", id);
+}
+
 static void
 show_text(const char *id, const char *dir, const char *path,
-    const struct message *m, struct json_object *body, struct json_object *ev)
+    const struct message *m, struct json_object *body, struct json_object *ev,
+    int full)
 {
-	struct json_object	*traces, *t;
+	struct json_object	*traces;
 	struct buf		 b = BUF_INIT;
-	const char		*ctype;
+	const char		*ctype, *text;
 	size_t			 i;
 
 	printf("Event:    %s\n", id);
@@ -477,44 +565,37 @@ show_text(const char *id, const char *dir, const char *path,
 	} else
 		printf("Status:   not processed yet\n");
 
-	if (m != NULL) {
-		printf("\nHeaders:\n");
-		for (i = 0; i < m->nheaders; i++)
-			printf("  %s: %s\n", cli_text(m->headers[i].name),
-			    cli_text(m->headers[i].value));
-		ctype = cli_text(message_get(m, "Content-Type"));
-		printf("\nBody (%s%s%zu bytes):\n", ctype ? ctype : "",
-		    ctype ? ", " : "", m->body_len);
-		if (body != NULL)
-			printf("%s\n", cli_text(json_object_to_json_string_ext(
-			    body, JSON_C_TO_STRING_PRETTY |
-			    JSON_C_TO_STRING_SPACED |
-			    JSON_C_TO_STRING_NOSLASHESCAPE)));
-		else if (m->body_len > 0) {
-			cli_escape(&b, m->body, m->body_len);
-			fputs(buf_str(&b), stdout);
-			if (b.len > 0 && b.data[b.len - 1] != '\n')
-				putchar('\n');
-			buf_release(&b);
-		}
+	/* Why it ran or did not first: the body can be long. */
+	if (ev != NULL) {
+		traces = json_object_object_get(ev, "traces");
+		if (traces != NULL && json_object_array_length(traces) > 0) {
+			printf("\nTriggers:\n");
+			print_traces(ev, 0);
+		} else if (cli_jstr(ev, "status") != NULL &&
+		    strcmp(cli_jstr(ev, "status"), "duplicate") != 0)
+			printf("\nTriggers: no pipeline was considered\n");
+		show_runs(json_object_object_get(ev, "runs"));
 	}
 
-	if (ev == NULL)
+	if (m == NULL)
 		return;
-	traces = json_object_object_get(ev, "traces");
-	if (traces != NULL && json_object_array_length(traces) > 0) {
-		printf("\nTriggers:\n");
-		for (i = 0; i < json_object_array_length(traces); i++) {
-			t = json_object_array_get_idx(traces, i);
-			printf("  %s: %s\n", cli_text(cli_jtext(t, "pipeline")),
-			    json_object_get_boolean(json_object_object_get(t,
-			    "matched")) ? "ran" : "did not run");
-			print_indented("    ", cli_jtext(t, "trace"));
-		}
-	} else if (cli_jstr(ev, "status") != NULL &&
-	    strcmp(cli_jstr(ev, "status"), "duplicate") != 0)
-		printf("\nTriggers: no pipeline was considered\n");
-	show_runs(json_object_object_get(ev, "runs"));
+	printf("\nHeaders:\n");
+	for (i = 0; i < m->nheaders; i++)
+		printf("  %s: %s\n", cli_text(m->headers[i].name),
+		    cli_text(m->headers[i].value));
+	ctype = cli_text(message_get(m, "Content-Type"));
+	printf("\nBody (%s%s%zu bytes):\n", ctype ? ctype : "",
+	    ctype ? ", " : "", m->body_len);
+	if (body != NULL) {
+		text = cli_text(json_object_to_json_string_ext(body,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		    JSON_C_TO_STRING_NOSLASHESCAPE));
+		show_body_text(text, strlen(text), id, full);
+	} else if (m->body_len > 0) {
+		cli_escape(&b, m->body, m->body_len);
+		show_body_text(buf_str(&b), b.len, id, full);
+		buf_release(&b);
+	}
 }
 
 static struct json_object *
@@ -558,14 +639,148 @@ show_json(const char *id, const char *dir, const char *path,
 	return o;
 }
 
+/*
+ * The events waiting in new/ (not in the history yet) with a delivery
+ * id, added to found as {id, source, type, status: null, received}.
+ */
+static void
+spool_find_delivery(struct spool *sp, const char *delivery,
+    struct json_object *found)
+{
+	struct json_object	*o;
+	struct message		 m;
+	const char		*why;
+	char			 path[PATH_MAX], **ids;
+	long long		 body, mtime;
+	long			 n, i;
+	size_t			 k;
+
+	if ((n = spool_list(sp, "new", &ids)) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		memset(&m, 0, sizeof(m));
+		for (k = 0; k < json_object_array_length(found); k++)
+			if (strcmp(cli_jtext(json_object_array_get_idx(found,
+			    k), "id"), ids[i]) == 0)
+				break;
+		if (k < json_object_array_length(found) ||
+		    spool_path(sp, "new", ids[i], path, sizeof(path)) == -1 ||
+		    head_read(path, &m, &body, &mtime, &why) != 0) {
+			message_release(&m);
+			continue;
+		}
+		if (strcmp(hdr(&m, "Hookdir-Delivery"), delivery) == 0) {
+			o = json_object_new_object();
+			json_object_object_add(o, "id",
+			    json_object_new_string(ids[i]));
+			json_object_object_add(o, "source",
+			    json_object_new_string(hdr(&m, "Hookdir-Source")));
+			json_object_object_add(o, "type",
+			    json_object_new_string(hdr(&m, "Hookdir-Event")));
+			json_object_object_add(o, "status", NULL);
+			json_object_object_add(o, "received",
+			    json_object_new_string(hdr(&m,
+			    "Hookdir-Received")));
+			json_object_array_add(found, o);
+		}
+		message_release(&m);
+	}
+	spool_list_free(ids, n);
+}
+
+/* Newest first: by the time received, then by id (which starts with it). */
+static int
+event_newer_first(const void *a, const void *b)
+{
+	struct json_object	*x = *(struct json_object *const *)a;
+	struct json_object	*y = *(struct json_object *const *)b;
+	int			 c;
+
+	if ((c = strcmp(cli_jtext(y, "received"), cli_jtext(x, "received")))
+	    != 0)
+		return c;
+	return strcmp(cli_jtext(y, "id"), cli_jtext(x, "id"));
+}
+
+/*
+ * show and why take a spool id or a provider's delivery id (the
+ * Hookdir-Delivery header, the history's events.delivery). A delivery
+ * id can name several events (redeliveries, several sources): they are
+ * listed on stderr and the newest is taken. 0 with *id (malloc'd), or
+ * an exit status with the error printed. h may be NULL (no history).
+ */
+static int
+event_resolve(const char *cmd, struct spool *sp, struct history *h,
+    const char *arg, char **id)
+{
+	struct json_object	*found = NULL, *ev, *o;
+	char			 path[PATH_MAX];
+	size_t			 i, n;
+	int			 r;
+
+	*id = NULL;
+	if (spool_id_is_valid(arg)) {
+		if (spool_find(sp, arg, path, sizeof(path)) != NULL) {
+			*id = xstrdup(arg);
+			return 0;
+		}
+		if (h != NULL && (r = history_event_get(h, arg, &ev)) != 0) {
+			json_object_put(ev);
+			if (r == -1)
+				return EX_SOFTWARE;
+			*id = xstrdup(arg);
+			return 0;
+		}
+	}
+	if (h != NULL && (found = history_events_by_delivery(h, arg)) == NULL)
+		return EX_SOFTWARE;
+	if (found == NULL)
+		found = json_object_new_array();
+	spool_find_delivery(sp, arg, found);
+	if ((n = json_object_array_length(found)) == 0) {
+		json_object_put(found);
+		if (!spool_id_is_valid(arg)) {
+			fprintf(stderr, "hookdir %s: `%s` is neither a spool id "
+			    "nor a delivery id the history knows\n", cmd,
+			    cli_text(arg));
+			return EX_USAGE;
+		}
+		fprintf(stderr, "hookdir %s: no event %s in the spool or the "
+		    "history (as spool id or delivery id)\n", cmd, arg);
+		return EX_NOINPUT;
+	}
+	json_object_array_sort(found, event_newer_first);
+	if (n > 1) {
+		fprintf(stderr, "hookdir %s: delivery %s names %zu events; "
+		    "this is the newest, %s:\n", cmd, cli_text(arg), n,
+		    cli_jtext(json_object_array_get_idx(found, 0), "id"));
+		for (i = 0; i < n; i++) {
+			o = json_object_array_get_idx(found, i);
+			fprintf(stderr, "  %s  %s  %s  %s  %s\n",
+			    cli_jtext(o, "id"), cli_text(cli_jtext(o, "source")),
+			    cli_text(cli_jtext(o, "type")),
+			    cli_jstr(o, "status") != NULL ?
+			    cli_jstr(o, "status") : "waiting in new/",
+			    cli_text(cli_jtext(o, "received")));
+		}
+	}
+	*id = xstrdup(cli_jtext(json_object_array_get_idx(found, 0), "id"));
+	json_object_put(found);
+	return 0;
+}
+
 static const char usage_show[] =
-    "usage: hookdir show [--json] ID\n"
+    "usage: hookdir show [--json] [--full] ID|DELIVERY\n"
     "\n"
     "Show a spool file and what became of it: where it is (new, cur, done\n"
-    "or failed), its headers, its body (JSON pretty-printed), its status in\n"
-    "the history, for every pipeline whether it ran and why (not), and the\n"
-    "runs it started with their jobs.\n"
+    "or failed), its status in the history, for every pipeline whether it\n"
+    "ran (its run) or why not, the runs it started with their jobs, then\n"
+    "its headers and its body (JSON pretty-printed). On a terminal the\n"
+    "body stops after 40 lines. DELIVERY is a provider's delivery id\n"
+    "(Hookdir-Delivery): when it names several events they are listed on\n"
+    "standard error and the newest is shown.\n"
     "\n"
+    "  --full   the whole body, also on a terminal\n"
     "  --json   one object {id, dir, path, headers: [{name, value}], size,\n"
     "           body, history}\n"
     "\n"
@@ -574,29 +789,49 @@ static const char usage_show[] =
 int
 cmd_show(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json",	no_argument,	NULL, 'j' },
+		{ "full",	no_argument,	NULL, 'F' },
+		{ "help",	no_argument,	NULL, 'h' },
+		{ NULL,		0,		NULL, 0 }
+	};
 	struct json_object	*ev = NULL, *body = NULL, *o;
 	struct history		*h;
 	struct message		 m;
 	struct spool		 sp;
 	struct buf		 raw = BUF_INIT, esc = BUF_INIT;
-	const char		*id, *dir, *why, *parse_error = NULL;
-	char			 path[PATH_MAX];
-	int			 rc, json = 0, missing, have_msg = 0, r = 0;
-	int			 unreadable = 0;
+	const char		*dir, *why, *parse_error = NULL;
+	char			 path[PATH_MAX], *id = NULL;
+	int			 ch, json = 0, full = 0, missing, have_msg = 0;
+	int			 r = 0, unreadable = 0;
 
-	if ((rc = json_opts(argc, argv, usage_show, &json)) != -1)
-		return rc;
+	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'F':
+			full = 1;
+			break;
+		case 'h':
+			return cli_usage_exit(usage_show, 1);
+		default:
+			return cli_usage_exit(usage_show, 0);
+		}
+	}
 	if (argc - optind != 1)
 		return cli_usage_exit(usage_show, 0);
-	id = argv[optind];
-	if (!spool_id_is_valid(id)) {
-		fprintf(stderr, "hookdir show: `%s` is not a spool id\n", id);
-		return EX_USAGE;
-	}
 	if (cli_spool(cli, &sp, 0) == -1)
 		return EX_NOINPUT;
-
 	memset(&m, 0, sizeof(m));
+	h = cli_history(cli, &missing);
+	if (h == NULL && !missing) {
+		r = EX_SOFTWARE;
+		goto done;
+	}
+	if ((r = event_resolve("show", &sp, h, argv[optind], &id)) != 0)
+		goto done;
+
 	if ((dir = spool_find(&sp, id, path, sizeof(path))) != NULL) {
 		if (message_read_file(&m, path, &why) == -1) {
 			/* A dead letter may well be unparseable: show it raw. */
@@ -614,11 +849,6 @@ cmd_show(struct cli *cli, int argc, char **argv)
 			have_msg = 1;
 			body = body_json(&m);
 		}
-	}
-	h = cli_history(cli, &missing);
-	if (h == NULL && !missing) {
-		r = EX_SOFTWARE;
-		goto done;
 	}
 	if (h != NULL && history_event_get(h, id, &ev) == -1) {
 		r = EX_SOFTWARE;
@@ -643,18 +873,19 @@ cmd_show(struct cli *cli, int argc, char **argv)
 		cli_print_json(o);
 		json_object_put(o);
 	} else {
-		show_text(id, dir, path, have_msg ? &m : NULL, body, ev);
+		show_text(id, dir, path, have_msg ? &m : NULL, body, ev, full);
 		if (parse_error != NULL) {
 			cli_escape(&esc, raw.data, raw.len);
-			printf("\nNot a spool message (%s); the file:\n%s%s",
-			    cli_text(parse_error), buf_str(&esc), esc.len > 0 &&
-			    esc.data[esc.len - 1] != '\n' ? "\n" : "");
+			printf("\nNot a spool message (%s); the file:\n",
+			    cli_text(parse_error));
+			show_body_text(buf_str(&esc), esc.len, id, full);
 		}
 	}
 	/* The history was shown, but not the file it should have shown. */
 	if (unreadable)
 		r = EX_NOINPUT;
 done:
+	free(id);
 	buf_release(&raw);
 	buf_release(&esc);
 	json_object_put(ev);
@@ -890,6 +1121,36 @@ step_matches(struct json_object *step, const char *want, size_t position)
 }
 
 /*
+ * A skipped job has no steps, hence no log: say so, and why, once. Asked
+ * for that job alone, as a message; in the whole run's log, as its
+ * header.
+ */
+static void
+log_skipped(struct json_object *run, struct json_object *job,
+    struct log_state *ls, int alone)
+{
+	struct log_pos	*pos;
+	const char	*reason = cli_jstr(job, "reason"), *why;
+
+	why = reason != NULL ? cli_text(reason) : "";
+	pos = log_pos(ls, -cli_jint(job, "id", 0));
+	if (pos->done)
+		return;
+	pos->done = 1;
+	if (alone)
+		fprintf(stderr, "hookdir log: run %lld job %s was skipped%s%s\n",
+		    cli_jint(run, "id", 0), cli_text(cli_jtext(job, "name")),
+		    reason != NULL ? ": " : "", why);
+	else {
+		printf("%s==> %s: %s%s%s%s <==\n", ls->n > 1 ? "\n" : "",
+		    cli_text(cli_jtext(job, "name")), cli_paint("skipped"),
+		    reason != NULL ? " (" : "", why,
+		    reason != NULL ? ")" : "");
+		fflush(stdout);
+	}
+}
+
+/*
  * One pass over the run's steps, in job order and step order: print
  * what is new. Returns 1 when every selected step is over and printed,
  * 0 when there is more to wait for (a step queued or running), -1 if
@@ -912,6 +1173,12 @@ log_pass(struct cli *cli, struct json_object *run, const char *want_job,
 		if (want_job != NULL && strcmp(cli_jtext(job, "name"), want_job))
 			continue;
 		steps = json_object_object_get(job, "steps");
+		if (want_step == NULL && json_object_array_length(steps) == 0 &&
+		    strcmp(cli_jtext(job, "status"), "skipped") == 0) {
+			matched++;
+			log_skipped(run, job, ls, want_job != NULL);
+			continue;
+		}
 		for (j = 0; steps != NULL &&
 		    j < json_object_array_length(steps); j++) {
 			step = json_object_array_get_idx(steps, j);
@@ -979,6 +1246,8 @@ static const char usage_log[] =
     "On a terminal, control characters other than newline and tab (and\n"
     "invalid UTF-8) are shown as \\xNN, so that a step cannot drive the\n"
     "terminal; piped, the bytes are as the step wrote them.\n"
+    "\n"
+    "A skipped job has no log: its reason is printed instead.\n"
     "\n"
     "  -f, --follow   keep printing as the steps write, until they end\n"
     "  --raw          the bytes as they are, also on a terminal\n"
@@ -1237,5 +1506,146 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	}
 	rc = json_object_array_length(perrors) > 0 ? EX_CONFIG : EX_OK;
 	json_object_put(o);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- why */
+
+static const char usage_why[] =
+    "usage: hookdir why ID|DELIVERY\n"
+    "\n"
+    "Why an event ran pipelines or did not, in its first lines: where it\n"
+    "is (waiting in new/, and whether the worker can claim it; being\n"
+    "processed; done; a duplicate; unreadable), then for every pipeline\n"
+    "whether it ran (its run and status) or the `on` field that decided it\n"
+    "did not, with the values seen. DELIVERY is a provider's delivery id\n"
+    "(Hookdir-Delivery): when it names several events they are listed on\n"
+    "standard error and the newest is explained.\n"
+    "\n"
+    "Exit status 66 when the event is neither in the spool nor in the\n"
+    "history.\n";
+
+/* An event the history does not know yet: in the spool only. */
+static void
+why_spool_only(struct cli *cli, const char *id, const char *dir)
+{
+	struct json_object	*perrors;
+	size_t			 i, n;
+
+	if (strcmp(dir, "cur") == 0) {
+		printf("%s: claimed: a worker is processing it\n", id);
+		return;
+	}
+	if (strcmp(dir, "new") != 0) {
+		printf("%s: in %s/; the history has no record of it "
+		    "(hookdir gc may have removed it)\n", id, dir);
+		return;
+	}
+	perrors = status_pipeline_errors(cli);
+	n = json_object_array_length(perrors);
+	if (n == 0)
+		printf("%s: waiting in new/: no worker has claimed it yet\n",
+		    id);
+	else
+		printf("%s: waiting in new/: the pipelines do not load, and "
+		    "the worker claims no event until they are fixed:\n", id);
+	for (i = 0; i < n; i++)
+		printf("  %s\n", json_object_get_string(
+		    json_object_array_get_idx(perrors, i)));
+	json_object_put(perrors);
+}
+
+static void
+why_print(struct cli *cli, const char *id, const char *dir,
+    struct json_object *ev)
+{
+	struct json_object	*runs;
+	const char		*status, *reason;
+	long long		 nruns;
+
+	if (ev == NULL) {
+		why_spool_only(cli, id, dir);
+		return;
+	}
+	status = cli_jtext(ev, "status");
+	reason = cli_text(cli_jtext(ev, "reason"));
+	runs = json_object_object_get(ev, "runs");
+	nruns = runs != NULL ? (long long)json_object_array_length(runs) : 0;
+	if (dir != NULL && strcmp(dir, "new") == 0 &&
+	    strcmp(status, "processing") != 0) {
+		printf("%s: requeued: waiting in new/; before, it was %s\n",
+		    id, status);
+		why_spool_only(cli, id, dir);
+	} else if (strcmp(status, "duplicate") == 0) {
+		printf("%s: a duplicate of %s (the same source and delivery "
+		    "id %s): ran nothing\n", id, cli_jtext(ev, "duplicate_of"),
+		    cli_text(cli_jtext(ev, "delivery")));
+		return;
+	} else if (strcmp(status, "failed") == 0 &&
+	    *cli_jtext(ev, "source") == '\0') {
+		printf("%s: unreadable, moved to failed/: %s\n", id, reason);
+		return;
+	} else if (strcmp(status, "processing") == 0)
+		printf("%s: claimed: %s\n", id, dir != NULL &&
+		    strcmp(dir, "cur") == 0 ? "a worker is processing it" :
+		    "a worker was processing it");
+	else {
+		printf("%s: %s", id, cli_paint(status));
+		if (*reason != '\0')
+			printf(": %s", reason);
+		printf(", %lld run%s", nruns, nruns == 1 ? "" : "s");
+		if (cli_jint(ev, "attempts", 1) > 1)
+			printf(" (attempt %lld)", cli_jint(ev, "attempts", 1));
+		printf("\n");
+	}
+	if (print_traces(ev, 1) == 0 && strcmp(status, "processing") != 0)
+		printf("  no pipeline was considered (there were none)\n");
+}
+
+int
+cmd_why(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help",	no_argument,	NULL, 'h' },
+		{ NULL,		0,		NULL, 0 }
+	};
+	struct json_object	*ev = NULL;
+	struct history		*h;
+	struct spool		 sp;
+	const char		*dir;
+	char			 path[PATH_MAX], *id = NULL;
+	int			 ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			return cli_usage_exit(usage_why, 1);
+		default:
+			return cli_usage_exit(usage_why, 0);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_exit(usage_why, 0);
+	if ((rc = cli_spool_history(cli, &sp, &h)) != EX_OK)
+		return rc;
+	if ((rc = event_resolve("why", &sp, h, argv[optind], &id)) != 0)
+		goto done;
+	dir = spool_find(&sp, id, path, sizeof(path));
+	if (h != NULL && history_event_get(h, id, &ev) == -1) {
+		rc = EX_SOFTWARE;
+		goto done;
+	}
+	if (dir == NULL && ev == NULL) {
+		fprintf(stderr, "hookdir why: no event %s in the spool or the "
+		    "history\n", id);
+		rc = EX_NOINPUT;
+		goto done;
+	}
+	why_print(cli, id, dir, ev);
+done:
+	free(id);
+	json_object_put(ev);
+	history_close(h);
+	spool_close(&sp);
 	return rc;
 }

@@ -125,6 +125,8 @@ enum hist_stmt {
 	ST_GROUP_BLOCKER,
 	ST_GROUP_START,
 	ST_PIPELINES,
+	ST_EVENT_CAME_BACK,
+	ST_EVENTS_BY_DELIVERY,
 	ST_MAX
 };
 
@@ -200,8 +202,13 @@ static const char *const hist_sql[ST_MAX] = {
 	[ST_EVENT_FINISH] =
 	    "UPDATE events SET status = ?2, reason = ?3, finished = ?4, "
 	    "cut = ?5 WHERE id = ?1",
+	/*
+	 * finished = NULL tells the claim that comes next (see
+	 * ST_EVENT_CAME_BACK) that this requeue is already counted.
+	 */
 	[ST_EVENT_REQUEUE] =
-	    "UPDATE events SET requeued = requeued + 1 WHERE id = ?1",
+	    "UPDATE events SET requeued = requeued + 1, finished = NULL "
+	    "WHERE id = ?1",
 	[ST_RUN_CREATE] =
 	    "INSERT INTO runs (event, pipeline, status, created, attempt) "
 	    "VALUES (?1, ?2, 'queued', ?3, "
@@ -314,6 +321,19 @@ static const char *const hist_sql[ST_MAX] = {
 	[ST_PIPELINES] =
 	    "SELECT pipeline, count(*) FROM runs GROUP BY pipeline "
 	    "ORDER BY pipeline",
+	/*
+	 * An event that had ended, claimed from new/ again: someone put
+	 * it back. Counted here unless `hookdir requeue` counted it (it
+	 * clears finished).
+	 */
+	[ST_EVENT_CAME_BACK] =
+	    "UPDATE events SET requeued = requeued + (finished IS NOT NULL), "
+	    "finished = NULL WHERE id = ?1 AND "
+	    "status IN ('done', 'failed', 'duplicate')",
+	[ST_EVENTS_BY_DELIVERY] =
+	    "SELECT id, source, type, status, received FROM events "
+	    "WHERE delivery = ?1 AND delivery <> '' "
+	    "ORDER BY coalesce(received, claimed) DESC, id DESC",
 };
 
 struct history {
@@ -917,17 +937,33 @@ history_event_finish(struct history *h, const char *event_id,
 	return hist_changed(h, "finishing an event", "event", event_id);
 }
 
-int
-history_event_requeue(struct history *h, const char *event_id)
+/* An UPDATE of one event by id: 1 it changed the row, 0 not, -1 error. */
+static int
+hist_event_update(struct history *h, enum hist_stmt which,
+    const char *event_id, const char *what)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = hist_stmt(h, ST_EVENT_REQUEUE)) == NULL)
+	if ((st = hist_stmt(h, which)) == NULL)
 		return hist_report(h);
 	bind_text(st, 1, event_id);
-	if (hist_run(h, st, "recording a requeue") == -1)
+	if (hist_run(h, st, what) == -1)
 		return hist_report(h);
-	return 0;
+	return sqlite3_changes(h->db) > 0;
+}
+
+int
+history_event_requeue(struct history *h, const char *event_id)
+{
+	return hist_event_update(h, ST_EVENT_REQUEUE, event_id,
+	    "recording a requeue") == -1 ? -1 : 0;
+}
+
+int
+history_event_came_back(struct history *h, const char *event_id)
+{
+	return hist_event_update(h, ST_EVENT_CAME_BACK, event_id,
+	    "recording a requeue");
 }
 
 long long
@@ -1246,23 +1282,19 @@ history_runs(struct history *h, const struct history_filter *f)
 	return arr;
 }
 
-struct json_object *
-history_pipelines(struct history *h)
+/* Every row of a bound statement as an object; NULL on error (reported). */
+static struct json_object *
+hist_rows(struct history *h, sqlite3_stmt *st, const char *const *names,
+    const char *what)
 {
-	static const char *const names[] = { "name", "runs", NULL };
 	struct json_object	*arr;
-	sqlite3_stmt		*st;
 	int			 rc;
 
-	if ((st = hist_stmt(h, ST_PIPELINES)) == NULL) {
-		hist_report(h);
-		return NULL;
-	}
 	arr = json_object_new_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_object_array_add(arr, row_json(st, names));
 	if (rc != SQLITE_DONE) {
-		hist_dberr(h, "reading pipelines");
+		hist_dberr(h, what);
 		hist_done(st);
 		hist_report(h);
 		json_object_put(arr);
@@ -1270,6 +1302,19 @@ history_pipelines(struct history *h)
 	}
 	hist_done(st);
 	return arr;
+}
+
+struct json_object *
+history_pipelines(struct history *h)
+{
+	static const char *const names[] = { "name", "runs", NULL };
+	sqlite3_stmt		*st;
+
+	if ((st = hist_stmt(h, ST_PIPELINES)) == NULL) {
+		hist_report(h);
+		return NULL;
+	}
+	return hist_rows(h, st, names, "reading pipelines");
 }
 
 int
@@ -1359,6 +1404,22 @@ history_event_get(struct history *h, const char *event_id,
 fail:
 	json_object_put(o);
 	return hist_report(h);
+}
+
+struct json_object *
+history_events_by_delivery(struct history *h, const char *delivery)
+{
+	static const char *const names[] = {
+		"id", "source", "type", "status", "received", NULL
+	};
+	sqlite3_stmt		*st;
+
+	if ((st = hist_stmt(h, ST_EVENTS_BY_DELIVERY)) == NULL) {
+		hist_report(h);
+		return NULL;
+	}
+	bind_text(st, 1, delivery);
+	return hist_rows(h, st, names, "looking a delivery id up");
 }
 
 struct json_object *

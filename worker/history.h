@@ -76,6 +76,13 @@ int	history_step_set(struct history *, long long step, const char *status,
  * a duplicate. 0 (also when the event was never recorded) or -1.
  */
 int	history_event_requeue(struct history *, const char *event_id);
+/*
+ * The worker claimed the event from new/: if the history says it had
+ * ended (done, failed, duplicate), it was put back by hand or by
+ * `hookdir requeue`, and is recorded as requeued as that does. 1 it
+ * had ended, 0 not (or not recorded), -1 on error.
+ */
+int	history_event_came_back(struct history *, const char *event_id);
 
 /* The sqlite3 handle (kept for compatibility; hookdir's SQL stays in history.c). */
 struct sqlite3	*history_db(struct history *);
@@ -130,6 +137,12 @@ int	history_run_get(struct history *, long long run,
  */
 int	history_event_get(struct history *, const char *event_id,
 	    struct json_object **out);
+/*
+ * The events a provider's delivery id names (retries, several
+ * sources): [{id, source, type, status, received}], newest first.
+ */
+struct json_object *history_events_by_delivery(struct history *,
+	    const char *delivery);
 /*
  * For `hookdir status`: {running, queued, failed_since, last_run} where
  * failed_since counts runs that ended in failure, timed_out or

@@ -51,6 +51,8 @@ static const struct command commands[] = {
 	{ "ls",		cmd_ls,		"list the spool's files", CLI_ROOT_DROP },
 	{ "show",	cmd_show,
 	    "show an event: headers, body, triggers, runs", CLI_ROOT_DROP },
+	{ "why",	cmd_why,
+	    "why an event ran its pipelines or did not", CLI_ROOT_DROP },
 	{ "requeue",	cmd_requeue,
 	    "put events from failed/ or done/ back into new/", CLI_ROOT_DROP },
 	{ "inject",	cmd_inject,

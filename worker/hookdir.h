@@ -149,6 +149,7 @@ int	cmd_check(struct cli *, int, char **);
 int	cmd_test(struct cli *, int, char **);
 int	cmd_ls(struct cli *, int, char **);
 int	cmd_show(struct cli *, int, char **);
+int	cmd_why(struct cli *, int, char **);
 int	cmd_requeue(struct cli *, int, char **);
 int	cmd_inject(struct cli *, int, char **);
 int	cmd_runs(struct cli *, int, char **);

@@ -372,6 +372,49 @@ event_ended_pipelines(struct worker *w, const char *id)
 	return ended;
 }
 
+/* How many pipelines, and how much of each trace, a "0 runs" line names. */
+#define WHY_PIPELINES	3
+#define WHY_TRACE_MAX	100
+
+/*
+ * For the log line of an event that started nothing: "PIPELINE: the
+ * first line of its trace", for the first few pipelines, each cut
+ * short (at a character boundary), so that the line says why. A trace
+ * quotes payload values: a control character (C0, DEL, C1 in UTF-8)
+ * becomes '?', as the log may go to a terminal.
+ */
+static void
+event_why_add(struct buf *why, size_t *n, const char *pipeline,
+    const char *trace)
+{
+	const unsigned char	*t = (const unsigned char *)trace;
+	size_t			 len, i;
+
+	if ((*n)++ == WHY_PIPELINES) {
+		buf_addstr(why, "; ...");
+		return;
+	}
+	if (*n > WHY_PIPELINES)
+		return;
+	buf_printf(why, "%s%s: ", *n > 1 ? "; " : ": ", pipeline);
+	len = strcspn(trace, "\n");
+	if (len > WHY_TRACE_MAX) {
+		len = WHY_TRACE_MAX;
+		while (len > 0 && (t[len] & 0xc0) == 0x80)
+			len--;
+	}
+	for (i = 0; i < len; i++) {
+		if (t[i] == 0xc2 && i + 1 < len && t[i + 1] >= 0x80 &&
+		    t[i + 1] <= 0x9f) {
+			buf_addch(why, '?');
+			i++;
+		} else
+			buf_addch(why, t[i] < 0x20 || t[i] == 0x7f ? '?' : t[i]);
+	}
+	if (trace[len] != '\0' && trace[len] != '\n')
+		buf_addstr(why, "...");
+}
+
 /*
  * A claimed file (or, with recovered, one taken over from a dead
  * worker), locked by fd: decide and start runs.
@@ -381,13 +424,13 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 {
 	const struct pipeline	**matched;
 	struct wevent		*we;
-	struct buf		 trace = BUF_INIT;
-	const char		*why = NULL;
+	struct buf		 trace = BUF_INIT, nowhy = BUF_INIT;
+	const char		*why = NULL, *again = "";
 	char			 path[PATH_MAX];
 	char			*dup_of = NULL, *err = NULL, *reason;
 	struct json_object	*ended = NULL;
-	size_t			 i, nmatched = 0, nended = 0;
-	int			 r, m, cut, traced = 1;
+	size_t			 i, nmatched = 0, nended = 0, nnot = 0;
+	int			 r, m, cut, traced = 1, requeued = 0;
 
 	we = xcalloc(1, sizeof(*we));
 	we->w = w;
@@ -411,7 +454,17 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 		log_progress("[%ld/%ld] event %s source=%s", w->seen,
 		    w->seen_listed + w->nids, id, we->ev.source);
 
-	r = history_event_begin(w->h, &we->ev, &dup_of, &err);
+	/*
+	 * From new/, an event the history says had ended was put back:
+	 * by `hookdir requeue`, or by hand (mv failed/ID new/).
+	 */
+	if (!recovered)
+		requeued = history_event_came_back(w->h, id);
+	if (requeued == -1) {
+		r = -1;
+		err = xstrdup(history_error(w->h));
+	} else
+		r = history_event_begin(w->h, &we->ev, &dup_of, &err);
 	if (r == -1) {
 		log_warnx("event %s: %s", id, err);
 		free(err);
@@ -464,6 +517,9 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 			nended++;
 		else if (m)
 			matched[nmatched++] = we->ps->set.v[i];
+		else
+			event_why_add(&nowhy, &nnot, we->ps->set.v[i]->name,
+			    buf_str(&trace));
 		if (history_event_trace(w->h, id, we->ps->set.v[i]->name, m,
 		    buf_str(&trace)) == -1)
 			traced = 0;
@@ -471,6 +527,7 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	buf_release(&trace);
 	json_object_put(ended);
 	if (!traced) {
+		buf_release(&nowhy);
 		/* Not without its history: left in cur/ to try again. */
 		log_warnx("event %s: left in cur/ to be processed again", id);
 		free(matched);
@@ -481,16 +538,20 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 		free(we);
 		return;
 	}
+	if (r == EVENT_RECOVERED)
+		again = requeued == 1 ? " (requeued)" :
+		    " (recovered from a stopped worker)";
 	if (nended > 0)
 		log_warnx("event %s source=%s type=%s: %zu run%s (recovered "
 		    "from a stopped worker; %zu had ended)", id, we->ev.source,
 		    we->ev.type, nmatched, nmatched == 1 ? "" : "s", nended);
 	else
-		log_at(r == EVENT_RECOVERED ? LOG_WARNING : LOG_NOTICE,
-		    "event %s source=%s type=%s: %zu run%s%s", id,
+		log_at(r == EVENT_RECOVERED && requeued != 1 ? LOG_WARNING :
+		    LOG_NOTICE, "event %s source=%s type=%s: %zu run%s%s%s", id,
 		    we->ev.source, we->ev.type, nmatched,
-		    nmatched == 1 ? "" : "s", r == EVENT_RECOVERED ?
-		    " (recovered from a stopped worker)" : "");
+		    nmatched == 1 ? "" : "s", again,
+		    nmatched == 0 ? buf_str(&nowhy) : "");
+	buf_release(&nowhy);
 
 	/* Runs may end at once and drop their reference: hold one. */
 	we->refs = 1;

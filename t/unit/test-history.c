@@ -691,6 +691,8 @@ test_no_scans(struct history *h)
 	free(dup);
 	dup = NULL;
 	event_fill(&ev, "600001.M1P1R1.scan", "site", "scan-new");
+	is_int(history_event_came_back(h, ev.id), 0,
+	    "scan: a new one did not come back");
 	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
 	    "scan: a new one is new");
 	free(dup);
@@ -698,6 +700,51 @@ test_no_scans(struct history *h)
 	free(procs);
 	is_int((int)(history_scan_steps(h) - before), 0,
 	    "scan: claiming scanned no table (%lu rows before)", before);
+}
+
+/*
+ * A claim from new/ of an event that had ended: someone put it back,
+ * by hand or with `hookdir requeue` (which counts it itself). And the
+ * events a delivery id names, newest first.
+ */
+static void
+test_came_back(struct history *h, const char *state)
+{
+	struct json_object	*a;
+	struct event		 ev;
+	char			*dup = NULL, *err = NULL;
+
+	event_fill(&ev, "7.M1P1R7.back", "site", "d-back");
+	history_event_begin(h, &ev, &dup, &err);
+	event_fill(&ev, "8.M1P1R8.back", "other", "d-back");
+	history_event_begin(h, &ev, &dup, &err);
+	is_int(history_event_came_back(h, "never.seen"), 0,
+	    "came back: not recorded");
+	is_int(history_event_came_back(h, "7.M1P1R7.back"), 0,
+	    "came back: not while it is processed");
+	history_event_finish(h, "7.M1P1R7.back", "done", NULL);
+	is_int(history_event_came_back(h, "7.M1P1R7.back"), 1,
+	    "came back: done, put back by hand");
+	is_q(state, "SELECT requeued FROM events WHERE id = '7.M1P1R7.back'",
+	    "1", "came back: counted as a requeue");
+	history_event_finish(h, "7.M1P1R7.back", "done", NULL);
+	history_event_requeue(h, "7.M1P1R7.back");
+	is_int(history_event_came_back(h, "7.M1P1R7.back"), 1,
+	    "came back: after hookdir requeue");
+	is_q(state, "SELECT requeued FROM events WHERE id = '7.M1P1R7.back'",
+	    "2", "came back: hookdir requeue is counted once");
+
+	a = history_events_by_delivery(h, "d-back");
+	is_int(a != NULL ? (int)json_object_array_length(a) : -1, 2,
+	    "by delivery: both sources");
+	is_str(json_object_get_string(json_object_object_get(
+	    json_object_array_get_idx(a, 0), "id")), "8.M1P1R8.back",
+	    "by delivery: newest first");
+	json_object_put(a);
+	a = history_events_by_delivery(h, "");
+	is_int(a != NULL ? (int)json_object_array_length(a) : -1, 0,
+	    "by delivery: an empty one names nothing");
+	json_object_put(a);
 }
 
 /* needs and source in the run objects the status pages draw from. */
@@ -819,6 +866,7 @@ main(void)
 	test_chain(h, state);
 	test_graph(h, state);
 	test_no_scans(h);
+	test_came_back(h, state);
 	history_close(h);
 	free(state);
 
