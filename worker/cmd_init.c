@@ -49,11 +49,9 @@ static const char usage_init[] =
     "(DIR/pipelines/hello.json), a test event (DIR/hello-event.json), the\n"
     "spool and the state; then print the next steps with DIR's real paths.\n"
     "\n"
-    "  --provider NAME  the sender (default " INIT_PROVIDER "): github gitlab\n"
-    "                   gitea forgejo gogs bitbucket slack stripe standard\n"
-    "                   shopify kiket paddle twilio linear sentry mailgun\n"
-    "                   generic; discord and sendgrid sign with a key pair\n"
-    "                   and are refused\n"
+    "  --provider NAME  the sender (default " INIT_PROVIDER "), one of the\n"
+    "                   providers below; those that sign with a key pair\n"
+    "                   (discord, sendgrid) are refused\n"
     "  --source NAME    the source's name, /hooks/NAME (default: the\n"
     "                   provider's name)\n"
     "  --user USER      the user hookdir.fcgi and the worker run as; run as\n"
@@ -68,7 +66,8 @@ static const char usage_init[] =
     "\n"
     "Exit status 64 for an unknown provider, a provider without a shared\n"
     "secret or an invalid name, 73 when DIR/hookdir.conf exists (without\n"
-    "--force) or a file cannot be created.\n";
+    "--force) or a file cannot be created.\n"
+    "\n";
 
 enum init_form {
 	INIT_HEX,		/* 64 hex digits: any byte string scheme */
@@ -104,8 +103,8 @@ struct init {
  * messages for the hex secret in d.
  */
 static int
-init_secret_form(const struct init *in, const char *hex, const char *whsec,
-    enum init_form *form, struct diag *d)
+init_secret_form(const struct provider *p, const char *name, const char *hex,
+    const char *whsec, enum init_form *form, struct diag *d)
 {
 	static const char	 bad[] = "whsec_*";
 	const char		*try[3] = { hex, whsec, bad };
@@ -117,15 +116,15 @@ init_secret_form(const struct init *in, const char *hex, const char *whsec,
 
 	for (i = 0; i < 3; i++) {
 		memset(&s, 0, sizeof(s));
-		s.name = (char *)in->source;
-		s.provider = in->p;
+		s.name = (char *)name;
+		s.provider = p;
 		s.tolerance_ms = -1;
 		sec.data = (unsigned char *)try[i];
 		sec.len = strlen(try[i]);
 		s.secrets = &sec;
 		s.nsecrets = 1;
 		diag_init(&probe);
-		provider_check_source(in->p, &s, NULL, &probe);
+		provider_check_source(p, &s, NULL, &probe);
 		ok[i] = probe.nerrors == 0;
 		if (i == 0)
 			*d = probe;
@@ -464,6 +463,31 @@ init_release(struct init *in)
 	free(in->fcgi);
 }
 
+/*
+ * The usage, and on its last line the providers init takes (those that
+ * verify with a shared secret), for people and bash completion.
+ */
+static int
+init_usage(int help)
+{
+	const char * const	*n;
+	enum init_form		 form;
+	struct diag		 d;
+	FILE			*f = help ? stdout : stderr;
+
+	cli_usage_exit(usage_init, help);
+	fprintf(f, "providers:");
+	/* The check decodes base64 with libsodium. */
+	for (n = provider_names(); sodium_init() >= 0 && *n != NULL; n++)
+		if (init_secret_form(provider_find(*n), "x", "00",
+		    "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &form, &d) == 0)
+			fprintf(f, " %s", *n);
+		else
+			diag_release(&d);
+	fprintf(f, "\n");
+	return help ? 0 : EX_USAGE;
+}
+
 /* Unknown provider: say which there are. */
 static int
 init_unknown_provider(const char *name)
@@ -666,13 +690,13 @@ cmd_init(struct cli *cli, int argc, char **argv)
 			in.force = 1;
 			break;
 		case 'h':
-			return cli_usage_exit(usage_init, 1);
+			return init_usage(1);
 		default:
-			return cli_usage_exit(usage_init, 0);
+			return init_usage(0);
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_exit(usage_init, 0);
+		return init_usage(0);
 	if ((in.p = provider_find(provider)) == NULL)
 		return init_unknown_provider(provider);
 	if (in.source == NULL)
@@ -710,8 +734,8 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	buf_addstr(&whsec, "whsec_");
 	base64_encode(&whsec, raw, sizeof(raw));
 	sodium_memzero(raw, sizeof(raw));
-	if (init_secret_form(&in, buf_str(&hex), buf_str(&whsec), &form,
-	    &d) == -1) {
+	if (init_secret_form(in.p, in.source, buf_str(&hex), buf_str(&whsec),
+	    &form, &d) == -1) {
 		fprintf(stderr, "hookdir init: %s does not verify with a "
 		    "shared secret, which is what init writes:\n",
 		    provider_name(in.p));
