@@ -13,6 +13,7 @@ bad source name, an unknown provider and a key-pair provider are refused.'
 
 test_require_prog curl
 httpd_require nginx
+httpd_prereq apache-cgi apache-fcgid
 
 # The printed spawn-fcgi command gives the socket to www-data, nginx's
 # user on Debian: this nginx runs as www-data.
@@ -134,6 +135,47 @@ test_expect_success ROOT,NOBODY_USER,WWW_DATA 'as printed: spawn-fcgi, nginx, si
 	test_grep "event .ping. from site (github)" log &&
 	test_grep "a test event from hookdir init" log &&
 	test "$(stat -c %U site/state/hookdir.db)" = nobody
+'
+
+# send_signed: the printed sign command, to $HOOK_URL_BASE/ instead; a
+# 202 puts one more file into spool/new/.
+send_signed () {
+	sed -e "s| --url [^ ]* | --url $HOOK_URL_BASE/ |" sign.sh >sign-here.sh &&
+	sh -e sign-here.sh >response &&
+	test_grep "\"status\":\"queued\"" response &&
+	test_path_is_file "site/spool/new/$(response_id)"
+}
+
+test_expect_success ROOT,NOBODY_USER,APACHE_CGI 'as printed: the .htaccess, Apache with plain CGI' '
+	d=$TRASH/apache-cgi &&
+	mkdir -p "$d/run" "$d/logs" "$d/htdocs" &&
+	ln -s htdocs "$d/public_html" &&
+	sed -n -e "s/^    \(cp .*hooks.cgi\)\$/\1/p" out >cp.sh &&
+	test_line_count = 1 cp.sh &&
+	HOME=$d sh -e cp.sh &&
+	sed -n -e "/^Options +ExecCGI/,/^CGIPassAuth On/p" out >"$d/htdocs/.htaccess" &&
+	test_grep "^SetEnv HOOKDIR_CONF $TRASH/site/hookdir.conf\$" "$d/htdocs/.htaccess" &&
+	chmod 0644 "$d/htdocs/.htaccess" &&
+	httpd_apache_conf_ "$d" @PORT@ All mpm_prefork authz_core mime alias env cgi \
+		>"$d/httpd.conf.in" &&
+	httpd_apache_run_ apache-cgi "$d" /hooks.cgi &&
+	send_signed
+'
+
+test_expect_success ROOT,NOBODY_USER,APACHE_FCGID 'as printed: the mod_fcgid snippet, Apache' '
+	d=$TRASH/apache-fcgid &&
+	mkdir -p "$d/run" "$d/logs" "$d/htdocs" "$d/fcgid" &&
+	chown_web "$d/fcgid" &&
+	sed -n -e "/^<IfModule mod_fcgid.c>/,/^<\/Location>/p" out >"$d/site.conf" &&
+	test_grep "^Alias /hooks $TRASH/bin/hookdir.fcgi\$" "$d/site.conf" &&
+	{
+		httpd_apache_conf_ "$d" @PORT@ None mpm_event authz_core mime alias fcgid &&
+		echo "FcgidIPCDir $d/fcgid" &&
+		echo "FcgidProcessTableFile $d/run/fcgid_shm" &&
+		echo "Include $d/site.conf"
+	} >"$d/httpd.conf.in" &&
+	httpd_apache_run_ apache-fcgid "$d" /hooks &&
+	send_signed
 '
 
 test_expect_success ROOT,NOBODY_USER 'an existing hookdir.conf is not replaced: 73' '
