@@ -202,6 +202,26 @@ test_expect_success 'an invalid source name: 64, nothing written' '
 	test_path_is_missing bad
 '
 
+test_expect_success 'what the printed commands would run unquoted is refused: 64' '
+	test_expect_code 64 bin/hookdir init --url "http://x/\$(id)/" bad 2>err &&
+	test_grep "not an http:// or https:// URL" err &&
+	test_expect_code 64 bin/hookdir init --url "http://x/a;id" bad &&
+	test_expect_code 64 bin/hookdir init --url ftp://x/ bad &&
+	test_expect_code 64 bin/hookdir init --socket "/run/a b" bad &&
+	test_expect_code 64 bin/hookdir init --socket run/sock bad &&
+	test_expect_code 64 bin/hookdir init "b\`id\`ad" 2>err &&
+	test_grep "not a path of" err &&
+	test_path_is_missing bad
+'
+
+test_expect_success 'a secret that is there but not a file is not kept: 73' '
+	mkdir -p link/secrets &&
+	ln -s "$TRASH/bin/hookdir" link/secrets/site &&
+	test_expect_code 73 bin/hookdir init --source site link 2>err &&
+	test_grep "secrets/site: there, but not a file" err &&
+	test_path_is_missing link/hookdir.conf
+'
+
 test_expect_success 'an unknown provider: 64 and the list' '
 	test_expect_code 64 bin/hookdir init --provider gitbucket bad 2>err &&
 	test_grep "no provider .gitbucket.; one of:.* github .*stripe.* generic" err &&

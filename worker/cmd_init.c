@@ -64,9 +64,12 @@ static const char usage_init[] =
     "  --force          replace an existing hookdir.conf, hello.json and\n"
     "                   hello-event.json (an existing secret is kept)\n"
     "\n"
+    "Paths, the URL and the user are printed unquoted: they may hold only\n"
+    "letters, digits and /._-+@,~ (the URL also :%=).\n"
+    "\n"
     "Exit status 64 for an unknown provider, a provider without a shared\n"
-    "secret or an invalid name, 73 when DIR/hookdir.conf exists (without\n"
-    "--force) or a file cannot be created.\n"
+    "secret, an invalid name or such a path, URL or user; 73 when\n"
+    "DIR/hookdir.conf exists (without --force) or a file cannot be created.\n"
     "\n";
 
 enum init_form {
@@ -163,14 +166,25 @@ init_find_programs(struct init *in)
 }
 
 /*
- * The snippets name paths unquoted (nginx, Apache and the shell each
- * quote differently): a path with other characters is refused.
+ * The snippets and commands name paths, URLs and users unquoted
+ * (nginx, Apache and the shell each quote differently, and the operator
+ * pastes them): a word with other characters than these is refused.
  */
+#define INIT_PLAIN	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789/._-+@,~"
+
 static int
 init_path_is_plain(const char *s)
 {
-	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789/._-+@,~")] == '\0';
+	return *s != '\0' && s[strspn(s, INIT_PLAIN)] == '\0';
+}
+
+static int
+init_url_is_plain(const char *s)
+{
+	return (strncmp(s, "http://", 7) == 0 ||
+	    strncmp(s, "https://", 8) == 0) &&
+	    s[strspn(s, INIT_PLAIN ":%=")] == '\0';
 }
 
 /* A path that is init's: --user gets it, whether new or there before. */
@@ -295,6 +309,7 @@ init_secret(struct init *in, enum init_form form, const char *hex,
     const char *whsec)
 {
 	struct buf	b = BUF_INIT;
+	struct stat	st;
 	int		r;
 
 	buf_printf(&b, "%s\n", form == INIT_WHSEC ? whsec : hex);
@@ -305,13 +320,15 @@ init_secret(struct init *in, enum init_form form, const char *hex,
 		init_created(in, in->secret);
 		return 0;
 	}
-	if (errno == EEXIST) {
+	if (errno == EEXIST && lstat(in->secret, &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
 		printf("hookdir init: kept the secret that was there, %s\n",
 		    in->secret);
 		init_created(in, in->secret);
 		return 0;
 	}
-	fprintf(stderr, "hookdir init: %s: %s\n", in->secret, strerror(errno));
+	fprintf(stderr, "hookdir init: %s: %s\n", in->secret, errno == EEXIST ?
+	    "there, but not a file" : strerror(errno));
 	return -1;
 }
 
@@ -533,6 +550,11 @@ init_user(struct init *in, const char *user)
 		}
 		in->chown = 1;
 	}
+	if (!init_path_is_plain(user)) {
+		fprintf(stderr, "hookdir init: --user %s: a name of letters, "
+		    "digits and ._-+@,~ please\n", user);
+		return EX_USAGE;
+	}
 	in->user = xstrdup(user);
 	in->uid = pw->pw_uid;
 	in->gid = pw->pw_gid;
@@ -708,13 +730,20 @@ cmd_init(struct cli *cli, int argc, char **argv)
 		return EX_USAGE;
 	}
 	if (in.sock[0] != '/' || !init_path_is_plain(in.sock)) {
-		fprintf(stderr, "hookdir init: --socket %s: an absolute path "
-		    "of letters, digits and /._-+@,~\n", in.sock);
+		fprintf(stderr, "hookdir init: --socket %s: not an absolute "
+		    "path of letters, digits and /._-+@,~\n", in.sock);
 		return EX_USAGE;
 	}
-	if (in.url[0] == '\0' || strpbrk(in.url, " \t\n'\"\\") != NULL) {
-		fprintf(stderr, "hookdir init: --url `%s`: not a URL\n",
+	if (!init_url_is_plain(in.url)) {
+		fprintf(stderr, "hookdir init: --url %s: not an http:// or "
+		    "https:// URL of letters, digits and /._-+@,~:%%=\n",
 		    in.url);
+		return EX_USAGE;
+	}
+	if (!init_path_is_plain(argv[optind])) {
+		fprintf(stderr, "hookdir init: %s: not a path of letters, "
+		    "digits and /._-+@,~ (the printed snippets name it)\n",
+		    argv[optind]);
 		return EX_USAGE;
 	}
 	if (in.url[strlen(in.url) - 1] != '/') {
@@ -769,15 +798,18 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	umask(077);
 	if (fresh)
 		init_created(&in, in.dir);
-	if (!init_path_is_plain(in.dir)) {
-		fprintf(stderr, "hookdir init: %s: the printed snippets need "
-		    "a path of letters, digits and /._-+@,~\n", in.dir);
-		r = EX_USAGE;
-		goto done;
-	}
 	xasprintf(&in.conf, "%s/hookdir.conf", in.dir);
 	xasprintf(&in.secret, "%s/secrets/%s", in.dir, in.source);
 	init_find_programs(&in);
+	/* The working directory and the installation are paths too. */
+	if (!init_path_is_plain(in.dir) || !init_path_is_plain(in.self) ||
+	    !init_path_is_plain(in.fcgi)) {
+		fprintf(stderr, "hookdir init: %s, %s, %s: the printed "
+		    "snippets need paths of letters, digits and /._-+@,~\n",
+		    in.dir, in.self, in.fcgi);
+		r = EX_USAGE;
+		goto done;
+	}
 	if ((r = init_create(&in, buf_str(&hex), buf_str(&whsec), form)) != 0)
 		goto done;
 
