@@ -211,6 +211,8 @@ test_expect_success 'what the printed commands would run unquoted is refused: 64
 	test_expect_code 64 bin/hookdir init --socket run/sock bad &&
 	test_expect_code 64 bin/hookdir init "b\`id\`ad" 2>err &&
 	test_grep "not a path of" err &&
+	test_expect_code 64 bin/hookdir -c other.conf init bad 2>err &&
+	test_grep "does not apply" err &&
 	test_path_is_missing bad
 '
 

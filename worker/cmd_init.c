@@ -687,7 +687,6 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	size_t		 i;
 	int		 ch, r, can_sign, fresh;
 
-	(void)cli;
 	memset(&in, 0, sizeof(in));
 	in.url = INIT_URL;
 	in.sock = INIT_SOCKET;
@@ -719,6 +718,11 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return init_usage(0);
+	if (cli->conf_path != NULL) {
+		fprintf(stderr, "hookdir init: it writes DIR/hookdir.conf; "
+		    "-c %s does not apply\n", cli->conf_path);
+		return EX_USAGE;
+	}
 	if ((in.p = provider_find(provider)) == NULL)
 		return init_unknown_provider(provider);
 	if (in.source == NULL)
