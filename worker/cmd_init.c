@@ -196,17 +196,14 @@ init_created(struct init *in, const char *path)
 	in->created[in->ncreated++] = xstrdup(path);
 }
 
-/* A directory DIR/sub (or DIR itself, sub NULL): 0, or -1 printed. */
+/* A directory DIR/sub, or the one there: 0, or -1 printed. */
 static int
 init_mkdir(struct init *in, const char *sub, mode_t mode, char **pathp)
 {
 	struct stat	 st;
 	char		*path;
 
-	if (sub != NULL)
-		xasprintf(&path, "%s/%s", in->dir, sub);
-	else
-		path = xstrdup(in->dir);
+	xasprintf(&path, "%s/%s", in->dir, sub);
 	if (mkdir(path, mode) == 0) {
 		/* The mode as said, whatever the umask. */
 		if (chmod(path, mode) == -1)
@@ -293,14 +290,14 @@ init_conf_text(const struct init *in, struct buf *b)
 	    "\t\"state\": \"state\",\n"
 	    "\t\"pipelines\": \"pipelines\",\n"
 	    "\t\"sources\": {\n"
-	    "\t\t// https://.../hooks/%s\n"
+	    "\t\t// Senders post to %s%s\n"
 	    "\t\t\"%s\": {\n"
 	    "\t\t\t\"provider\": \"%s\",\n"
 	    "\t\t\t\"secret_file\": \"secrets/%s\"\n"
 	    "\t\t}\n"
 	    "\t}\n"
-	    "}\n", in->conf, in->source, in->source, provider_name(in->p),
-	    in->source);
+	    "}\n", in->conf, in->url, in->source, in->source,
+	    provider_name(in->p), in->source);
 }
 
 /* The secret, unless the file is there (a sender may use it): 0 or -1. */
