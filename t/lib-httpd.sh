@@ -389,6 +389,41 @@ httpd_nginx_location_ () {
 $params"
 }
 
+# httpd_nginx_conf_ DIR PORT USER-LINE LOCATION-FILE [MORE]: an nginx.conf
+# keeping its files in DIR (logs/, tmp/), serving 127.0.0.1:PORT with
+# the location block in LOCATION-FILE (and MORE), 404 elsewhere.
+httpd_nginx_conf_ () {
+	local d=$1 port=$2 user_line=$3 location=$4 more=${5:-}
+	cat <<-EOF
+	$user_line
+	worker_processes 1;
+	pid $d/logs/nginx.pid;
+	error_log $d/logs/error.log notice;
+	events {
+		worker_connections 256;
+	}
+	http {
+		access_log $d/logs/access.log;
+		client_body_temp_path $d/tmp/body;
+		fastcgi_temp_path $d/tmp/fastcgi;
+		proxy_temp_path $d/tmp/proxy;
+		scgi_temp_path $d/tmp/scgi;
+		uwsgi_temp_path $d/tmp/uwsgi;
+		default_type application/octet-stream;
+		server_tokens off;
+		server {
+			listen 127.0.0.1:$port;
+			server_name localhost;
+			include $location;
+			$more
+			location / {
+				return 404;
+			}
+		}
+	}
+	EOF
+}
+
 start_nginx () {
 	local addr=${1:-unix:${SPAWN_FCGI_SOCK:-$TRASH/spawn-fcgi/hookdir.sock}}
 	local d=$TRASH/nginx port tries=0 user_line= static_block=
@@ -411,34 +446,9 @@ start_nginx () {
 	while :
 	do
 		port=$(httpd_free_port_) || return 1
-		cat >"$d/conf/nginx.conf" <<-EOF
-		$user_line
-		worker_processes 1;
-		pid $d/logs/nginx.pid;
-		error_log $d/logs/error.log notice;
-		events {
-			worker_connections 256;
-		}
-		http {
-			access_log $d/logs/access.log;
-			client_body_temp_path $d/tmp/body;
-			fastcgi_temp_path $d/tmp/fastcgi;
-			proxy_temp_path $d/tmp/proxy;
-			scgi_temp_path $d/tmp/scgi;
-			uwsgi_temp_path $d/tmp/uwsgi;
-			default_type application/octet-stream;
-			server_tokens off;
-			server {
-				listen 127.0.0.1:$port;
-				server_name localhost;
-				include $d/conf/hookdir-location.conf;
-				$static_block
-				location / {
-					return 404;
-				}
-			}
-		}
-		EOF
+		httpd_nginx_conf_ "$d" "$port" "$user_line" \
+			"$d/conf/hookdir-location.conf" "$static_block" \
+			>"$d/conf/nginx.conf" || return 1
 		: >"$d/logs/start.log"
 		# nginx binds its port before it goes to the background: a
 		# port taken meanwhile shows in its exit status.

@@ -50,7 +50,7 @@ test_expect_success 'setup: a source, pipelines, events in done/ and new/' '
 
 test_expect_success 'the commands, from hookdir help' '
 	complete_words hookdir "" &&
-	for c in worker check test ls show why requeue inject sign runs log status gc emit output cancel respond report help
+	for c in init worker check test ls show why requeue inject sign runs log status gc emit output cancel respond report help
 	do
 		echo $c || return 1
 	done | sort >expect &&
@@ -129,6 +129,24 @@ test_expect_success 'log: run ids; cancel: only running or queued runs' '
 	sql "UPDATE runs SET status = '\''running'\'' WHERE pipeline = '\''docs'\''" &&
 	complete_words hookdir cancel "" &&
 	sql "SELECT id FROM runs WHERE pipeline = '\''docs'\''" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'init: its options, providers that take a secret, a directory' '
+	complete_words hookdir init -- &&
+	printf "%s\n" --force --help --provider --socket --source --url --user >expect &&
+	test_cmp expect actual &&
+	complete_words hookdir init --provider gi &&
+	printf "%s\n" gitea github gitlab >expect &&
+	test_cmp expect actual &&
+	complete_words hookdir init --provider d &&
+	test_line_count = 0 actual &&
+	mkdir -p hooks.d &&
+	complete_words hookdir init --provider github hooks &&
+	echo hooks.d >expect &&
+	test_cmp expect actual &&
+	complete_words hookdir init --user roo &&
+	echo root >expect &&
 	test_cmp expect actual
 '
 

@@ -41,6 +41,10 @@ struct command {
 };
 
 static const struct command commands[] = {
+	/* It writes files for whoever runs it; as root, see cmd_init.c. */
+	{ "init",	cmd_init,
+	    "start: a configuration, a secret, a pipeline, the next steps",
+	    CLI_ROOT_KEEP },
 	{ "worker",	cmd_worker,
 	    "claim spool files and run the pipelines they trigger",
 	    CLI_ROOT_REFUSE },

@@ -144,6 +144,7 @@ void	cli_table_release(struct cli_table *);
  * Subcommands: argv[0] is the subcommand's name; each parses its own
  * options (getopt_long, --help) and returns a sysexits.h code.
  */
+int	cmd_init(struct cli *, int, char **);
 int	cmd_worker(struct cli *, int, char **);
 int	cmd_check(struct cli *, int, char **);
 int	cmd_test(struct cli *, int, char **);
