@@ -38,6 +38,9 @@
 #define RETRY_AFTER		"60"
 /* Keep at most this much body buffer between requests. */
 #define BODY_KEEP		(1024 * 1024)
+/* Plain CGI: read at most this much of an unread body before an error. */
+#define DRAIN_MAX		(1024 * 1024)
+#define DRAIN_MS		5000
 
 extern char **environ;
 
@@ -130,6 +133,9 @@ respond(struct request *req, int status, const char *extra_headers,
 	respond_bytes(req, status, extra_headers, ctype, body, strlen(body));
 }
 
+static void	drain_body(struct request *);
+static long long monotonic_ms(void);
+
 /*
  * An error answer: a JSON body that says what kind of failure it was
  * and nothing more; the detail is in the log line.
@@ -149,6 +155,7 @@ fail(struct request *req, int status, const char *extra, const char *error,
 	    req->source ? req->source->name : "-",
 	    req->remote_addr ? req->remote_addr : "-", detail);
 	buf_printf(&body, "{\"error\":\"%s\"}\n", error);
+	drain_body(req);
 	respond(req, status, extra, "application/json", body.data);
 	buf_release(&body);
 }
@@ -280,9 +287,56 @@ read_body(struct request *req, long long max)
 		if ((long long)b->len > max)
 			return 413;
 	}
+	req->body_done = 1;
 	if (want >= 0 && (long long)b->len < want)
 		return 400;
 	return 0;
+}
+
+/*
+ * Plain CGI, before an error answer to a request whose body was not
+ * (all) read: read and drop what is left of it if that is at most
+ * DRAIN_MAX bytes, for at most DRAIN_MS. mod_cgid drops the connection,
+ * answer and all, when the program exits with the body unread; a larger
+ * body is not waited for, and its sender may see the connection cut.
+ * FastCGI servers (nginx, mod_fcgid) take the body before the answer:
+ * nothing to do there.
+ */
+static void
+drain_body(struct request *req)
+{
+	static char	 sink[65536];
+	struct pollfd	 pfd;
+	long long	 left, deadline, now;
+	ssize_t		 n;
+	int		 r;
+
+	if (req->fcgx != NULL || req->mem_out != NULL || req->body_done)
+		return;
+	req->body_done = 1;
+	left = DRAIN_MAX;
+	if (req->content_length >= 0) {
+		left = req->content_length - (long long)req->body->len;
+		if (left > DRAIN_MAX)
+			return;
+	}
+	deadline = monotonic_ms() + DRAIN_MS;
+	pfd.fd = STDIN_FILENO;
+	pfd.events = POLLIN;
+	while (left > 0 && (now = monotonic_ms()) < deadline) {
+		r = poll(&pfd, 1, (int)(deadline - now));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n = read(STDIN_FILENO, sink, left < (long long)sizeof(sink) ?
+		    (size_t)left : sizeof(sink));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= n;
+	}
 }
 
 static int

@@ -54,6 +54,7 @@ struct request {
 	struct verify_result	 vr;
 	int			 status;	/* the answer's status, for the log */
 	struct buf		*body;		/* the responder's */
+	int			 body_done;	/* read, or given up on */
 	struct buf		 head;		/* the spool header block */
 	struct buf		 url;		/* external URL for Twilio */
 
