@@ -225,12 +225,15 @@ conf_param_check(struct responder *rs, const char *param, char *why,
 
 /*
  * Plain CGI without HOOKDIR_CONF (suexec leaves it out of the
- * environment): hookdir.conf beside the script, if there is one.
+ * environment): hookdir.conf beside the script, if there is one. A
+ * symbolic link there stands for the file it leads to (one outside the
+ * document root, whose relative paths then stay out of it too).
  */
 static const char *
 conf_beside_script(struct responder *rs)
 {
 	const char	*sf, *slash;
+	char		*real;
 	struct stat	 st;
 
 	if ((sf = getenv("SCRIPT_FILENAME")) == NULL ||
@@ -241,6 +244,10 @@ conf_beside_script(struct responder *rs)
 	    sf);
 	if (stat(rs->conf_beside, &st) == -1 || !S_ISREG(st.st_mode))
 		return NULL;
+	if ((real = realpath(rs->conf_beside, NULL)) != NULL) {
+		free(rs->conf_beside);
+		rs->conf_beside = real;
+	}
 	return rs->conf_beside;
 }
 

@@ -22,7 +22,8 @@
 # where the responder starts, never as a request parameter: spawn-fcgi
 # runs "hookdir.fcgi -c FILE"; --listen, mod_fcgid (FcgidInitialEnv) and
 # lighttpd (bin-environment) put HOOKDIR_CONF in its environment; plain
-# CGI gets it with SetEnv.  A responder already running keeps its file.  Servers are stopped by test_atexit
+# CGI finds hookdir.conf beside the script, a symbolic link to it, as the
+# .htaccess recipe does.  A responder already running keeps its file.  Servers are stopped by test_atexit
 # (or earlier with stop_httpd).  When a test fails, the lines the servers
 # logged during it are printed as TAP comments.
 #
@@ -43,6 +44,18 @@
 #	                             document root holding hooks.cgi (a copy of
 #	                             hookdir.fcgi) and conf/htaccess as .htaccess:
 #	                             shared hosting; HOOK_URL_BASE=$HTTPD_URL/hooks.cgi
+#	start_apache_userdir cgi|cgid USER [suexec]
+#	                             Apache with mod_cgi (mpm_prefork) or mod_cgid
+#	                             (mpm_event) and mod_userdir, Debian's
+#	                             userdir.conf with the AllowOverride
+#	                             conf/htaccess names; hooks.cgi, .htaccess
+#	                             and the hookdir.conf link put into USER's
+#	                             ~/public_html, owned by USER.  With
+#	                             "suexec", suexec runs hooks.cgi as USER
+#	                             (Apache then runs as suexec's caller,
+#	                             www-data on Debian); without, suexec is off
+#	                             and it runs as the web-server user.
+#	                             HOOK_URL_BASE=$HTTPD_URL/~USER/hooks.cgi
 #	start_lighttpd_fcgi          lighttpd spawning hookdir.fcgi (mod_fastcgi
 #	                             bin-path) with conf/lighttpd.conf;
 #	                             HOOK_URL_BASE=$HTTPD_URL/hooks
@@ -58,12 +71,17 @@
 #	                             LISTEN_LOG (its stderr: the rejection log).
 #	stop_httpd [KIND...]         stop what was started (all of it by default;
 #	                             KIND: nginx spawn-fcgi apache-fcgid apache-cgi
-#	                             lighttpd listen), waiting until it is gone
-# Availability (KIND: nginx apache-fcgid apache-cgi lighttpd listen):
+#	                             apache-userdir lighttpd listen), waiting
+#	                             until it is gone
+# Availability (KIND: nginx apache-fcgid apache-cgi apache-cgid lighttpd
+# listen; userdir: mod_userdir, root and useradd; suexec: Apache's suexec
+# wrapper built for public_html, as apache2-suexec-pristine installs it,
+# and mod_suexec):
 #	httpd_require KIND...        skip the whole file unless the servers are
 #	                             installed (HOOKDIR_TEST_REQUIRE=1: fail it)
 #	httpd_prereq KIND...         set prereqs NGINX, APACHE_FCGID, APACHE_CGI,
-#	                             LIGHTTPD, LISTEN for those that are installed
+#	                             APACHE_CGID, LIGHTTPD, LISTEN, USERDIR, SUEXEC
+#	                             for those that are installed
 #	                             (HOOKDIR_TEST_REQUIRE=1: a missing one is a
 #	                             failed test)
 # Knobs (set before starting):
@@ -112,6 +130,17 @@ httpd_missing_ () {
 		m=$(test_missing_progs_ apache2 curl)
 		[ -f "$APACHE_MODULES/mod_cgi.so" ] || m="$m mod_cgi"
 		[ -f "$APACHE_MODULES/mod_mpm_prefork.so" ] || m="$m mod_mpm_prefork" ;;
+	apache-cgid)
+		m=$(test_missing_progs_ apache2 curl)
+		[ -f "$APACHE_MODULES/mod_cgid.so" ] || m="$m mod_cgid"
+		[ -f "$APACHE_MODULES/mod_mpm_event.so" ] || m="$m mod_mpm_event" ;;
+	userdir)
+		m=$(test_missing_progs_ apache2 curl useradd userdel runuser)
+		[ -f "$APACHE_MODULES/mod_userdir.so" ] || m="$m mod_userdir"
+		test_have_prereq ROOT || m="$m root" ;;
+	suexec)
+		m=$(test_missing_progs_ apache2)
+		[ -z "$m" ] && m=$(httpd_suexec_missing_) ;;
 	lighttpd)
 		m=$(test_missing_progs_ lighttpd curl) ;;
 	listen)
@@ -123,6 +152,30 @@ httpd_missing_ () {
 		m="$m user-nobody"
 	fi
 	printf '%s' "${m# }"
+}
+
+# What suexec still needs: Apache's wrapper (SUEXEC_BIN), setuid root,
+# built for userdir public_html (Debian: apache2-suexec-pristine), and
+# mod_suexec (to turn it on and off).
+httpd_suexec_missing_ () {
+	local bin
+	bin=$("$APACHE2" -V 2>/dev/null | sed -n -e 's/^ *-D SUEXEC_BIN="\(.*\)"$/\1/p')
+	if [ -z "$bin" ] || ! [ -u "$bin" ] || [ "$(stat -L -c %u "$bin")" != 0 ]; then
+		printf '%s' "suexec-wrapper(apache2-suexec-pristine)"
+	elif ! "$bin" -V 2>&1 | grep -q 'AP_USERDIR_SUFFIX="public_html"'; then
+		printf '%s' "suexec-for-public_html"
+	elif ! [ -f "$APACHE_MODULES/mod_suexec.so" ]; then
+		printf '%s' "mod_suexec"
+	elif ! test_have_prereq ROOT; then
+		printf '%s' "root"
+	fi
+}
+
+# The user Apache must run as for suexec to serve it (AP_HTTPD_USER).
+httpd_suexec_caller_ () {
+	local bin
+	bin=$("$APACHE2" -V 2>/dev/null | sed -n -e 's/^ *-D SUEXEC_BIN="\(.*\)"$/\1/p')
+	"$bin" -V 2>&1 | sed -n -e 's/^ *-D AP_HTTPD_USER="\(.*\)"$/\1/p'
 }
 
 httpd_prereq_name_ () {
@@ -632,16 +685,11 @@ start_apache_cgi () {
 	cp "$TRASH/bin/hookdir.fcgi" "$d/htdocs/hooks.cgi" &&
 	chmod 0755 "$d/htdocs/hooks.cgi" || return 1
 	{
-		sed -e "s|/home/USER/hookdir/hookdir.conf|$(httpd_sed_quote_ "$HTTPD_HOOKDIR_CONF")|" \
-			"$top_srcdir/conf/htaccess" &&
+		cat "$top_srcdir/conf/htaccess" &&
 		httpd_apache_setenv_
 	} >"$d/htdocs/.htaccess" || return 1
-	chmod 0644 "$d/htdocs/.htaccess"
-	if ! grep -q "^SetEnv HOOKDIR_CONF $HTTPD_HOOKDIR_CONF\$" "$d/htdocs/.htaccess"
-	then
-		echo >&2 "lib-httpd: conf/htaccess lacks the SetEnv HOOKDIR_CONF line"
-		return 1
-	fi
+	chmod 0644 "$d/htdocs/.htaccess" &&
+	ln -sfn "$HTTPD_HOOKDIR_CONF" "$d/htdocs/hookdir.conf" || return 1
 	{
 		httpd_apache_conf_ "$d" @PORT@ All mpm_prefork authz_core authz_host \
 			mime alias env setenvif cgi &&
@@ -652,6 +700,76 @@ start_apache_cgi () {
 		EOF
 	} >"$d/httpd.conf.in" || return 1
 	httpd_apache_run_ apache-cgi "$d" /hooks.cgi
+}
+
+# start_apache_userdir cgi|cgid USER [suexec]: the home page of USER
+# (~USER/public_html, from Debian's userdir.conf with the recipe's
+# AllowOverride) as shared hosting sets it up.
+start_apache_userdir () {
+	local mode=$1 user=$2 suexec=${3:-} d=$TRASH/apache-userdir home pub
+	local override mods web=$HTTPD_USER webgroup=$HTTPD_GROUP
+	stop_httpd apache-userdir
+	httpd_install_bin_ || return 1
+	home=$(getent passwd "$user" | cut -d: -f6)
+	[ -n "$home" ] && [ -d "$home" ] || {
+		echo >&2 "lib-httpd: user $user has no home directory"
+		return 1
+	}
+	pub=$home/public_html
+	override=$(sed -n -e 's/^#  *AllowOverride \(.*\)$/\1/p' "$top_srcdir/conf/htaccess")
+	[ -n "$override" ] || {
+		echo >&2 "lib-httpd: conf/htaccess names no AllowOverride"
+		return 1
+	}
+	case $mode in
+	cgi)	mods="mpm_prefork cgi" ;;
+	cgid)	mods="mpm_event cgid" ;;
+	*)	BUG "start_apache_userdir: cgi or cgid, not '$mode'" ;;
+	esac
+	if [ -n "$suexec" ]; then
+		web=$(httpd_suexec_caller_) &&
+		webgroup=$(id -gn "$web") || return 1
+	fi
+	mkdir -p "$d/run" "$d/logs" "$d/htdocs" "$pub" || return 1
+	cp "$TRASH/bin/hookdir.fcgi" "$pub/hooks.cgi" &&
+	{
+		cat "$top_srcdir/conf/htaccess" &&
+		httpd_apache_setenv_
+	} >"$pub/.htaccess" &&
+	ln -sfn "$HTTPD_HOOKDIR_CONF" "$pub/hookdir.conf" &&
+	chmod 0755 "$pub" "$pub/hooks.cgi" &&
+	chmod 0644 "$pub/.htaccess" &&
+	chown -h "$user:" "$pub" "$pub/hooks.cgi" "$pub/.htaccess" \
+		"$pub/hookdir.conf" || return 1
+	{
+		HTTPD_USER=$web HTTPD_GROUP=$webgroup \
+		httpd_apache_conf_ "$d" @PORT@ None authz_core authz_host \
+			mime alias env setenvif userdir $mods &&
+		if [ -f "$APACHE_MODULES/mod_suexec.so" ]; then
+			echo "LoadModule suexec_module \"$APACHE_MODULES/mod_suexec.so\""
+			if [ -n "$suexec" ]; then echo "Suexec On"; else echo "Suexec Off"; fi
+		elif [ -n "$suexec" ]; then
+			echo >&2 "lib-httpd: no mod_suexec"
+			return 1
+		fi &&
+		if [ "$mode" = cgid ]; then
+			echo "ScriptSock \"$d/run/cgid.sock\""
+		else
+			echo "StartServers 2"
+			echo "MinSpareServers 1"
+			echo "MaxSpareServers 4"
+		fi &&
+		cat <<-EOF
+		UserDir public_html
+		UserDir disabled root
+		<Directory "${home%/*}/*/public_html">
+			AllowOverride $override
+			Options MultiViews Indexes SymLinksIfOwnerMatch IncludesNoExec
+			Require method GET POST OPTIONS
+		</Directory>
+		EOF
+	} >"$d/httpd.conf.in" || return 1
+	httpd_apache_run_ apache-userdir "$d" "/~$user/hooks.cgi"
 }
 
 # ---------------------------------------------------------------- lighttpd
