@@ -391,17 +391,26 @@ init_print_steps(const struct init *in, int can_sign, const char *why)
 	    "\tCGIPassAuth On\n"
 	    "</Location>\n", in->conf, in->fcgi);
 
-	printf("\nShared hosting (Apache, plain CGI): keep %s outside the "
-	    "document root,\ncopy the responder into it and write this "
-	    ".htaccess beside it; senders then\npost to "
-	    "https://example.org/hooks.cgi/%s:\n\n", in->dir, s);
+	/*
+	 * suexec drops SetEnv: the responder finds the configuration
+	 * through the link beside it, with or without suexec.
+	 */
+	printf("\nShared hosting (Apache, plain CGI, with or without "
+	    "suexec): keep %s outside the\ndocument root, copy the "
+	    "responder into it, link the configuration beside it\nand "
+	    "write this .htaccess there (it needs AllowOverride FileInfo "
+	    "AuthConfig\nOptions=ExecCGI,Indexes); senders then post to "
+	    "https://example.org/~USER/hooks.cgi/%s:\n\n", in->dir, s);
 	printf("    cp %s ~/public_html/hooks.cgi && chmod 0755 "
-	    "~/public_html/hooks.cgi\n\n", in->fcgi);
+	    "~/public_html/hooks.cgi\n", in->fcgi);
+	printf("    ln -s %s ~/public_html/hookdir.conf\n\n", in->conf);
 	printf(
 	    "Options +ExecCGI -Indexes\n"
 	    "AddHandler cgi-script .cgi\n"
-	    "SetEnv HOOKDIR_CONF %s\n"
-	    "CGIPassAuth On\n", in->conf);
+	    "<Files \"hookdir.conf\">\n"
+	    "\tRequire all denied\n"
+	    "</Files>\n"
+	    "CGIPassAuth On\n");
 
 	printf("\n2. Send a signed test request; the answer is 202 "
 	    "{\"id\":...,\"status\":\"queued\"}:\n\n");
