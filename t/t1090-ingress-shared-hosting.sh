@@ -7,8 +7,8 @@ Apache with mod_cgi (mpm_prefork) and with mod_cgid (mpm_event), each
 with and without suexec.  hookdir.conf is a link beside hooks.cgi to the
 user'"'"'s ~/hookdir-KIND/hookdir.conf; a signed push is answered 202, its
 spool file belongs to the user under suexec (which also creates the
-spool) and to the web server'"'"'s user without it, and the worker, as the
-user, runs its pipeline.  Under mod_cgid the error answers (404, 413,
+spool) and to the web server'"'"'s user without it, the link is not
+served, and the worker, as the user, runs its pipeline.  Under mod_cgid the error answers (404, 413,
 503) given before the body is read arrive whole.'
 
 . "$(dirname "$0")/test-lib.sh"
@@ -93,6 +93,9 @@ check_push () {
 	test_path_is_file "$dir/spool/new/$id" &&
 	test "$(stat -c %U:%G:%a "$dir/spool/new/$id")" = "$owner" &&
 	test "$(stat -c %U "$dir/spool/new")" = "${owner%%:*}" &&
+	status=$(hookdir_curl "$HTTPD_URL/~$HDUSER/hookdir.conf") &&
+	test "$status" = 403 &&
+	test_grep ! "secret_file" response &&
 	as_user "$TRASH/bin/hookdir" -c "$dir/hookdir.conf" worker --once 2>err &&
 	test_line_count = 0 err &&
 	test_path_is_file "$dir/spool/done/$id" &&
