@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include <json-c/json.h>
 
@@ -256,4 +257,38 @@ chain_cut(struct history *h, const struct config *cf, const struct event *ev)
 	    message_get(&ev->msg, "Hookdir-Parent-Run") : "-", reason);
 	free(reason);
 	return rc;
+}
+
+int
+chain_step_secrets(const char *cmd, const char ***v, char **names)
+{
+	const char	*run = getenv("HOOKDIR_RUN_ID");
+	const char	*list = getenv("HOOKDIR_SECRETS");
+	char		*name, *val, *sp;
+	size_t		 n = 0;
+
+	*v = xcalloc(1, sizeof(**v));
+	*names = NULL;
+	if (run == NULL || *run == '\0')
+		return 0;
+	if (list == NULL) {
+		fprintf(stderr, "hookdir %s: HOOKDIR_RUN_ID is set but not "
+		    "HOOKDIR_SECRETS: the run's secrets cannot be masked\n",
+		    cmd);
+		return EX_CONFIG;
+	}
+	*names = xstrdup(list);
+	for (name = strtok_r(*names, " ", &sp); name != NULL;
+	    name = strtok_r(NULL, " ", &sp)) {
+		if ((val = getenv(name)) == NULL) {
+			fprintf(stderr, "hookdir %s: the run's secret %s is "
+			    "not in the environment: it cannot be masked\n",
+			    cmd, name);
+			return EX_CONFIG;
+		}
+		*v = xreallocarray(*v, n + 2, sizeof(**v));
+		(*v)[n++] = val;
+		(*v)[n] = NULL;
+	}
+	return 0;
 }

@@ -62,6 +62,18 @@ struct json_object *chain_mask(const char *const *mask,
 	    struct json_object *data);
 
 /*
+ * For a command a step runs (`emit`, `respond`): the values what it
+ * sends must not carry, the run's secrets, named by $HOOKDIR_SECRETS,
+ * their values in the environment the worker gave the step. Outside a
+ * step (no $HOOKDIR_RUN_ID) there are none. *v is NULL-ended, its
+ * strings the environment's (free *v); *names holds the copy the caller
+ * frees. 0, or an exit status with the error printed ("hookdir CMD:
+ * ..."): a secret the step dropped cannot be masked, so nothing is to
+ * be sent.
+ */
+int	chain_step_secrets(const char *cmd, const char ***v, char **names);
+
+/*
  * Does any pipeline of the set listen to type (CHAIN_PIPELINE_COMPLETE
  * or CHAIN_JOB_COMPLETE)? When none does, the worker need not spool
  * completion events at all: a spool without chained pipelines holds

@@ -84,47 +84,6 @@ emit_data(const char *arg)
 	return data;
 }
 
-/*
- * The values a step's event must not carry: the run's secrets, named by
- * $HOOKDIR_SECRETS, their values in the environment the worker gave the
- * step. Outside a step (no $HOOKDIR_RUN_ID) there are none. *v is
- * NULL-ended, its strings the environment's; *names holds the copy the
- * caller frees. 0, or an exit status with the error printed: a secret
- * the step dropped cannot be masked, so nothing is spooled.
- */
-static int
-emit_secrets(const char ***v, char **names)
-{
-	const char	*run = getenv("HOOKDIR_RUN_ID");
-	const char	*list = getenv("HOOKDIR_SECRETS");
-	char		*name, *val, *sp;
-	size_t		 n = 0;
-
-	*v = xcalloc(1, sizeof(**v));
-	*names = NULL;
-	if (run == NULL || *run == '\0')
-		return 0;
-	if (list == NULL) {
-		fprintf(stderr, "hookdir emit: HOOKDIR_RUN_ID is set but not "
-		    "HOOKDIR_SECRETS: the run's secrets cannot be masked\n");
-		return EX_CONFIG;
-	}
-	*names = xstrdup(list);
-	for (name = strtok_r(*names, " ", &sp); name != NULL;
-	    name = strtok_r(NULL, " ", &sp)) {
-		if ((val = getenv(name)) == NULL) {
-			fprintf(stderr, "hookdir emit: the run's secret %s is "
-			    "not in the environment: it cannot be masked\n",
-			    name);
-			return EX_CONFIG;
-		}
-		*v = xreallocarray(*v, n + 2, sizeof(**v));
-		(*v)[n++] = val;
-		(*v)[n] = NULL;
-	}
-	return 0;
-}
-
 int
 cmd_emit(struct cli *cli, int argc, char **argv)
 {
@@ -159,7 +118,7 @@ cmd_emit(struct cli *cli, int argc, char **argv)
 		    "itself when a run or job ends\n", name);
 		return EX_USAGE;
 	}
-	if ((rc = emit_secrets(&secrets, &names)) != 0)
+	if ((rc = chain_step_secrets("emit", &secrets, &names)) != 0)
 		goto out;
 	exec_mask(secrets, name, strlen(name), &b);
 	if (strcmp(buf_str(&b), name) != 0) {

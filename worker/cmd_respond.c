@@ -31,7 +31,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "chain.h"
 #include "config.h"
+#include "exec.h"
 #include "hookdir.h"
 #include "spool.h"
 #include "util.h"
@@ -268,7 +270,8 @@ cmd_respond(struct cli *cli, int argc, char **argv)
 	};
 	struct config	*cf;
 	struct buf	 head = BUF_INIT, body = BUF_INIT, resp = BUF_INIT;
-	const char	*id, *body_arg = NULL;
+	const char	*id, *body_arg = NULL, **secrets = NULL;
+	char		*names = NULL;
 	char		*end;
 	long		 status = 200;
 	int		 ch, nheaders = 0, have_ctype = 0, rc = EX_USAGE;
@@ -354,15 +357,23 @@ cmd_respond(struct cli *cli, int argc, char **argv)
 		goto done;
 	}
 	cf = cli_config(cli);
+	/*
+	 * The answer leaves the machine: the run's secrets are masked in
+	 * it as in the step's log.
+	 */
+	if ((rc = chain_step_secrets("respond", &secrets, &names)) != 0)
+		goto done;
 
 	buf_printf(&resp, "Status: %ld\n", status);
 	if (!have_ctype && body.len > 0)
 		buf_addstr(&resp, "Content-Type: text/plain; charset=utf-8\n");
-	buf_add(&resp, head.data != NULL ? head.data : "", head.len);
+	exec_mask(secrets, head.data != NULL ? head.data : "", head.len, &resp);
 	buf_addch(&resp, '\n');
-	buf_add(&resp, body.data != NULL ? body.data : "", body.len);
+	exec_mask(secrets, body.data != NULL ? body.data : "", body.len, &resp);
 	rc = respond_deliver(cf->respond_dir, id, &resp);
 done:
+	free(secrets);
+	free(names);
 	buf_release(&head);
 	buf_release(&body);
 	buf_release(&resp);
