@@ -150,7 +150,9 @@ test_expect_success 'units, tmpfiles and logrotate agree on the paths' '
 	done &&
 	lr=$(find "$ROOT" -path "*/logrotate.d/hookdir") &&
 	logdir=$(sed -n "s|^\(/.*\)/\*\.log {$|\1|p" "$lr") &&
-	test_grep "^d $logdir[[:space:]]" "$conf"
+	test_grep "^d $logdir[[:space:]]" "$conf" &&
+	sock=$(sed -n "s/^ListenStream=//p" "$ROOT$(grep "hookdir.socket" units)") &&
+	test_grep "^d ${sock%/*}[[:space:]]" "$conf"
 '
 
 test_done
