@@ -774,13 +774,11 @@ start_apache_userdir () {
 
 # ---------------------------------------------------------------- lighttpd
 start_lighttpd_fcgi () {
-	local d=$TRASH/lighttpd port tries=0 pid user= name value params= setenv=
+	local d=$TRASH/lighttpd name value params= setenv=
 	stop_httpd lighttpd
 	httpd_install_bin_ || return 1
-	mkdir -p "$d/logs" "$d/htdocs" "$d/run" "$d/tmp" || return 1
-	# lighttpd opens its error log and starts hookdir.fcgi after it has
-	# dropped root: those directories belong to the web user.
-	chown_web "$d/logs" "$d/run" "$d/tmp" || return 1
+	mkdir -p "$d/run" || return 1
+	chown_web "$d/run" || return 1
 	while read -r name value
 	do
 		[ -n "$name" ] && params="$params${params:+, }\"$name\" => \"$value\""
@@ -801,6 +799,18 @@ start_lighttpd_fcgi () {
 		echo >&2 "lib-httpd: conf/lighttpd.conf lacks the bin-path or bin-environment line"
 		return 1
 	fi
+	httpd_lighttpd_run_ "$d" "$d/hookdir.conf" "$setenv"
+}
+
+# httpd_lighttpd_run_ DIR CONF [MORE]: lighttpd on a free port, keeping
+# its files in DIR (logs/, tmp/), with the lines MORE and then an include
+# of CONF; registered as "lighttpd".
+httpd_lighttpd_run_ () {
+	local d=$1 conf=$2 more=${3:-} port tries=0 pid user=
+	mkdir -p "$d/logs" "$d/htdocs" "$d/tmp" || return 1
+	# lighttpd opens its error log and starts hookdir.fcgi after it has
+	# dropped root: those directories belong to the web user.
+	chown_web "$d/logs" "$d/tmp" || return 1
 	if test_have_prereq ROOT,NOBODY_USER; then
 		user="server.username = \"$HTTPD_USER\"
 server.groupname = \"$HTTPD_GROUP\""
@@ -816,8 +826,8 @@ server.groupname = \"$HTTPD_GROUP\""
 		server.upload-dirs = ( "$d/tmp" )
 		server.tag = "lighttpd"
 		$user
-		$setenv
-		include "$d/hookdir.conf"
+		$more
+		include "$conf"
 		EOF
 		: >"$d/logs/error.log" && chown_web "$d/logs/error.log" || return 1
 		setsid "$LIGHTTPD" -D -f "$d/lighttpd.conf" </dev/null >"$d/logs/start.log" 2>&1 9>&- &
