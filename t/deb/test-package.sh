@@ -19,6 +19,10 @@ if [ "$(id -u)" != 0 ]; then
 	skip_all='needs root: it installs the package'
 	test_done
 fi
+if ! git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
+	skip_all='needs a git checkout: the package is built from its files'
+	test_done
+fi
 # A package this test installed (and could not purge: killed) has this.
 MARK=/etc/hookdir/.package-test
 if dpkg-query -W -f='${Status}' hookdir 2>/dev/null | grep -q installed &&
