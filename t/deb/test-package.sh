@@ -23,8 +23,9 @@ if ! git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
 	skip_all='needs a git checkout: the package is built from its files'
 	test_done
 fi
-# A package this test installed (and could not purge: killed) has this.
-MARK=/etc/hookdir/.package-test
+# Made when this test installs the package, removed by its clean-up: a
+# run killed in between left it.
+MARK=/var/tmp/hookdir-package-test
 if dpkg-query -W -f='${Status}' hookdir 2>/dev/null | grep -q installed &&
    ! [ -e "$MARK" ]; then
 	echo "Bail out! hookdir is installed already: this test would purge it"
@@ -43,17 +44,6 @@ export DEBIAN_FRONTEND=noninteractive
 README_DEBIAN=$top_srcdir/debian/README.Debian
 SPOOL=/var/spool/hookdir
 
-# What was there before: left alone by the clean-up.
-users_before=
-for u in hookdir hookdir-fcgi
-do
-	getent passwd "$u" >/dev/null && users_before="$users_before $u"
-done
-group_before=
-getent group hookdir >/dev/null && group_before=t
-spool_before=
-[ -e "$SPOOL" ] && spool_before=t
-
 deb_cleanup () {
 	stop_httpd
 	if dpkg-query -W -f='${Status}' hookdir 2>/dev/null |
@@ -70,9 +60,22 @@ deb_cleanup () {
 	if [ -z "$group_before" ] && getent group hookdir >/dev/null; then
 		delgroup --quiet hookdir
 	fi
-	return 0
+	rm -f "$MARK"
 }
+# A run killed before its clean-up: clean up now, as that run would have.
+users_before= group_before= spool_before=
 [ -e "$MARK" ] && deb_cleanup
+# What was there before: left alone by the clean-up.
+users_before=
+for u in hookdir hookdir-fcgi
+do
+	getent passwd "$u" >/dev/null && users_before="$users_before $u"
+done
+group_before=
+getent group hookdir >/dev/null && group_before=t
+spool_before=
+[ -e "$SPOOL" ] && spool_before=t
+
 test_atexit deb_cleanup
 
 # owners_modes PATH...: "OWNER:GROUP MODE PATH" lines.
@@ -95,6 +98,25 @@ test_expect_success 'the package builds with dpkg-buildpackage' '
 	test_path_is_file "$changes"
 '
 
+test_expect_success 'a later version, for the upgrade' '
+	next=$TRASH/next/hookdir-$version+next &&
+	mkdir -p "$next" &&
+	(cd "$top_srcdir" && xargs -0 cp --parents -t "$next") <files &&
+	{
+		printf "hookdir (%s) unstable; urgency=medium\n\n" "$version+next" &&
+		printf "  * The same, to test an upgrade.\n\n" &&
+		printf " -- %s  %s\n\n" \
+		    "$(dpkg-parsechangelog -l "$next/debian/changelog" -S Maintainer)" \
+		    "$(date -R)" &&
+		cat "$next/debian/changelog"
+	} >changelog.next &&
+	mv changelog.next "$next/debian/changelog" &&
+	(cd "$next" && dpkg-buildpackage -us -uc -b) >build-next.log 2>&1 ||
+	{ tail -n 40 build-next.log; false; } &&
+	deb_next=$(echo "$TRASH"/next/hookdir_"$version"+next_*.deb) &&
+	test_path_is_file "$deb_next"
+'
+
 test_expect_success 'lintian: no errors, no warnings' '
 	lintian --fail-on error,warning --display-info --show-overrides \
 	    "$changes" >lintian.out 2>lintian.err ||
@@ -108,9 +130,9 @@ test_expect_success 'lintian: no errors, no warnings' '
 '
 
 test_expect_success 'it installs with apt-get' '
+	touch "$MARK" &&
 	apt-get install -y -qq "$deb" >install.log 2>&1 ||
 	{ cat install.log; false; } &&
-	touch "$MARK" &&
 	dpkg-query -W -f="\${Status}\n" hookdir >status &&
 	echo "install ok installed" >expect &&
 	test_cmp expect status
@@ -294,6 +316,26 @@ test_expect_success 'lighttpd with the packaged 50-hookdir.conf' '
 	test $(grep -c "\"pipeline\": \"hello\"" runs.json) = 3
 '
 
+test_expect_success 'an upgrade keeps the configuration, the data and the modes' '
+	stop_httpd &&
+	owners_modes $SPOOL $SPOOL/* /var/lib/hookdir /etc/hookdir/secrets \
+	    /etc/hookdir/secrets/site /etc/hookdir/worker-secrets \
+	    /var/lib/hookdir/hookdir.db >before &&
+	cp /etc/hookdir/hookdir.conf conf.before &&
+	apt-get install -y -qq "$deb_next" >upgrade.log 2>&1 ||
+	{ cat upgrade.log; false; } &&
+	dpkg-query -W -f="\${Version}\n" hookdir >version &&
+	echo "$version+next" >expect &&
+	test_cmp expect version &&
+	owners_modes $SPOOL $SPOOL/* /var/lib/hookdir /etc/hookdir/secrets \
+	    /etc/hookdir/secrets/site /etc/hookdir/worker-secrets \
+	    /var/lib/hookdir/hookdir.db >after &&
+	test_cmp before after &&
+	test_cmp conf.before /etc/hookdir/hookdir.conf &&
+	hookdir runs --json --status success >runs.json &&
+	test $(grep -c "\"pipeline\": \"hello\"" runs.json) = 3
+'
+
 test_expect_success 'remove: the programs go, configuration and data stay' '
 	stop_httpd &&
 	apt-get remove -y -qq hookdir >remove.log 2>&1 ||
@@ -312,7 +354,7 @@ test_expect_success 'remove: the programs go, configuration and data stay' '
 '
 
 test_expect_success 'reinstalled, it goes on where it stopped' '
-	apt-get install -y -qq "$deb" >install.log 2>&1 ||
+	apt-get install -y -qq "$deb_next" >install.log 2>&1 ||
 	{ cat install.log; false; } &&
 	hookdir check >check.out 2>&1 &&
 	test_grep "^ok: 1 source, 1 pipeline" check.out &&
