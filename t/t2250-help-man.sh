@@ -8,7 +8,7 @@ options likewise.'
 
 . "$(dirname "$0")/test-lib.sh"
 
-MAN=$top_srcdir/share/man/hookdir.1
+MAN=$top_builddir/share/man/hookdir.1
 
 # man_options: "COMMAND OPTION" for every Fl Fl OPTION in an entry of
 # COMMANDS, and "hookdir OPTION" for the global ones (the .It Fl lines of

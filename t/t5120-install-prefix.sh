@@ -53,11 +53,19 @@ test_expect_success 'make and make install as that user' '
 	test_line_count = 0 outside
 '
 
-test_expect_success 'the installed programs know their configuration path' '
+test_expect_success 'the installed programs and man pages know their paths' '
 	home/.local/bin/hookdir --help >help.out &&
 	test_grep "$TRASH/home/.local/etc/hookdir/hookdir.conf" help.out &&
 	grep -q "ExecStart=$TRASH/home/.local/bin/hookdir" \
-		home/.local/lib/systemd/system/hookdir-worker.service
+		home/.local/lib/systemd/system/hookdir-worker.service &&
+	# and so do the man pages
+	grep -q "$TRASH/home/.local/etc/hookdir/hookdir.conf" \
+		home/.local/share/man/man1/hookdir.1 &&
+	grep -q "$TRASH/home/.local/lib/systemd/system/hookdir-worker.service" \
+		home/.local/share/man/man1/hookdir.1 &&
+	grep -q "$TRASH/home/.local/etc/hookdir/hookdir.conf" \
+		home/.local/share/man/man8/hookdir.fcgi.8 &&
+	! grep -q "@[a-z]*dir@" home/.local/share/man/man*/*
 '
 
 test_expect_success 'configure again with another --sysconfdir: make rebuilds the path' '

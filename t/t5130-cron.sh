@@ -76,7 +76,7 @@ test_expect_success 'setup: a state the user daemon owns, a pipeline' '
 	crontab_lines "$top_builddir/share/cron/hookdir.cron" user >cron.d &&
 	sed -n "/^\`\`\`/,/^\`\`\`/p" "$top_srcdir/README.md" >readme-blocks &&
 	crontab_lines readme-blocks >readme &&
-	crontab_lines "$top_srcdir/share/man/hookdir.1" >man &&
+	crontab_lines "$top_builddir/share/man/hookdir.1" >man &&
 	test_line_count = 3 cron.d &&
 	test_line_count = 2 readme &&
 	test_line_count = 3 man
