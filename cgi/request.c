@@ -36,6 +36,8 @@
 #define MAX_HEADERS		100
 #define MAX_HEADER_BYTES	(64 * 1024)
 #define RETRY_AFTER		"60"
+/* How much of an unknown source's name the log line shows. */
+#define LOG_NAME_MAX		80
 /* Keep at most this much body buffer between requests. */
 #define BODY_KEEP		(1024 * 1024)
 
@@ -48,25 +50,72 @@ static const char *hop_by_hop[] = {
 	"HTTP_EXPECT", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", NULL
 };
 
+/*
+ * The reason phrases of RFC 9110 (section 15), and of RFC 6585 for 428,
+ * 429 and 431: a step's `hookdir respond --status` may give any of them.
+ */
+static const struct {
+	int		 status;
+	const char	*phrase;
+} reason_phrases[] = {
+	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
+	{ 203, "Non-Authoritative Information" }, { 204, "No Content" },
+	{ 205, "Reset Content" }, { 206, "Partial Content" },
+	{ 300, "Multiple Choices" }, { 301, "Moved Permanently" },
+	{ 302, "Found" }, { 303, "See Other" }, { 304, "Not Modified" },
+	{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
+	{ 400, "Bad Request" }, { 401, "Unauthorized" },
+	{ 402, "Payment Required" }, { 403, "Forbidden" },
+	{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+	{ 406, "Not Acceptable" }, { 407, "Proxy Authentication Required" },
+	{ 408, "Request Timeout" }, { 409, "Conflict" }, { 410, "Gone" },
+	{ 411, "Length Required" }, { 412, "Precondition Failed" },
+	{ 413, "Content Too Large" }, { 414, "URI Too Long" },
+	{ 415, "Unsupported Media Type" }, { 416, "Range Not Satisfiable" },
+	{ 417, "Expectation Failed" }, { 421, "Misdirected Request" },
+	{ 422, "Unprocessable Content" }, { 426, "Upgrade Required" },
+	{ 428, "Precondition Required" }, { 429, "Too Many Requests" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" }
+};
+
 static const char *
 reason_phrase(int status)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Payload Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	}
+	size_t	i;
+
+	for (i = 0; i < sizeof(reason_phrases) / sizeof(*reason_phrases); i++)
+		if (reason_phrases[i].status == status)
+			return reason_phrases[i].phrase;
 	return status < 300 ? "OK" : "Error";
+}
+
+/*
+ * Append at most max bytes of s, which came with a request, to a log
+ * line, in double quotes: printable ASCII as it is, any other byte (a
+ * control, DEL, UTF-8, the quote, the backslash) as \xNN, so that it
+ * can neither forge nor garble a line; then the full length if s was
+ * longer.
+ */
+static void
+add_log_safe(struct buf *b, const char *s, size_t max)
+{
+	size_t	i, len = strlen(s);
+
+	buf_addch(b, '"');
+	for (i = 0; i < len && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_addch(b, c);
+	}
+	buf_addch(b, '"');
+	if (len > max)
+		buf_printf(b, "... (%zu bytes)", len);
 }
 
 static const char *
@@ -742,17 +791,25 @@ handle_request(struct responder *rs, struct request *req)
 	/* 1. Which source: /NAME, nothing more, nothing that could be a path. */
 	pi = param(req, "PATH_INFO");
 	req->path_info = pi;
-	if (pi == NULL || pi[0] != '/' || (len = strlen(pi + 1)) == 0 ||
-	    len >= sizeof(name)) {
-		fail(req, 404, NULL, "unknown source", "no source name in "
-		    "PATH_INFO");
-		return;
+	len = pi != NULL && pi[0] == '/' ? strlen(pi + 1) : 0;
+	if (len > 0 && len < sizeof(name)) {
+		memcpy(name, pi + 1, len + 1);
+		if (name_is_valid(name))
+			req->source = config_source(rs->cf, name);
 	}
-	memcpy(name, pi + 1, len + 1);
-	if (!name_is_valid(name) ||
-	    (req->source = config_source(rs->cf, name)) == NULL) {
-		fail(req, 404, NULL, "unknown source", "no source named "
-		    "by PATH_INFO (%zu bytes)", len);
+	if (req->source == NULL) {
+		struct buf asked = BUF_INIT;
+
+		if (pi == NULL)
+			buf_addstr(&asked, "none: no PATH_INFO");
+		else if (pi[0] != '/') {
+			buf_addstr(&asked, "none: PATH_INFO ");
+			add_log_safe(&asked, pi, LOG_NAME_MAX);
+		} else
+			add_log_safe(&asked, pi + 1, LOG_NAME_MAX);
+		fail(req, 404, NULL, "unknown source", "unknown source %s",
+		    asked.data);
+		buf_release(&asked);
 		return;
 	}
 	if (!method_allowed(req->source, req->method)) {
