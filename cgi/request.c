@@ -1,6 +1,6 @@
 /*
  * Handling one webhook request: source, method, origin, size,
- * signature, queue, durable write, answer — in that order, as the
+ * signature, rate, queue, durable write, answer — in that order, as the
  * senders' retry logic expects (see hookdir.fcgi(8)).
  */
 #include "autoconf.h"
@@ -28,6 +28,7 @@
 #include "log.h"
 #include "message.h"
 #include "provider.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "spool.h"
 #include "util.h"
@@ -738,6 +739,63 @@ bad:
 	return -1;
 }
 
+/* The spool, opened (and made) at first use: 0, or -1 after a 503. */
+static int
+responder_spool(struct responder *rs, struct request *req)
+{
+	if (rs->spool_open)
+		return 0;
+	if (spool_open(&rs->spool, rs->cf->spool, 1) == -1) {
+		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+		    "spool unavailable", "spool %s: %s", rs->cf->spool,
+		    strerror(errno));
+		return -1;
+	}
+	rs->spool_open = 1;
+	return 0;
+}
+
+/*
+ * Take a token from the source's bucket (ratelimit.h): 0, or -1 after
+ * answering 429, or 503 when the bucket's file cannot be used. That is
+ * failing closed: a limit that cannot be kept lets nothing through, and
+ * the sender retries the 503 as it would a full queue.
+ */
+static int
+rate_limit(struct responder *rs, struct request *req, long long now_us)
+{
+	const struct source	*s = req->source;
+	const char		*what;
+	char			 hdr[64];
+	long			 retry = 0;
+	int			 reset;
+
+	if (responder_spool(rs, req) == -1)
+		return -1;
+	switch (ratelimit_take(rs->spool.dirfd, s->name, s->rate_per_minute,
+	    s->rate_burst, now_us, &retry, &what, &reset)) {
+	case RATELIMIT_PASS:
+		break;
+	case RATELIMIT_LIMITED:
+		snprintf(hdr, sizeof(hdr), "Retry-After: %ld\r\n", retry);
+		fail(req, 429, hdr, "rate limited", "over rate_limit %ld a "
+		    "minute (burst %ld); a request passes again in %ld s",
+		    s->rate_per_minute, s->rate_burst, retry);
+		return -1;
+	case RATELIMIT_ERROR:
+		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+		    "spool unavailable", "rate_limit state %s/" RATELIMIT_DIR
+		    "/%s: %s: %s", rs->cf->spool, s->name, what,
+		    strerror(errno));
+		return -1;
+	}
+	if (reset)
+		request_log(req, "rate_limit state %s/" RATELIMIT_DIR "/%s "
+		    "held no bucket: reset to a full one", rs->cf->spool,
+		    s->name);
+	return 0;
+}
+
 void
 handle_request(struct responder *rs, struct request *req)
 {
@@ -894,16 +952,18 @@ handle_request(struct responder *rs, struct request *req)
 		return;
 	}
 
-	/* 4. Room in the queue, and a spool to write to. */
-	if (!rs->spool_open) {
-		if (spool_open(&rs->spool, rs->cf->spool, 1) == -1) {
-			fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
-			    "spool unavailable", "spool %s: %s",
-			    rs->cf->spool, strerror(errno));
-			return;
-		}
-		rs->spool_open = 1;
-	}
+	/*
+	 * 4. The source's rate limit. Only verified requests count: were
+	 * the others counted, anyone could use up a source's budget and
+	 * have its sender's deliveries refused.
+	 */
+	if (req->source->rate_per_minute > 0 &&
+	    rate_limit(rs, req, now_s * 1000000LL + now_us) == -1)
+		return;
+
+	/* 5. Room in the queue, and a spool to write to. */
+	if (responder_spool(rs, req) == -1)
+		return;
 	/*
 	 * Counting new/ costs a directory scan: far from the limit a
 	 * second-old count will do; near it, count every time.
@@ -923,7 +983,7 @@ handle_request(struct responder *rs, struct request *req)
 		waiting = respond_wait_begin(req, rs->cf->respond_dir,
 		    &rw) == 0;
 
-	/* 5. Durable write: tmp/, fsync, rename into new/, fsync new/. */
+	/* 6. Durable write: tmp/, fsync, rename into new/, fsync new/. */
 	iov[0].iov_base = req->head.data;
 	iov[0].iov_len = req->head.len;
 	iov[1].iov_base = req->body->data ? req->body->data : "";
@@ -938,7 +998,7 @@ handle_request(struct responder *rs, struct request *req)
 	}
 
 	/*
-	 * 6. Only now is it acknowledged: with a step's answer if one comes
+	 * 7. Only now is it acknowledged: with a step's answer if one comes
 	 * in time, else as usual.
 	 */
 	if (waiting) {
