@@ -21,33 +21,70 @@
 #include "ratelimit.h"
 
 #define TOKEN		1000000LL	/* one token, in millionths */
-#define STATE_FMT	"hookdir-rate 1 %019lld %019lld\n"
-#define STATE_LEN	(sizeof("hookdir-rate 1 ") - 1 + 19 + 1 + 19 + 1)
+#define STATE_HEAD	"hookdir-rate 1 "
+#define DIGITS		19
+#define STATE_LEN	(sizeof(STATE_HEAD) - 1 + DIGITS + 1 + DIGITS + 1)
+
+/* Parse DIGITS decimal digits at p. */
+static long long
+digits_get(const char *p)
+{
+	long long	v = 0;
+	int		i;
+
+	for (i = 0; i < DIGITS; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+/* Write v as DIGITS decimal digits at p. */
+static void
+digits_put(char *p, long long v)
+{
+	int	i;
+
+	for (i = DIGITS - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
 
 /* Parse a state line: 0, or -1 if it is not one. */
 static int
 state_parse(const char *s, size_t len, long long *tokens, long long *last)
 {
-	char	line[STATE_LEN + 1], check[64];
+	const size_t	h = sizeof(STATE_HEAD) - 1;
 
-	if (len != STATE_LEN)
+	if (len != STATE_LEN || memcmp(s, STATE_HEAD, h) != 0 ||
+	    s[h + DIGITS] != ' ' || s[len - 1] != '\n')
 		return -1;
-	memcpy(line, s, len);
-	line[len] = '\0';
-	if (sscanf(line, "hookdir-rate 1 %lld %lld", tokens, last) != 2 ||
-	    *tokens < 0 || *last <= 0)
-		return -1;
-	/* Exactly as written: no sign, no spaces, no trailing bytes. */
-	snprintf(check, sizeof(check), STATE_FMT, *tokens, *last);
-	return strcmp(check, line) == 0 ? 0 : -1;
+	*tokens = digits_get(s + h);
+	*last = digits_get(s + h + DIGITS + 1);
+	return *tokens < 0 || *last <= 0 ? -1 : 0;
 }
 
-/* The state file, open and locked: its fd, or -1 with *what set. */
+/* The state line for tokens and last, both in 0..10^19. */
+static void
+state_format(char buf[STATE_LEN], long long tokens, long long last)
+{
+	const size_t	h = sizeof(STATE_HEAD) - 1;
+
+	memcpy(buf, STATE_HEAD, h);
+	digits_put(buf + h, tokens);
+	buf[h + DIGITS] = ' ';
+	digits_put(buf + h + DIGITS + 1, last);
+	buf[STATE_LEN - 1] = '\n';
+}
+
+/* The state file, open (not locked): its fd, or -1 with *what set. */
 static int
 state_open(int spool_dirfd, const char *name, const char **what)
 {
 	struct stat	st;
-	int		dfd, fd;
+	int		dfd, fd, saved;
 
 	*what = "open " RATELIMIT_DIR;
 	dfd = openat(spool_dirfd, RATELIMIT_DIR, O_RDONLY | O_DIRECTORY |
@@ -71,25 +108,117 @@ state_open(int spool_dirfd, const char *name, const char **what)
 	if (fd == -1)
 		return -1;
 	*what = "fstat";
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == 0) {
+		if (S_ISREG(st.st_mode))
+			return fd;
 		*what = "not a regular file";
 		errno = EINVAL;
-		goto fail;
 	}
-	*what = "flock";
-	while (flock(fd, LOCK_EX) == -1)
-		if (errno != EINTR)
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * A FastCGI responder keeps the state files open between requests:
+ * opening one costs more than all the rest. Each is known by the spool
+ * directory's identity and the source's name; one that was removed or
+ * replaced since (no link left) is opened again, so that every process
+ * goes on sharing the file that is there.
+ */
+#define CACHE_MAX	16
+static struct state_fd {
+	dev_t	dev;
+	ino_t	ino;
+	char	name[72];
+	int	fd;
+} cache[CACHE_MAX];
+static size_t	ncache, cache_next;
+
+static void
+cache_drop(struct state_fd *c)
+{
+	close(c->fd);
+	*c = cache[--ncache];
+}
+
+/* The state file, open and locked: its fd, or -1 with *what set. */
+static int
+state_lock(int spool_dirfd, const char *name, const char **what)
+{
+	struct state_fd	*c = NULL;
+	struct stat	 dst, st;
+	size_t		 i;
+	int		 fd, tries;
+
+	*what = "fstat spool";
+	if (fstat(spool_dirfd, &dst) == -1)
+		return -1;
+	for (i = 0; i < ncache; i++)
+		if (cache[i].dev == dst.st_dev && cache[i].ino == dst.st_ino &&
+		    strcmp(cache[i].name, name) == 0)
+			c = &cache[i];
+	for (tries = 0; tries < 3; tries++) {
+		if (c == NULL) {
+			if ((fd = state_open(spool_dirfd, name, what)) == -1)
+				return -1;
+			if (strlen(name) >= sizeof(c->name)) {
+				errno = ENAMETOOLONG;
+				close(fd);
+				return -1;
+			}
+			if (ncache == CACHE_MAX) {
+				/* Full: a source's turn comes round again. */
+				i = cache_next++ % CACHE_MAX;
+				close(cache[i].fd);
+			} else
+				i = ncache++;
+			c = &cache[i];
+			c->dev = dst.st_dev;
+			c->ino = dst.st_ino;
+			snprintf(c->name, sizeof(c->name), "%s", name);
+			c->fd = fd;
+		}
+		*what = "flock";
+		while (flock(c->fd, LOCK_EX) == -1)
+			if (errno != EINTR)
+				goto fail;
+		*what = "fstat";
+		if (fstat(c->fd, &st) == -1)
 			goto fail;
-	return fd;
+		if (st.st_nlink > 0)
+			return c->fd;
+		cache_drop(c);
+		c = NULL;
+	}
+	*what = "open";
+	errno = ESTALE;
+	return -1;
 fail:
 	{
 		int saved = errno;
-		close(fd);
+		cache_drop(c);
 		errno = saved;
 	}
 	return -1;
+}
+
+/* Done with a state file: unlocked and kept, or (failed) closed. */
+static void
+state_unlock(int fd, int failed)
+{
+	size_t	i;
+
+	for (i = 0; i < ncache; i++)
+		if (cache[i].fd == fd) {
+			if (failed)
+				cache_drop(&cache[i]);
+			else
+				flock(fd, LOCK_UN);
+			return;
+		}
+	close(fd);
 }
 
 enum ratelimit_result
@@ -105,7 +234,7 @@ ratelimit_take(int spool_dirfd, const char *name, long per_minute,
 	int			 fd, saved;
 
 	*reset = 0;
-	if ((fd = state_open(spool_dirfd, name, what)) == -1)
+	if ((fd = state_lock(spool_dirfd, name, what)) == -1)
 		return RATELIMIT_ERROR;
 	*what = "read";
 	do
@@ -147,8 +276,7 @@ ratelimit_take(int spool_dirfd, const char *name, long per_minute,
 		r = RATELIMIT_LIMITED;
 	}
 	*what = "write";
-	/* Both are within 0..10^19: the line is STATE_LEN long. */
-	snprintf(buf, sizeof(buf), STATE_FMT, tokens, now_us);
+	state_format(buf, tokens, now_us);
 	do
 		n = pwrite(fd, buf, STATE_LEN, 0);
 	while (n == -1 && errno == EINTR);
@@ -159,11 +287,11 @@ ratelimit_take(int spool_dirfd, const char *name, long per_minute,
 	}
 	if (*reset && ftruncate(fd, STATE_LEN) == -1)
 		goto fail;
-	close(fd);
+	state_unlock(fd, 0);
 	return r;
 fail:
 	saved = errno;
-	close(fd);
+	state_unlock(fd, 1);
 	errno = saved;
 	return RATELIMIT_ERROR;
 }

@@ -3,7 +3,9 @@
  * FastCGI pool, or one CGI process per request) through a small file
  * per source in the spool: .rate/NAME holds a token bucket (its tokens
  * and the time it was last refilled), read and rewritten under an
- * exclusive flock. Only sources with a rate_limit have such a file.
+ * exclusive flock. Only sources with a rate_limit have such a file. A
+ * process keeps the files it used open (a FastCGI responder serves many
+ * requests), and opens one again when it was removed or replaced.
  */
 #ifndef HOOKDIR_RATELIMIT_H
 #define HOOKDIR_RATELIMIT_H

@@ -235,6 +235,18 @@ test_expect_success 'a state file that holds no bucket is reset to a full one, a
 	spool_clear
 '
 
+test_expect_success 'removing the state file resets the bucket for every process' '
+	post_many 8 burst &&
+	test "$(count_codes 429)" = 8 &&
+	rm spool/.rate/burst &&
+	post_many 8 burst &&
+	check_limited &&
+	test "$(count_codes 202)" = 5 &&
+	test "$(count_codes 429)" = 3 &&
+	test "$(spool_count spool/new)" = 5 &&
+	spool_clear
+'
+
 test_expect_success 'a state file that cannot be used is 503, never a free pass' '
 	rm spool/.rate/burst &&
 	echo "hookdir-rate 1 0000000000005000000 0000000000000000001" >elsewhere &&
