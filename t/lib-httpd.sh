@@ -74,7 +74,9 @@
 #	                    (fastcgi_param for nginx, SetEnv for Apache,
 #	                    setenv.add-environment for lighttpd)
 #	HTTPD_FCGI_WRAPPER  words put before hookdir.fcgi by spawn-fcgi and
-#	                    start_hookdir_listen (e.g. "faketime -f @2026-01-01")
+#	                    start_hookdir_listen (e.g. "faketime -f @2026-01-01");
+#	                    spawn-fcgi does not search PATH: give the first
+#	                    word as an absolute path there
 #	HTTPD_NGINX_STATIC  "PREFIX DIR": nginx also serves the files of DIR
 #	                    (readable by the web-server user) at /PREFIX/
 #	HTTPD_NGINX_HTTP    lines for nginx's http { } block (limit_req_zone)
