@@ -1,6 +1,6 @@
 /*
  * Handling one webhook request: source, method, origin, size,
- * signature, queue, durable write, answer — in that order, as the
+ * signature, rate, queue, durable write, answer — in that order, as the
  * senders' retry logic expects (see hookdir.fcgi(8)).
  */
 #include "autoconf.h"
@@ -28,6 +28,7 @@
 #include "log.h"
 #include "message.h"
 #include "provider.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "spool.h"
 #include "util.h"
@@ -36,6 +37,8 @@
 #define MAX_HEADERS		100
 #define MAX_HEADER_BYTES	(64 * 1024)
 #define RETRY_AFTER		"60"
+/* How much of an unknown source's name the log line shows. */
+#define LOG_NAME_MAX		80
 /* Keep at most this much body buffer between requests. */
 #define BODY_KEEP		(1024 * 1024)
 /* Plain CGI: read at most this much of an unread body before an error. */
@@ -51,25 +54,72 @@ static const char *hop_by_hop[] = {
 	"HTTP_EXPECT", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", NULL
 };
 
+/*
+ * The reason phrases of RFC 9110 (section 15), and of RFC 6585 for 428,
+ * 429 and 431: a step's `hookdir respond --status` may give any of them.
+ */
+static const struct {
+	int		 status;
+	const char	*phrase;
+} reason_phrases[] = {
+	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
+	{ 203, "Non-Authoritative Information" }, { 204, "No Content" },
+	{ 205, "Reset Content" }, { 206, "Partial Content" },
+	{ 300, "Multiple Choices" }, { 301, "Moved Permanently" },
+	{ 302, "Found" }, { 303, "See Other" }, { 304, "Not Modified" },
+	{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
+	{ 400, "Bad Request" }, { 401, "Unauthorized" },
+	{ 402, "Payment Required" }, { 403, "Forbidden" },
+	{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+	{ 406, "Not Acceptable" }, { 407, "Proxy Authentication Required" },
+	{ 408, "Request Timeout" }, { 409, "Conflict" }, { 410, "Gone" },
+	{ 411, "Length Required" }, { 412, "Precondition Failed" },
+	{ 413, "Content Too Large" }, { 414, "URI Too Long" },
+	{ 415, "Unsupported Media Type" }, { 416, "Range Not Satisfiable" },
+	{ 417, "Expectation Failed" }, { 421, "Misdirected Request" },
+	{ 422, "Unprocessable Content" }, { 426, "Upgrade Required" },
+	{ 428, "Precondition Required" }, { 429, "Too Many Requests" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" }
+};
+
 static const char *
 reason_phrase(int status)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Payload Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	}
+	size_t	i;
+
+	for (i = 0; i < sizeof(reason_phrases) / sizeof(*reason_phrases); i++)
+		if (reason_phrases[i].status == status)
+			return reason_phrases[i].phrase;
 	return status < 300 ? "OK" : "Error";
+}
+
+/*
+ * Append at most max bytes of s, which came with a request, to a log
+ * line, in double quotes: printable ASCII as it is, any other byte (a
+ * control, DEL, UTF-8, the quote, the backslash) as \xNN, so that it
+ * can neither forge nor garble a line; then the full length if s was
+ * longer.
+ */
+static void
+add_log_safe(struct buf *b, const char *s, size_t max)
+{
+	size_t	i, len = strlen(s);
+
+	buf_addch(b, '"');
+	for (i = 0; i < len && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_addch(b, c);
+	}
+	buf_addch(b, '"');
+	if (len > max)
+		buf_printf(b, "... (%zu bytes)", len);
 }
 
 static const char *
@@ -743,6 +793,63 @@ bad:
 	return -1;
 }
 
+/* The spool, opened (and made) at first use: 0, or -1 after a 503. */
+static int
+responder_spool(struct responder *rs, struct request *req)
+{
+	if (rs->spool_open)
+		return 0;
+	if (spool_open(&rs->spool, rs->cf->spool, 1) == -1) {
+		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+		    "spool unavailable", "spool %s: %s", rs->cf->spool,
+		    strerror(errno));
+		return -1;
+	}
+	rs->spool_open = 1;
+	return 0;
+}
+
+/*
+ * Take a token from the source's bucket (ratelimit.h): 0, or -1 after
+ * answering 429, or 503 when the bucket's file cannot be used. That is
+ * failing closed: a limit that cannot be kept lets nothing through, and
+ * the sender retries the 503 as it would a full queue.
+ */
+static int
+rate_limit(struct responder *rs, struct request *req, long long now_us)
+{
+	const struct source	*s = req->source;
+	const char		*what;
+	char			 hdr[64];
+	long			 retry = 0;
+	int			 reset;
+
+	if (responder_spool(rs, req) == -1)
+		return -1;
+	switch (ratelimit_take(rs->spool.dirfd, s->name, s->rate_per_minute,
+	    s->rate_burst, now_us, &retry, &what, &reset)) {
+	case RATELIMIT_PASS:
+		break;
+	case RATELIMIT_LIMITED:
+		snprintf(hdr, sizeof(hdr), "Retry-After: %ld\r\n", retry);
+		fail(req, 429, hdr, "rate limited", "over rate_limit %ld a "
+		    "minute (burst %ld); a request passes again in %ld s",
+		    s->rate_per_minute, s->rate_burst, retry);
+		return -1;
+	case RATELIMIT_ERROR:
+		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
+		    "spool unavailable", "rate_limit state %s/" RATELIMIT_DIR
+		    "/%s: %s: %s", rs->cf->spool, s->name, what,
+		    strerror(errno));
+		return -1;
+	}
+	if (reset)
+		request_log(req, "rate_limit state %s/" RATELIMIT_DIR "/%s "
+		    "held no bucket: reset to a full one", rs->cf->spool,
+		    s->name);
+	return 0;
+}
+
 void
 handle_request(struct responder *rs, struct request *req)
 {
@@ -796,17 +903,25 @@ handle_request(struct responder *rs, struct request *req)
 	/* 1. Which source: /NAME, nothing more, nothing that could be a path. */
 	pi = param(req, "PATH_INFO");
 	req->path_info = pi;
-	if (pi == NULL || pi[0] != '/' || (len = strlen(pi + 1)) == 0 ||
-	    len >= sizeof(name)) {
-		fail(req, 404, NULL, "unknown source", "no source name in "
-		    "PATH_INFO");
-		return;
+	len = pi != NULL && pi[0] == '/' ? strlen(pi + 1) : 0;
+	if (len > 0 && len < sizeof(name)) {
+		memcpy(name, pi + 1, len + 1);
+		if (name_is_valid(name))
+			req->source = config_source(rs->cf, name);
 	}
-	memcpy(name, pi + 1, len + 1);
-	if (!name_is_valid(name) ||
-	    (req->source = config_source(rs->cf, name)) == NULL) {
-		fail(req, 404, NULL, "unknown source", "no source named "
-		    "by PATH_INFO (%zu bytes)", len);
+	if (req->source == NULL) {
+		struct buf asked = BUF_INIT;
+
+		if (pi == NULL)
+			buf_addstr(&asked, "none: no PATH_INFO");
+		else if (pi[0] != '/') {
+			buf_addstr(&asked, "none: PATH_INFO ");
+			add_log_safe(&asked, pi, LOG_NAME_MAX);
+		} else
+			add_log_safe(&asked, pi + 1, LOG_NAME_MAX);
+		fail(req, 404, NULL, "unknown source", "unknown source %s",
+		    asked.data);
+		buf_release(&asked);
 		return;
 	}
 	if (!method_allowed(req->source, req->method)) {
@@ -891,16 +1006,18 @@ handle_request(struct responder *rs, struct request *req)
 		return;
 	}
 
-	/* 4. Room in the queue, and a spool to write to. */
-	if (!rs->spool_open) {
-		if (spool_open(&rs->spool, rs->cf->spool, 1) == -1) {
-			fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
-			    "spool unavailable", "spool %s: %s",
-			    rs->cf->spool, strerror(errno));
-			return;
-		}
-		rs->spool_open = 1;
-	}
+	/*
+	 * 4. The source's rate limit. Only verified requests count: were
+	 * the others counted, anyone could use up a source's budget and
+	 * have its sender's deliveries refused.
+	 */
+	if (req->source->rate_per_minute > 0 &&
+	    rate_limit(rs, req, now_s * 1000000LL + now_us) == -1)
+		return;
+
+	/* 5. Room in the queue, and a spool to write to. */
+	if (responder_spool(rs, req) == -1)
+		return;
 	/*
 	 * Counting new/ costs a directory scan: far from the limit a
 	 * second-old count will do; near it, count every time.
@@ -920,7 +1037,7 @@ handle_request(struct responder *rs, struct request *req)
 		waiting = respond_wait_begin(req, rs->cf->respond_dir,
 		    &rw) == 0;
 
-	/* 5. Durable write: tmp/, fsync, rename into new/, fsync new/. */
+	/* 6. Durable write: tmp/, fsync, rename into new/, fsync new/. */
 	iov[0].iov_base = req->head.data;
 	iov[0].iov_len = req->head.len;
 	iov[1].iov_base = req->body->data ? req->body->data : "";
@@ -935,7 +1052,7 @@ handle_request(struct responder *rs, struct request *req)
 	}
 
 	/*
-	 * 6. Only now is it acknowledged: with a step's answer if one comes
+	 * 7. Only now is it acknowledged: with a step's answer if one comes
 	 * in time, else as usual.
 	 */
 	if (waiting) {

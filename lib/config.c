@@ -463,6 +463,60 @@ load_respond(struct loader *l, struct source *s, struct json_object *o)
 	}
 }
 
+/* A count for rate_limit: 1..RATE_LIMIT_MAX, or 0 after an error. */
+static long
+rate_count(struct loader *l, struct json_object *o, const char *key,
+    const char *path, struct json_object *v)
+{
+	long long	n;
+
+	if (jconf_want_type(l->d, l->file, o, key, path, v,
+	    json_type_int) == -1)
+		return 0;
+	n = json_object_get_int64(v);
+	if (n < 1 || n > RATE_LIMIT_MAX) {
+		lerr(l, o, key, path, "must be 1..%ld", RATE_LIMIT_MAX);
+		return 0;
+	}
+	return (long)n;
+}
+
+/*
+ * "rate_limit": 120 (requests a minute, as many of them at once), or
+ * {"per_minute": 60, "burst": 5}.
+ */
+static void
+load_rate_limit(struct loader *l, struct source *s, struct json_object *o,
+    const char *key, const char *path, struct json_object *v)
+{
+	char	sub[320];
+
+	if (json_object_is_type(v, json_type_int)) {
+		s->rate_per_minute = s->rate_burst = rate_count(l, o, key,
+		    path, v);
+		return;
+	}
+	if (!json_object_is_type(v, json_type_object)) {
+		lerr(l, o, key, path, "must be a number of requests a minute "
+		    "or {\"per_minute\": N, \"burst\": M}, not %s",
+		    jconf_type_name(json_object_get_type(v)));
+		return;
+	}
+	json_object_object_foreach(v, k, kv) {
+		snprintf(sub, sizeof(sub), "%s.%s", path, k);
+		if (strcmp(k, "per_minute") == 0)
+			s->rate_per_minute = rate_count(l, v, k, sub, kv);
+		else if (strcmp(k, "burst") == 0)
+			s->rate_burst = rate_count(l, v, k, sub, kv);
+		else
+			lerr(l, v, k, sub, "unknown key");
+	}
+	if (!json_object_object_get_ex(v, "per_minute", NULL))
+		lerr(l, o, key, path, "needs \"per_minute\"");
+	if (!json_object_object_get_ex(v, "burst", NULL))
+		s->rate_burst = s->rate_per_minute;
+}
+
 /*
  * A string or a list of them, for a key whose empty list would fail
  * open (no secret, no address): that is an error saying what it would
@@ -607,7 +661,9 @@ load_source(struct loader *l, struct source *s, const char *name,
 			if (jconf_want_type(l->d, l->file, o, key, path, v,
 			    json_type_object) == 0)
 				load_respond(l, s, v);
-		} else
+		} else if (strcmp(key, "rate_limit") == 0)
+			load_rate_limit(l, s, o, key, path, v);
+		else
 			lerr(l, o, key, path, "unknown key");
 	}
 	if (s->nmethods == 0) {

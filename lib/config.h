@@ -19,6 +19,8 @@ struct provider;
 #define DEFAULT_MAX_QUEUE	100000L
 #define DEFAULT_RETENTION_MS	(30LL * 24 * 3600 * 1000)
 #define DEFAULT_MAX_CHAIN_DEPTH	8
+/* A source's rate_limit: requests a minute, and the bucket's size. */
+#define RATE_LIMIT_MAX		1000000L
 
 /*
  * Synchronous responses (a source's "respond"): the longest a request may
@@ -89,6 +91,14 @@ struct source {
 
 	/* how long to wait for a step's `hookdir respond`; 0: do not wait */
 	long long		 respond_wait_ms;
+
+	/*
+	 * rate_limit: a token bucket of rate_burst requests, refilled at
+	 * rate_per_minute, shared by every responder process (see
+	 * lib/ratelimit.h); rate_per_minute 0: no limit.
+	 */
+	long			 rate_per_minute;
+	long			 rate_burst;
 };
 
 struct config_file_stamp {

@@ -92,9 +92,13 @@
 #	                    (fastcgi_param for nginx, SetEnv for Apache,
 #	                    setenv.add-environment for lighttpd)
 #	HTTPD_FCGI_WRAPPER  words put before hookdir.fcgi by spawn-fcgi and
-#	                    start_hookdir_listen (e.g. "faketime -f @2026-01-01")
+#	                    start_hookdir_listen (e.g. "faketime -f @2026-01-01");
+#	                    spawn-fcgi does not search PATH: give the first
+#	                    word as an absolute path there
 #	HTTPD_NGINX_STATIC  "PREFIX DIR": nginx also serves the files of DIR
 #	                    (readable by the web-server user) at /PREFIX/
+#	HTTPD_NGINX_HTTP    lines for nginx's http { } block (limit_req_zone)
+#	HTTPD_NGINX_LOCATION  lines for nginx's location /hooks/ { } block
 # Other variables: HTTPD_SOCK_DIR ($TRASH/sock, writable by the web-server
 # user), APACHE_MODULES (default /usr/lib/apache2/modules).
 
@@ -431,6 +435,11 @@ httpd_nginx_location_ () {
 		[ -n "$name" ] && params="$params	fastcgi_param $name $value;\\
 "
 	done <<<"$HTTPD_FCGI_PARAMS"
+	while read -r value
+	do
+		[ -n "$value" ] && params="$params	$value\\
+"
+	done <<<"${HTTPD_NGINX_LOCATION:-}"
 	awk '
 		/^location \/hooks\/ \{/ { on = 1 }
 		on { print; depth += gsub(/\{/, "{"); depth -= gsub(/\}/, "}")
@@ -464,6 +473,7 @@ httpd_nginx_conf_ () {
 		uwsgi_temp_path $d/tmp/uwsgi;
 		default_type application/octet-stream;
 		server_tokens off;
+		${HTTPD_NGINX_HTTP:-}
 		server {
 			listen 127.0.0.1:$port;
 			server_name localhost;

@@ -280,6 +280,25 @@ test_expect_success '404 from the responder itself for traversal in PATH_INFO' '
 	test_cmp snap.before snap.after
 '
 
+test_expect_success '404: the log names the source asked for, escaped and cut short' '
+	nl=$(printf "\nx") && nl=${nl%x} &&
+	st=$(run_cgi "/no${nl}such$(printf "\033")[31m\"\\" 127.0.0.1 payload.json) &&
+	test "$st" = "Status: 404 Not Found" &&
+	test_line_count = 1 cgi.err &&
+	test_grep -F "404 source=- remote=127.0.0.1: unknown source \"no\x0asuch\x1b[31m\x22\x5c\" id=" cgi.err &&
+	st=$(run_cgi "/$LONG65$LONG65" 127.0.0.1 payload.json) &&
+	test "$st" = "Status: 404 Not Found" &&
+	test_grep -F "unknown source \"$(printf "a%.0s" $(seq 80))\"... (130 bytes) id=" cgi.err &&
+	st=$(run_cgi "nosuch" 127.0.0.1 payload.json) &&
+	test_grep -F "unknown source none: PATH_INFO \"nosuch\" id=" cgi.err &&
+	log_mark &&
+	code=$(hookdir_post "$HOOK_URL_BASE/x%1by%C3%A9%22z" payload.json) &&
+	check_error "$code" 404 "unknown source" &&
+	log_lines >log.new &&
+	test_line_count = 1 log.new &&
+	test_grep -F "unknown source \"x\x1by\xc3\xa9\x22z\"" log.new
+'
+
 # ---------------------------------------------------------------- 405
 test_expect_success '405 with Allow: POST for GET and PUT' '
 	snapshot >snap.before &&
@@ -383,7 +402,7 @@ cgi_stream () {
 test_expect_success '413 while streaming a body without a length, as CGI' '
 	snapshot >snap.before &&
 	st=$(cgi_stream over.body) &&
-	test "$st" = "Status: 413 Payload Too Large" &&
+	test "$st" = "Status: 413 Content Too Large" &&
 	test_grep "{\"error\":\"payload too large\"}" cgi.out &&
 	test_grep "413" cgi.err &&
 	snapshot >snap.after &&

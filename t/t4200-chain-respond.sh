@@ -44,6 +44,8 @@ test_expect_success 'setup' '
 	    "slow": { "provider": "generic", "respond": { "wait": "1s" } },
 	    // no pipeline: answered by hand in the tests below
 	    "manual": { "provider": "generic", "respond": { "wait": "10s" } },
+	    // answered 422 by a step
+	    "validate": { "provider": "generic", "respond": { "wait": "15s" } },
 	    // does not wait at all
 	    "plain": { "provider": "generic" }
 	  }
@@ -62,6 +64,14 @@ test_expect_success 'setup' '
 	      { "run": "sleep 1; echo \"\$HOOKDIR_EVENT_ID\" >$TRASH/later" }
 	    ] }
 	  }
+	}
+	EOF
+	cat >pipelines/validate.json <<-EOF &&
+	{
+	  "on": { "source": "validate" },
+	  "jobs": { "check": { "steps": [
+	    { "run": "hookdir respond --status 422 --body invalid" }
+	  ] } }
 	}
 	EOF
 	cat >pipelines/late.json <<-EOF &&
@@ -174,6 +184,17 @@ test_expect_success NGINX 'a step answers: its status, headers and body' '
 	echo 0 >expect &&
 	test_cmp expect first.rc &&
 	test_line_count = 0 first.err
+'
+
+test_expect_success NGINX 'a step'"'"'s status has its own reason phrase: 422 Unprocessable Content' '
+	hookdir_post "$HOOK_URL_BASE/validate" body.json >status &&
+	echo 422 >expect &&
+	test_cmp expect status &&
+	printf invalid >expect &&
+	test_cmp expect response &&
+	head -n 1 response.headers | tr -d "\r" >status.line &&
+	echo "HTTP/1.1 422 Unprocessable Content" >expect &&
+	test_cmp expect status.line
 '
 
 test_expect_success NGINX 'a second hookdir respond is ignored, and says so' '

@@ -50,6 +50,16 @@ test_expect_success 'the nginx block is conf/nginx.conf'"'"'s location block' '
 	in_readme nginx want
 '
 
+test_expect_success 'the limit_req blocks are conf/nginx.conf'"'"'s commented recipe' '
+	sed -n "s/^#\t\(limit_req_zone .*\)/\1/p" "$top_srcdir/conf/nginx.conf" >want &&
+	test_line_count = 1 want &&
+	in_readme nginx want &&
+	sed -n "s/^#\t\(limit_req .*\)/\1/p; s/^#\t\(limit_req_status .*\)/\1/p" \
+		"$top_srcdir/conf/nginx.conf" >want &&
+	test_line_count = 2 want &&
+	in_readme nginx want
+'
+
 test_expect_success 'the Apache blocks are conf/apache-fcgid.conf and conf/htaccess' '
 	strip "$top_srcdir/conf/apache-fcgid.conf" >want &&
 	in_readme apache want &&

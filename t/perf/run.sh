@@ -5,7 +5,7 @@
 # targets.  Nothing is asserted on time: it exits 0 whatever the numbers
 # (1 only when something it needs is missing or a server does not start).
 #
-#   make perf                                   # everything, ~11 min
+#   make perf                                   # everything, ~13 min
 #   PERF_ONLY=worker,drain make perf            # a subset
 #   PERF_SECONDS=10 PERF_REPS=5 make perf       # longer, more repetitions
 #
@@ -24,6 +24,11 @@
 #            --watch.
 #   rss      peak RSS (VmHWM) of hookdir.fcgi, ref-fcgi and the worker; taken
 #            from the other sections' runs (alone: a short run of its own).
+#   ratelimit  the cost of a source's rate_limit: hookdir.fcgi -F 2 behind
+#            nginx, 1 KiB bodies, PERF_CONNS connections, with and without a
+#            rate_limit on the source (1 000 000 a minute: never hit, every
+#            request takes a token), interleaved; the target is goodput with
+#            it >= 0.95 of goodput without.
 #   drain    worker --once -j 2 with 1 000 / 10 000 / 100 000 files queued
 #            (written straight into new/ by perf-tool fill, not via HTTP),
 #            with the step pipeline and with no pipeline matching (claim +
@@ -41,7 +46,7 @@
 #   PERF_SECONDS=4      length of each wrk run
 #   PERF_DRAIN_SECONDS=3      length of each drain window
 #   PERF_REPS=3         repetitions of every measurement
-#   PERF_ONLY=          subset: ingress,worker,rss,drain
+#   PERF_ONLY=          subset: ingress,worker,rss,drain,ratelimit
 #   PERF_CONNS="16 64"  PERF_BODIES="1k 64k"
 #   PERF_INGRESS="R2 H2 R4 H4 WH CGI"   ingress configurations, in run order
 #   PERF_MICRO_SECONDS=2      each forkexec-bench run
@@ -83,7 +88,7 @@ INGEST_QUEUE=${PERF_INGEST_QUEUE:-10000}
 QUIET_WAIT=${PERF_QUIET_WAIT:-5}
 WH_DRAIN=${PERF_WH_DRAIN:-30}
 SECRET=bench-secret-7f3c9a1e5b
-ONLY=${PERF_ONLY:-ingress,worker,rss,drain}
+ONLY=${PERF_ONLY:-ingress,worker,rss,drain,ratelimit}
 ONLY=",${ONLY// /,},"
 
 want() { [[ $ONLY == *",$1,"* ]]; }
@@ -94,9 +99,9 @@ for v in S DRAIN_S REPS MICRO_S WORKER_EVENTS LAT_EVENTS INGEST_QUEUE QUIET_WAIT
 	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] ||
 		die "PERF_* setting $v=${!v}: want a positive integer"
 done
-for s in ingress worker rss drain; do ONLY=${ONLY/,$s,/,}; done
-[ "$ONLY" = , ] || die "PERF_ONLY: unknown section(s) ${ONLY//,/ } (want ingress,worker,rss,drain)"
-ONLY=",${PERF_ONLY:-ingress,worker,rss,drain},"
+for s in ingress worker rss drain ratelimit; do ONLY=${ONLY/,$s,/,}; done
+[ "$ONLY" = , ] || die "PERF_ONLY: unknown section(s) ${ONLY//,/ } (want ingress,worker,rss,drain,ratelimit)"
+ONLY=",${PERF_ONLY:-ingress,worker,rss,drain,ratelimit},"
 ONLY=${ONLY// /,}
 
 # ---------------------------------------------------------------- needs
@@ -107,11 +112,11 @@ need_prog() {	# program debian-package
 need_prog cc gcc
 need_prog openssl openssl
 need_prog curl curl
-if want ingress || want rss || want drain || want worker; then
+if want ingress || want rss || want drain || want worker || want ratelimit; then
 	need_prog nginx nginx-light
 	need_prog spawn-fcgi spawn-fcgi
 fi
-if want ingress || want rss || want drain; then
+if want ingress || want rss || want drain || want ratelimit; then
 	need_prog wrk wrk
 fi
 if want ingress; then
@@ -238,6 +243,18 @@ fmt() {	# metric row decimals
 		else printf f " (" f "–" f ")\n", x[1], x[2], x[3]
 	}'
 }
+# The median of the ratios of two rows' values, repetition by repetition.
+pair_ratio() {	# metric row-a row-b
+	awk -v a="${V["$1|$2"]:-}" -v b="${V["$1|$3"]:-}" 'BEGIN {
+		n = split(a, x, " "); m = split(b, y, " ")
+		if (m < n) n = m
+		for (i = 1; i <= n; i++) if (y[i] + 0 > 0) r[k++] = x[i] / y[i]
+		if (k == 0) { print "-"; exit }
+		for (i = 0; i < k; i++) for (j = i + 1; j < k; j++)
+			if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+		printf "%.3f\n", k % 2 ? r[(k - 1) / 2] : (r[k / 2 - 1] + r[k / 2]) / 2
+	}'
+}
 ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN {if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b}'; }
 
 # ---------------------------------------------------------------- machine
@@ -322,9 +339,11 @@ recipe_location() {
 }
 
 # A fresh per-run prefix $P: spool, state, secret, hookdir.conf, pipelines
-# (given as JSON text), nginx and webhook configuration.
+# (given as JSON text), nginx and webhook configuration.  With
+# PREFIX_RATE_LIMIT set, the source has that rate_limit (JSON).
+PREFIX_RATE_LIMIT=
 fresh_prefix() {	# [pipeline-json]
-	local user_line=
+	local user_line= rate=
 	retire
 	sync	# the previous run's dirty pages are not flushed during this one
 	NPFX=$((NPFX + 1))
@@ -333,8 +352,9 @@ fresh_prefix() {	# [pipeline-json]
 	    "$P/spool/failed" "$P/state" "$P/pipelines" "$P/webhook-tmp" || die "mkdir $P"
 	printf '%s' "$SECRET" >"$P/secret"
 	chmod 600 "$P/secret"
-	printf '{"spool":"%s","state":"%s","pipelines":"%s",\n"limits":{"max_queue":10000000},\n"sources":{"bench":{"provider":"github","secret_file":"%s"}}}\n' \
-		"$P/spool" "$P/state" "$P/pipelines" "$P/secret" >"$P/hookdir.conf"
+	[ -n "$PREFIX_RATE_LIMIT" ] && rate=",\"rate_limit\":$PREFIX_RATE_LIMIT"
+	printf '{"spool":"%s","state":"%s","pipelines":"%s",\n"limits":{"max_queue":10000000},\n"sources":{"bench":{"provider":"github","secret_file":"%s"%s}}}\n' \
+		"$P/spool" "$P/state" "$P/pipelines" "$P/secret" "$rate" >"$P/hookdir.conf"
 	[ -n "${1:-}" ] && printf '%s\n' "$1" >"$P/pipelines/bench.json"
 	[ "$(id -u)" = 0 ] && user_line="user root;"	# workers must reach the 0700 temp dir
 	PORT=$(free_port) || die "no free port"
@@ -440,15 +460,24 @@ declare -A CFG_NAME=(
 	[R2]="ref-fcgi fsync, F2" [H2]="hookdir.fcgi, F2"
 	[R4]="ref-fcgi fsync, F4" [H4]="hookdir.fcgi, F4"
 	[WH]="webhook append-body (async)" [CGI]="hookdir.fcgi as CGI (fcgiwrap -c 4)"
+	[L2]="hookdir.fcgi, F2, rate_limit never hit" [L4]="hookdir.fcgi, F4, rate_limit never hit"
 )
+# The ratelimit section's rate_limit: far above any goodput, so that
+# every request pays for its token and none is refused.
+RATE_NEVER_HIT='{"per_minute":1000000,"burst":1000000}'
 URL=
 start_config() {	# cfg
 	BACK_PIDS=
 	NGINX_PID=
-	fresh_prefix
 	case $1 in
-	H2|H4)
-		start_spawned "${1#H}" "$P/hookdir.sock" "$BIN/hookdir.fcgi" -c "$P/hookdir.conf"
+	L*) PREFIX_RATE_LIMIT=$RATE_NEVER_HIT ;;
+	*) PREFIX_RATE_LIMIT= ;;
+	esac
+	fresh_prefix
+	PREFIX_RATE_LIMIT=
+	case $1 in
+	H2|H4|L2|L4)
+		start_spawned "${1:1}" "$P/hookdir.sock" "$BIN/hookdir.fcgi" -c "$P/hookdir.conf"
 		start_nginx
 		URL="http://127.0.0.1:$PORT/hooks/bench" ;;
 	R2|R4)
@@ -557,6 +586,24 @@ ingress() {
 					start_config "$cfg"
 					load_run "ingress|$cfg|$body|$c" "$cfg" "$body" "$c" "$cfg.$body.c$c.r$rep"
 				done
+			done
+		done
+	done
+}
+
+# hookdir.fcgi F2 with and without a rate_limit, in pairs run one after
+# the other, which goes first alternating (the disk's fsync cost and the
+# machine's other load drift: rows compared are measured together).
+RATE_CFGS="H2 L2"
+ratelimit_section() {
+	local rep c cfg order
+	for rep in $(seq "$REPS"); do
+		for c in $CONNS; do
+			order=$RATE_CFGS
+			[ $((rep % 2)) = 0 ] && order="L2 H2"
+			for cfg in $order; do
+				start_config "$cfg"
+				load_run "ratelimit|$cfg|1k|$c" "$cfg" 1k "$c" "rate.$cfg.1k.c$c.r$rep"
 			done
 		done
 	done
@@ -822,6 +869,13 @@ report() {
 	elif want rss; then
 		for cfg in R2 H2; do row_line "${CFG_NAME[$cfg]}" 64k 16 "ingress|$cfg|64k|16" 0; done
 	fi
+	if want ratelimit; then
+		for c in $CONNS; do
+			for cfg in $RATE_CFGS; do
+				row_line "${CFG_NAME[$cfg]}" 1k "$c" "ratelimit|$cfg|1k|$c" 0
+			done
+		done
+	fi
 	if want worker; then
 		row_line "fork+exec /bin/true, 1 process (forkexec-bench)" - - "worker|fe1" 0
 		row_line "hookdir worker --once -j 1, step \`true\` ($WORKER_EVENTS queued)" 1k - "worker|j1" 0
@@ -936,6 +990,16 @@ targets() {
 		printf '| hookdir answered 2xx but not stored = 0 (all hookdir rows) | %s (webhook: %s) | %s |\n' \
 			"$lost_all" "$l" "$([ "$lost_all" = 0 ] && echo ok || echo MISS)"
 	fi
+	if want ratelimit; then
+		for c in $CONNS; do
+			h=$(med rate "ratelimit|L2|1k|$c"); r=$(med rate "ratelimit|H2|1k|$c")
+			v=$(pair_ratio rate "ratelimit|L2|1k|$c" "ratelimit|H2|1k|$c")
+			tline "goodput with a rate_limit (never hit) / without ≥ 0.95 (median of the runs' pairs), F2 1k c$c" \
+				"$v (medians ${h%.*} / ${r%.*})" "$v" '>=' 0.95
+			v=$(pair_ratio cpu "ratelimit|L2|1k|$c" "ratelimit|H2|1k|$c")
+			printf '| CPU per event with a rate_limit / without (median of the pairs; informational), F2 1k c%s | %s | - |\n' "$c" "$v"
+		done
+	fi
 	if want worker; then
 		h=$(med rate "worker|j1"); r=$(med rate "worker|fe1"); v=$(ratio "$h" "$r")
 		tline "worker --once -j 1 / fork+exec 1 process ≥ 0.5" "$v (${h%.*} / ${r%.*})" "$v" '>=' 0.5
@@ -1016,6 +1080,7 @@ for b in $BODIES; do
 done
 preflight
 want ingress && { say "ingress"; ingress; }
+want ratelimit && { say "ratelimit"; ratelimit_section; }
 want rss && ! want ingress && { say "rss"; rss_section; }
 want rss && cgi_rss
 want worker && { say "worker"; worker_section; }
