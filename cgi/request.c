@@ -518,8 +518,12 @@ build_url(struct request *req)
 	buf_add(&req->url, uri, q ? (size_t)(q - uri) : strlen(uri));
 }
 
+/*
+ * The usual answer: 202 with the event's id, and the runs a waiting
+ * request learned of (runs: a JSON array, or NULL when it did not wait).
+ */
 static void
-answer_accepted(struct request *req)
+answer_accepted(struct request *req, const char *runs)
 {
 	const struct source	*s = req->source;
 	struct buf		 hdrs = BUF_INIT, body = BUF_INIT;
@@ -549,7 +553,10 @@ answer_accepted(struct request *req)
 		buf_release(&hdrs);
 		return;
 	}
-	buf_printf(&body, "{\"id\":\"%s\",\"status\":\"queued\"}\n", req->id);
+	buf_printf(&body, "{\"id\":\"%s\",\"status\":\"queued\"", req->id);
+	if (runs != NULL)
+		buf_printf(&body, ",\"runs\":%s", runs);
+	buf_addstr(&body, "}\n");
 	respond(req, 202, NULL, "application/json", body.data);
 	buf_release(&body);
 }
@@ -561,13 +568,16 @@ answer_accepted(struct request *req)
  * respond_dir is described in worker/cmd_respond.c: ID.wait, created
  * before the event is spooled (so that no step can be told nobody is
  * waiting) and share-locked while waiting; ID, the answer, moved into
- * place whole. inotify on the directory wakes the wait; nothing polls.
+ * place whole; ID.runs, the runs the worker started for the event and
+ * whether they all ended. inotify on the directory wakes the wait;
+ * nothing polls.
  */
 struct respond_wait {
 	int	dirfd;
 	int	ifd;		/* inotify on respond_dir */
 	int	markfd;		/* ID.wait */
 	char	mark[SPOOL_ID_MAX + sizeof(RESPOND_WAIT_SUFFIX)];
+	char	runs[SPOOL_ID_MAX + sizeof(RESPOND_RUNS_SUFFIX)];
 };
 
 static void
@@ -591,6 +601,7 @@ respond_wait_begin(struct request *req, const char *dir,
 
 	w->ifd = w->markfd = -1;
 	snprintf(w->mark, sizeof(w->mark), "%s" RESPOND_WAIT_SUFFIX, req->id);
+	snprintf(w->runs, sizeof(w->runs), "%s" RESPOND_RUNS_SUFFIX, req->id);
 	if ((w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto fail;
 	/* Watch first: an answer cannot come before the marker exists. */
@@ -628,6 +639,42 @@ respond_wait_cancel(struct respond_wait *w)
 	respond_wait_close(w);
 }
 
+/*
+ * What ID.runs says: the run ids as a JSON array in json ("[]" without
+ * the file); 1 when it says they all ended, else 0. Lines that are not
+ * a run id or "ended" are ignored.
+ */
+static int
+respond_runs_read(struct respond_wait *w, struct buf *json)
+{
+	char	 b[4096], *line, *nl;
+	ssize_t	 n;
+	size_t	 len = 0, nruns = 0;
+	int	 fd, ended = 0;
+
+	buf_reset(json);
+	buf_addch(json, '[');
+	fd = openat(w->dirfd, w->runs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd != -1) {
+		while (len < sizeof(b) - 1 && ((n = read(fd, b + len,
+		    sizeof(b) - 1 - len)) > 0 || (n == -1 && errno == EINTR)))
+			if (n > 0)
+				len += (size_t)n;
+		close(fd);
+	}
+	b[len] = '\0';
+	for (line = b; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		*nl = '\0';
+		if (strcmp(line, "ended") == 0)
+			ended = 1;
+		else if (*line != '\0' && nl - line <= 18 &&
+		    strspn(line, "0123456789") == (size_t)(nl - line))
+			buf_printf(json, "%s%s", nruns++ > 0 ? "," : "", line);
+	}
+	buf_addch(json, ']');
+	return ended;
+}
+
 static long long
 monotonic_ms(void)
 {
@@ -638,14 +685,16 @@ monotonic_ms(void)
 }
 
 /*
- * Wait until the answer is there or wait_ms have passed, then stop
- * waiting: take the marker's lock exclusively (a `hookdir respond` in
- * the middle of its move finishes first), take the answer if there is
- * one, remove the marker. 1 with the answer's bytes in out; 0 without.
+ * Wait until the answer is there, every run of the event ended without
+ * giving one, or wait_ms have passed, then stop waiting: take the
+ * marker's lock exclusively (a `hookdir respond` in the middle of its
+ * move finishes first), take the answer if there is one and the runs,
+ * remove the marker. 1 with the answer's bytes in out; 0 without. runs:
+ * the runs started for the event, a JSON array.
  */
 static int
 respond_wait_end(struct request *req, struct respond_wait *w,
-    long long wait_ms, struct buf *out)
+    long long wait_ms, struct buf *out, struct buf *runs)
 {
 	char		 ev[4096]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -659,6 +708,9 @@ respond_wait_end(struct request *req, struct respond_wait *w,
 	deadline = monotonic_ms() + wait_ms;
 	for (;;) {
 		if (fstatat(w->dirfd, req->id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			break;
+		/* Nobody is left to answer: no use waiting. */
+		if (respond_runs_read(w, runs) == 1)
 			break;
 		if ((left = deadline - monotonic_ms()) <= 0)
 			break;
@@ -701,6 +753,8 @@ respond_wait_end(struct request *req, struct respond_wait *w,
 		close(fd);
 		unlinkat(w->dirfd, req->id, 0);
 	}
+	respond_runs_read(w, runs);
+	unlinkat(w->dirfd, w->runs, 0);
 	unlinkat(w->dirfd, w->mark, 0);
 	respond_wait_close(w);
 	return got;
@@ -1056,14 +1110,16 @@ handle_request(struct responder *rs, struct request *req)
 	 * in time, else as usual.
 	 */
 	if (waiting) {
-		struct buf answer = BUF_INIT;
+		struct buf answer = BUF_INIT, runs = BUF_INIT;
 
 		if (respond_wait_end(req, &rw, req->source->respond_wait_ms,
-		    &answer) == 0 || respond_with_answer(req, &answer) == -1)
-			answer_accepted(req);
+		    &answer, &runs) == 0 ||
+		    respond_with_answer(req, &answer) == -1)
+			answer_accepted(req, runs.data);
 		buf_release(&answer);
+		buf_release(&runs);
 	} else
-		answer_accepted(req);
+		answer_accepted(req, NULL);
 	if (log_getverbose() > 0)
 		request_log(req, "%d source=%s provider=%s event=%s "
 		    "delivery=%s bytes=%zu", req->status, req->source->name,

@@ -33,6 +33,7 @@ struct provider;
 #define RESPOND_BODY_MAX	(1024 * 1024)
 #define RESPOND_HEAD_MAX	(64 * 1024)
 #define RESPOND_WAIT_SUFFIX	".wait"
+#define RESPOND_RUNS_SUFFIX	".runs"
 
 struct secret {
 	unsigned char	*data;		/* as configured, NUL-terminated */

@@ -15,6 +15,17 @@
  * Because the check and the move happen under the lock the responder
  * needs to stop waiting, a response is either read by the responder or
  * never written: nothing is left behind in the directory.
+ *
+ * The worker tells the responder about the event's runs the same way
+ * (respond_note below): under a shared lock on a linked ID.wait it
+ * writes ID.runs, a temporary file renamed over the last one, holding
+ * the ids of the runs started for the event, one a line, and a last
+ * line "ended" once every one of them has ended. The responder reads it
+ * when it stops waiting, to name the runs in its 202 answer, and stops
+ * waiting as soon as it says "ended" with no answer given: no run is
+ * left to give one. It removes ID.runs with the marker, under its
+ * exclusive lock, so that file is never left behind either. An event
+ * no run was started for is never "ended": the wait runs its course.
  */
 #include "autoconf.h"
 
@@ -35,6 +46,7 @@
 #include "config.h"
 #include "exec.h"
 #include "hookdir.h"
+#include "log.h"
 #include "spool.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -256,6 +268,64 @@ out:
 		close(markfd);
 	close(dirfd);
 	return rc;
+}
+
+/*
+ * From the worker: write ID.runs for a responder waiting for event id
+ * (see the top of this file), with the runs started for it and whether
+ * they all ended. Quiet and cheap when nobody waits: one failed open.
+ * Failures are only logged: the answer is the same without the note.
+ */
+void
+respond_note(const char *dir, const char *id, const long long *runs,
+    size_t n, int ended)
+{
+	struct stat	 st;
+	struct buf	 b = BUF_INIT;
+	char		 path[PATH_MAX], tmp[PATH_MAX], mark[PATH_MAX];
+	size_t		 i;
+	int		 markfd, fd;
+
+	if (dir == NULL || snprintf(mark, sizeof(mark), "%s/%s"
+	    RESPOND_WAIT_SUFFIX, dir, id) >= (int)sizeof(mark))
+		return;
+	if ((markfd = open(mark, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return;
+	snprintf(path, sizeof(path), "%s/%s" RESPOND_RUNS_SUFFIX, dir, id);
+	/* A leading dot, as for answers: never taken for one. */
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.runs", dir, id,
+	    (long)getpid());
+	/* Nobody locks it: its responder died; nobody waits. */
+	if (flock(markfd, LOCK_EX | LOCK_NB) == 0) {
+		unlink(path);
+		unlink(mark);
+		goto out;
+	}
+	if (flock(markfd, LOCK_SH) == -1 || fstat(markfd, &st) == -1 ||
+	    st.st_nlink == 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%lld\n", runs[i]);
+	if (ended)
+		buf_addstr(&b, "ended\n");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	if (fd == -1) {
+		log_warn("event %s: %s", id, tmp);
+		goto out;
+	}
+	if (fchmod(fd, 0644) == -1 ||
+	    write_all(fd, b.data != NULL ? b.data : "", b.len) == -1) {
+		log_warn("event %s: %s", id, tmp);
+		close(fd);
+		unlink(tmp);
+	} else if (close(fd) == -1 || rename(tmp, path) == -1) {
+		log_warn("event %s: %s", id, path);
+		unlink(tmp);
+	}
+out:
+	buf_release(&b);
+	close(markfd);
 }
 
 int

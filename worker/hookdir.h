@@ -161,6 +161,8 @@ int	cmd_emit(struct cli *, int, char **);
 int	cmd_output(struct cli *, int, char **);
 int	cmd_cancel(struct cli *, int, char **);
 int	cmd_respond(struct cli *, int, char **);
+void	respond_note(const char *, const char *, const long long *, size_t,
+	    int);
 int	cmd_report(struct cli *, int, char **);
 int	cmd_sign(struct cli *, int, char **);
 

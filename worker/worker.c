@@ -87,6 +87,8 @@ struct wevent {
 	int		 refs;		/* a run each, one while starting */
 	int		 interrupted;	/* a run was: process it again */
 	int		 failed;	/* the worker's own error */
+	long long	*runs;		/* started, for a waiting responder */
+	size_t		 nruns;
 };
 
 struct worker {
@@ -262,6 +264,10 @@ event_unref(struct wevent *we)
 
 	if (--we->refs > 0)
 		return;
+	/* Every run ended and none answered: the wait can end now. */
+	if (we->nruns > 0 && !we->interrupted && !we->failed)
+		respond_note(w->cf->respond_dir, id, we->runs, we->nruns, 1);
+	free(we->runs);
 	if (we->interrupted || we->failed) {
 		/*
 		 * Left in cur/ with its lock released: the next worker's
@@ -318,11 +324,26 @@ worker_report(struct worker *w, int now)
 	w->next_report_ms = t + REPORT_EVERY_MS;
 }
 
+/* A run of the event started: its id is for the answer to a request. */
+static void
+event_run_add(struct wevent *we, long long run)
+{
+	size_t	i;
+
+	for (i = 0; i < we->nruns; i++)
+		if (we->runs[i] == run)
+			return;
+	we->runs = xreallocarray(we->runs, we->nruns + 1, sizeof(*we->runs));
+	we->runs[we->nruns++] = run;
+}
+
 static void
 event_run_done(void *arg, long long run, const char *status)
 {
 	struct wevent	*we = arg;
 
+	/* It may end before run_start() returns its id. */
+	event_run_add(we, run);
 	worker_report_due(we->w, run);
 	if (strcmp(status, "interrupted") == 0)
 		we->interrupted = 1;
@@ -430,6 +451,7 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	char			*dup_of = NULL, *err = NULL, *reason;
 	struct json_object	*ended = NULL;
 	size_t			 i, nmatched = 0, nended = 0, nnot = 0;
+	long long		 run;
 	int			 r, m, cut, traced = 1, requeued = 0;
 
 	we = xcalloc(1, sizeof(*we));
@@ -558,15 +580,20 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	w->active++;
 	for (i = 0; i < nmatched; i++) {
 		we->refs++;
-		if (run_start(w->rn, &we->ev, matched[i], event_run_done,
-		    we) == -1) {
+		if ((run = run_start(w->rn, &we->ev, matched[i],
+		    event_run_done, we)) == -1) {
 			we->refs--;
 			we->failed = 1;
 			w->rc = EX_TEMPFAIL;
-		} else
+		} else {
+			event_run_add(we, run);
 			worker_report_due(w, 0);
+		}
 	}
 	free(matched);
+	/* Unless they all ended already (event_unref tells that). */
+	if (we->refs > 1 && we->nruns > 0)
+		respond_note(w->cf->respond_dir, id, we->runs, we->nruns, 0);
 	event_unref(we);
 }
 
