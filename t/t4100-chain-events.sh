@@ -182,6 +182,37 @@ test_expect_success 'the custom event names its run, event and depth' '
 	test_grep "\"data\":{\"tag\":\"v2\",\"env\":\"prod\"}" "$f"
 '
 
+test_expect_success 'with -j 1 the emitted event runs once the emitting run ended' '
+	cat >pipelines/solo.json <<-EOF &&
+	{
+	  "on": { "source": "test", "events": ["solo"] },
+	  "jobs": { "one": { "steps": [
+	    { "run": "hookdir emit solo_done >\"$TRASH/solo-emitted\"" },
+	    { "run": "sleep 2" }
+	  ] } }
+	}
+	EOF
+	cat >pipelines/after.json <<-\EOF &&
+	{
+	  "on": { "event": { "name": "solo_done" } },
+	  "jobs": { "hear": { "steps": [ { "run": "true" } ] } }
+	}
+	EOF
+	check_config &&
+	queue_event solo &&
+	{ hookdir worker --watch -j 1 2>solo.err & } &&
+	pid=$! &&
+	stop_at_exit $pid &&
+	wait_for runs_are after success &&
+	kill -TERM $pid &&
+	wait_exit $pid &&
+	test "$(runs solo)" = success &&
+	solo=$(last_run solo) &&
+	after=$(last_run after) &&
+	# the one step slot went to the emitting run'"'"'s next step first
+	test "$(sql "SELECT (SELECT started FROM runs WHERE id = $after) >= (SELECT finished FROM runs WHERE id = $solo)")" = 1
+'
+
 test_expect_success 'emit refuses bad names and data' '
 	test_expect_code 64 hookdir emit "bad name" &&
 	test_expect_code 64 hookdir emit pipeline_complete &&
