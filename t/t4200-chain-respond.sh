@@ -151,6 +151,7 @@ X-B: two" 2>err &&
 
 test_expect_success 'a marker its responder left (killed) is removed' '
 	>respond/1763800002.M1P1R1.test.wait &&
+	echo 12 >respond/1763800002.M1P1R1.test.runs &&
 	test_expect_code 75 env HOOKDIR_EVENT_ID=1763800002.M1P1R1.test \
 		hookdir respond --body x 2>err &&
 	test_grep "nobody is waiting" err &&

@@ -47,7 +47,8 @@ test_expect_success 'setup' '
 	  "sources": {
 	    "slow": { "provider": "generic", "respond": { "wait": "1s" } },
 	    "fails": { "provider": "generic", "respond": { "wait": "15s" } },
-	    "two": { "provider": "generic", "respond": { "wait": "15s" } }
+	    "two": { "provider": "generic", "respond": { "wait": "15s" } },
+	    "test": { "provider": "generic" }
 	  }
 	}
 	EOF
@@ -78,6 +79,12 @@ test_expect_success 'setup' '
 	  "jobs": { "reply": { "steps": [
 	    { "run": "sleep 1; hookdir respond --status 200 --body answered" }
 	  ] } }
+	}
+	EOF
+	cat >pipelines/spooled.json <<-\EOF &&
+	{
+	  "on": { "source": "test" },
+	  "jobs": { "run": { "steps": [ { "run": "true" } ] } }
 	}
 	EOF
 	check_config &&
@@ -143,6 +150,15 @@ test_expect_success NGINX 'two pipelines, one answers after the other ended: the
 	sql "SELECT pipeline, status FROM runs WHERE event = '\''$id'\'' ORDER BY pipeline" >actual &&
 	printf "answers|success\nquiet|success\n" >expect &&
 	test_cmp expect actual &&
+	test_dir_is_empty respond
+'
+
+test_expect_success NGINX 'the worker removes what a killed responder left' '
+	new_message push &&
+	>respond/$event.wait &&
+	echo 12 >respond/$event.runs &&
+	mv spool/tmp/$event spool/new/$event &&
+	wait_for event_status_is $event done &&
 	test_dir_is_empty respond
 '
 

@@ -24,7 +24,8 @@
  * when it stops waiting, to name the runs in its 202 answer, and stops
  * waiting as soon as it says "ended" with no answer given: no run is
  * left to give one. It removes ID.runs with the marker, under its
- * exclusive lock, so that file is never left behind either. An event
+ * exclusive lock, so that file is never left behind either; whoever
+ * finds a marker nobody locks removes both. An event
  * no run was started for is never "ended": the wait runs its course.
  */
 #include "autoconf.h"
@@ -167,6 +168,22 @@ fail:
 }
 
 /*
+ * ID.wait is there and nobody locks it: its responder died (a killed
+ * FastCGI process). Nobody is waiting: remove what it leaves behind.
+ */
+static void
+respond_forget(int dirfd, const char *id)
+{
+	char	name[SPOOL_ID_MAX + sizeof(RESPOND_WAIT_SUFFIX) +
+		    sizeof(RESPOND_RUNS_SUFFIX)];
+
+	snprintf(name, sizeof(name), "%s" RESPOND_RUNS_SUFFIX, id);
+	unlinkat(dirfd, name, 0);
+	snprintf(name, sizeof(name), "%s" RESPOND_WAIT_SUFFIX, id);
+	unlinkat(dirfd, name, 0);
+}
+
+/*
  * Hand the response to the waiting responder: 0, EX_TEMPFAIL when it
  * is ignored, another sysexits code on errors (printed).
  */
@@ -210,7 +227,7 @@ respond_deliver(const char *dir, const char *id, const struct buf *resp)
 	 * first case leaves a file that nothing else would remove.
 	 */
 	if (flock(markfd, LOCK_EX | LOCK_NB) == 0) {
-		unlinkat(dirfd, mark, 0);
+		respond_forget(dirfd, id);
 		fprintf(stderr, "hookdir respond: nobody is waiting for event "
 		    "%s\n", id);
 		goto out;
@@ -282,23 +299,24 @@ respond_note(const char *dir, const char *id, const long long *runs,
 {
 	struct stat	 st;
 	struct buf	 b = BUF_INIT;
-	char		 path[PATH_MAX], tmp[PATH_MAX], mark[PATH_MAX];
+	char		 name[SPOOL_ID_MAX + sizeof(RESPOND_RUNS_SUFFIX)];
+	char		 mark[SPOOL_ID_MAX + sizeof(RESPOND_WAIT_SUFFIX)];
+	char		 tmp[SPOOL_ID_MAX + 32];
 	size_t		 i;
-	int		 markfd, fd;
+	int		 dirfd, markfd, fd;
 
-	if (dir == NULL || snprintf(mark, sizeof(mark), "%s/%s"
-	    RESPOND_WAIT_SUFFIX, dir, id) >= (int)sizeof(mark))
+	if (dir == NULL ||
+	    (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return;
-	if ((markfd = open(mark, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return;
-	snprintf(path, sizeof(path), "%s/%s" RESPOND_RUNS_SUFFIX, dir, id);
+	snprintf(mark, sizeof(mark), "%s" RESPOND_WAIT_SUFFIX, id);
+	snprintf(name, sizeof(name), "%s" RESPOND_RUNS_SUFFIX, id);
 	/* A leading dot, as for answers: never taken for one. */
-	snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.runs", dir, id,
-	    (long)getpid());
-	/* Nobody locks it: its responder died; nobody waits. */
+	snprintf(tmp, sizeof(tmp), ".%s.%ld.runs", id, (long)getpid());
+	markfd = openat(dirfd, mark, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (markfd == -1)
+		goto out;
 	if (flock(markfd, LOCK_EX | LOCK_NB) == 0) {
-		unlink(path);
-		unlink(mark);
+		respond_forget(dirfd, id);
 		goto out;
 	}
 	if (flock(markfd, LOCK_SH) == -1 || fstat(markfd, &st) == -1 ||
@@ -308,24 +326,27 @@ respond_note(const char *dir, const char *id, const long long *runs,
 		buf_printf(&b, "%lld\n", runs[i]);
 	if (ended)
 		buf_addstr(&b, "ended\n");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
 	if (fd == -1) {
-		log_warn("event %s: %s", id, tmp);
+		log_warn("event %s: %s/%s", id, dir, tmp);
 		goto out;
 	}
 	if (fchmod(fd, 0644) == -1 ||
 	    write_all(fd, b.data != NULL ? b.data : "", b.len) == -1) {
-		log_warn("event %s: %s", id, tmp);
+		log_warn("event %s: %s/%s", id, dir, tmp);
 		close(fd);
-		unlink(tmp);
-	} else if (close(fd) == -1 || rename(tmp, path) == -1) {
-		log_warn("event %s: %s", id, path);
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
+	} else if (close(fd) == -1 ||
+	    renameat(dirfd, tmp, dirfd, name) == -1) {
+		log_warn("event %s: %s/%s", id, dir, name);
+		unlinkat(dirfd, tmp, 0);
 	}
 out:
 	buf_release(&b);
-	close(markfd);
+	if (markfd != -1)
+		close(markfd);
+	close(dirfd);
 }
 
 int
