@@ -562,7 +562,11 @@ show_text(const char *id, const char *dir, const char *path,
 		if (cli_jstr(ev, "duplicate_of") != NULL)
 			printf("Duplicate of: %s (same source and dedup key)\n",
 			    cli_jstr(ev, "duplicate_of"));
-		if (cli_jstr(ev, "dedup_rule") != NULL)
+		if (cli_jstr(ev, "dedup_rule") != NULL &&
+		    *cli_jtext(ev, "dedup_key") == '\0')
+			printf("Dedup key: none (%s)\n",
+			    cli_text(cli_jstr(ev, "dedup_rule")));
+		else if (cli_jstr(ev, "dedup_rule") != NULL)
 			printf("Dedup key: %s by %s\n",
 			    cli_text(cli_jtext(ev, "dedup_key")),
 			    cli_text(cli_jstr(ev, "dedup_rule")));

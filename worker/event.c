@@ -396,7 +396,7 @@ event_dedup(struct event *ev, const struct config *cf)
 	    s->dedup_window_ms : cf->dedup_window_ms;
 	if (s != NULL && s->dedup_off) {
 		ev->dedup_key = xstrdup("");
-		ev->dedup_rule = xstrdup("off (source dedup: false)");
+		ev->dedup_rule = xstrdup("source dedup: false");
 		return;
 	}
 	if (s != NULL && s->dedup != NULL) {
@@ -414,7 +414,7 @@ event_dedup(struct event *ev, const struct config *cf)
 	buf_release(&rule);
 	if (ev->dedup_key == NULL) {
 		ev->dedup_key = xstrdup(ev->delivery);
-		ev->dedup_rule = xstrdup(*ev->delivery != '\0' ?
-		    "delivery id" : "none");
+		if (*ev->delivery != '\0')
+			ev->dedup_rule = xstrdup("delivery id");
 	}
 }
