@@ -17,10 +17,6 @@ why say, and a signed Kiket retry end to end through nginx.'
 test_require_prog sqlite3
 httpd_prereq nginx
 
-runs_of () {
-	sql "SELECT count(*) FROM runs WHERE event = '$1'"
-}
-
 # deliver SOURCE 'H: V|H: V' BODY: inject it; its spool id in $ev.
 deliver () {
 	local a=() h IFS='|'
