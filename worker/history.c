@@ -201,6 +201,9 @@ static const char *const hist_sql[ST_MAX] = {
 	    "events e WHERE e.source = ?4 AND e.delivery = ?7 AND "
 	    "e.duplicate_of IS NULL AND e.delivery <> '' AND e.id <> ?1) "
 	    "THEN ?7 ELSE delivery END, "
+	    "dedup_key = CASE WHEN source = '' THEN ?9 ELSE dedup_key END, "
+	    "dedup_rule = CASE WHEN source = '' THEN ?10 ELSE dedup_rule "
+	    "END, "
 	    "source = CASE WHEN source = '' THEN ?4 ELSE source END "
 	    "WHERE id = ?1",
 	[ST_STEPS_INTERRUPT] =
@@ -803,6 +806,9 @@ hist_event_again(struct history *h, const struct event *ev, const char *now,
 	bind_text(st, 7, nonnull(ev->delivery));
 	bind_text(st, 8, ev->received != NULL && *ev->received != '\0' ?
 	    ev->received : NULL);
+	bind_text(st, 9, ev->dedup_key != NULL ? ev->dedup_key :
+	    nonnull(ev->delivery));
+	bind_text(st, 10, ev->dedup_rule);
 	if (hist_run(h, st, "recording a new attempt") == -1)
 		return -1;
 	return duplicate ? EVENT_DUPLICATE : EVENT_RECOVERED;
