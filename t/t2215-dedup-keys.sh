@@ -227,7 +227,7 @@ test_expect_success 'show and why name the key and the rule that found it' '
 
 test_expect_success 'a wrong dedup or dedup_window is an error with file, line and key' '
 	mkdir bad &&
-	for v in "\"nope\"" true "\"\$.[\"" "{ \"header\": \"a b\" }" "{ \"name\": \"X\" }" 3 "\"header:\""
+	while IFS="|" read -r v why
 	do
 		cat >bad/hookdir.conf <<-EOF &&
 		{
@@ -238,16 +238,26 @@ test_expect_success 'a wrong dedup or dedup_window is an error with file, line a
 		}
 		EOF
 		test_must_fail hookdir -c bad/hookdir.conf check >out 2>&1 &&
-		test_grep "bad/hookdir.conf:4:.*sources.s.dedup" out || return 1
-	done &&
+		test_grep "bad/hookdir.conf:4: error: sources.s.dedup: .*$why" out || return 1
+	done <<-\EOF &&
+	"nope"|use "header:NAME" for a header or a JSONPath
+	true|true is the default
+	"$.["|column
+	{"header":"a b"}|is not a header name
+	{"name":"X"}|an object names one "header"
+	3|use false, "header:NAME"
+	"header:"|is not a header name
+	EOF
 	cat >bad/hookdir.conf <<-EOF &&
 	{
 	  "dedup_window": "0s",
-	  "sources": { "s": { "provider": "kiket", "secret": "$S" } }
+	  "sources": { "s": { "provider": "kiket", "secret": "$S",
+	    "dedup_window": "0s" } }
 	}
 	EOF
 	test_must_fail hookdir -c bad/hookdir.conf check >out 2>&1 &&
-	test_grep "bad/hookdir.conf:2:.*dedup_window" out
+	test_grep "bad/hookdir.conf:2: error: dedup_window: must be more than 0" out &&
+	test_grep "bad/hookdir.conf:4: error: sources.s.dedup_window: must be more than 0" out
 '
 
 test_expect_success NGINX 'through nginx: a signed Kiket retry with a new invocation runs once' '
