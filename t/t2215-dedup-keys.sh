@@ -225,6 +225,15 @@ test_expect_success 'show and why name the key and the rule that found it' '
 	test_grep "\"dedup_rule\": *\"\$\.id (kiket default)\"" out.json
 '
 
+test_expect_success 'a key with control characters is no key: the delivery id counts' '
+	deliver kiket "X-Kiket-Invocation: inv_c1" "{\"id\":\"k\\u001b[2Jc\"}" && a=$ev &&
+	deliver kiket "X-Kiket-Invocation: inv_c2" "{\"id\":\"k\\u001b[2Jc\"}" && b=$ev &&
+	hookdir worker --once &&
+	test "$(runs_of $a)" = 1 &&
+	test "$(runs_of $b)" = 1 &&
+	test "$(sql "SELECT dedup_key || '\'' '\'' || dedup_rule FROM events WHERE id = '\''$b'\''")" = "inv_c2 delivery id"
+'
+
 test_expect_success 'a wrong dedup or dedup_window is an error with file, line and key' '
 	mkdir bad &&
 	while IFS="|" read -r v why

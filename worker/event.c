@@ -345,9 +345,22 @@ event_release(struct event *ev)
 #define DEDUP_MAX_KEY	512
 
 /*
+ * A key goes into log lines and the reason show prints: a body's string
+ * with control characters in it (a terminal's escapes) names nothing.
+ */
+static int
+dedup_printable(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
  * The value one dedup rule finds in the event: a header's value, or the
- * first string or number a JSONPath selects in the payload. NULL when
- * there is none.
+ * first string or integer a JSONPath selects in the payload. NULL when
+ * there is none, or it is too long or not printable.
  */
 static char *
 dedup_value(const struct event *ev, const char *rule)
@@ -372,7 +385,8 @@ dedup_value(const struct event *ev, const char *rule)
 		jsonpath_free(jp);
 		v = r;
 	}
-	if (v == NULL || *v == '\0' || strlen(v) > DEDUP_MAX_KEY) {
+	if (v == NULL || *v == '\0' || strlen(v) > DEDUP_MAX_KEY ||
+	    !dedup_printable(v)) {
 		free(r);
 		return NULL;
 	}

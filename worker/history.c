@@ -102,7 +102,7 @@ enum hist_stmt {
 	ST_ROLLBACK,
 	ST_USER_VERSION,
 	ST_EVENT_FIND,
-	ST_EVENT_FIND_DELIVERY,
+	ST_EVENT_FIND_KEY,
 	ST_EVENT_INSERT,
 	ST_EVENT_RECOVER,
 	ST_STEPS_INTERRUPT,
@@ -175,7 +175,7 @@ static const char *const hist_sql[ST_MAX] = {
 	 * every event. An original counts while it was received within
 	 * the window (?5 ms) before this event (?4).
 	 */
-	[ST_EVENT_FIND_DELIVERY] =
+	[ST_EVENT_FIND_KEY] =
 	    "SELECT id FROM events WHERE source = ?1 AND dedup_key = ?2 "
 	    "AND duplicate_of IS NULL AND dedup_key <> '' AND id <> ?3 "
 	    "AND (?5 IS NULL OR coalesce(received, claimed) >= strftime("
@@ -849,7 +849,7 @@ history_event_begin(struct history *h, const struct event *ev,
 	hist_done(st);
 
 	if (*key != '\0') {
-		if ((st = hist_stmt(h, ST_EVENT_FIND_DELIVERY)) == NULL)
+		if ((st = hist_stmt(h, ST_EVENT_FIND_KEY)) == NULL)
 			goto fail;
 		bind_text(st, 1, nonnull(ev->source));
 		bind_text(st, 2, key);
