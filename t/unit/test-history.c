@@ -814,7 +814,8 @@ test_migrate_v2(void)
 	    "ALTER TABLE events DROP COLUMN dedup_rule; "
 	    "CREATE UNIQUE INDEX events_delivery ON events (source, delivery) "
 	    "WHERE duplicate_of IS NULL AND delivery <> ''; "
-	    "INSERT INTO events (id, source) VALUES ('1.M1.old', 'site'); "
+	    "INSERT INTO events (id, source, delivery) "
+	    "VALUES ('1.M1.old', 'site', 'd1'); "
 	    "INSERT INTO runs (id, event, pipeline, created) "
 	    "VALUES (5, '1.M1.old', 'p', '2026-01-01T00:00:00Z'); "
 	    "INSERT INTO jobs (run, name) VALUES (5, 'old'); "
@@ -826,6 +827,9 @@ test_migrate_v2(void)
 	    err ? err : "");
 	free(err);
 	is_q(state, "PRAGMA user_version", "5", "v2: now version 5");
+	is_q(state, "SELECT dedup_key || ' ' || dedup_rule FROM events "
+	    "WHERE id = '1.M1.old'", "d1 delivery id",
+	    "v2: an old event's delivery id is its dedup key");
 	is_q(state, "SELECT count(*) FROM pragma_table_info('steps') WHERE "
 	    "name IN ('pgid', 'pgid_start', 'boot_id')", "3",
 	    "v2: steps record their process groups");
