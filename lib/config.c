@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "config.h"
 #include "jconf.h"
+#include "jsonpath.h"
 #include "log.h"
 #include "paths.h"
 #include "provider.h"
@@ -143,6 +144,7 @@ source_release(struct source *s)
 	free(s->prefix);
 	free(s->event_header);
 	free(s->delivery_header);
+	free(s->dedup);
 	for (i = 0; i < s->nresponse_headers; i++) {
 		free(s->response_headers[i].name);
 		free(s->response_headers[i].value);
@@ -428,6 +430,74 @@ load_response(struct loader *l, struct source *s, struct json_object *o)
 		s->response_status = 200;
 }
 
+/*
+ * "dedup": what stays the same across a sender's retries. A header
+ * ("header:X-Id" or {"header": "X-Id"}), a JSONPath into the body
+ * ("$.id"), or false: every delivery runs.
+ */
+static void
+load_dedup(struct loader *l, struct source *s, struct json_object *o,
+    const char *key, const char *path, struct json_object *v)
+{
+	struct json_object	*hv;
+	const char		*t, *c;
+	char			*err = NULL;
+	struct jsonpath		*jp;
+
+	if (json_object_get_type(v) == json_type_boolean) {
+		if (json_object_get_boolean(v))
+			lerr(l, o, key, path, "true is the default; use "
+			    "false, a header (\"header:X-Id\") or a JSONPath "
+			    "(\"$.id\")");
+		else
+			s->dedup_off = 1;
+		return;
+	}
+	if (json_object_get_type(v) == json_type_object) {
+		if (json_object_object_length(v) != 1 ||
+		    !json_object_object_get_ex(v, "header", &hv) ||
+		    json_object_get_type(hv) != json_type_string) {
+			lerr(l, o, key, path, "an object names one "
+			    "\"header\": {\"header\": \"X-Id\"}");
+			return;
+		}
+		t = json_object_get_string(hv);
+		goto header;
+	}
+	if (json_object_get_type(v) != json_type_string) {
+		lerr(l, o, key, path, "use false, \"header:NAME\", "
+		    "{\"header\": \"NAME\"} or a JSONPath (\"$.id\")");
+		return;
+	}
+	t = json_object_get_string(v);
+	if (strncmp(t, "header:", 7) == 0) {
+		t += 7;
+		goto header;
+	}
+	if (*t != '$') {
+		lerr(l, o, key, path, "'%s': use \"header:NAME\" for a "
+		    "header or a JSONPath that starts with $", t);
+		return;
+	}
+	if ((jp = jsonpath_compile(t, &err)) == NULL) {
+		lerr(l, o, key, path, "'%s': %s", t, err);
+		free(err);
+		return;
+	}
+	jsonpath_free(jp);
+	s->dedup = xstrdup(t);
+	return;
+header:
+	for (c = t; *c != '\0'; c++)
+		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+			break;
+	if (*t == '\0' || *c != '\0') {
+		lerr(l, o, key, path, "'%s' is not a header name", t);
+		return;
+	}
+	xasprintf(&s->dedup, "header:%s", t);
+}
+
 /* "respond": {"wait": "5s"}: hold the request open for a step's answer. */
 static void
 load_respond(struct loader *l, struct source *s, struct json_object *o)
@@ -553,6 +623,7 @@ load_source(struct loader *l, struct source *s, const char *name,
 	s->line = jconf_key_line(parent, name);
 	s->max_body = -1;
 	s->tolerance_ms = -1;
+	s->dedup_window_ms = -1;
 	s->encoding = ENC_HEX;
 	s->algorithm = HMAC_SHA256;
 	s->auth = GENERIC_HMAC;
@@ -657,6 +728,16 @@ load_source(struct loader *l, struct source *s, const char *name,
 			if (jconf_want_type(l->d, l->file, o, key, path, v,
 			    json_type_object) == 0)
 				load_response(l, s, v);
+		} else if (strcmp(key, "dedup") == 0)
+			load_dedup(l, s, o, key, path, v);
+		else if (strcmp(key, "dedup_window") == 0) {
+			long long ms = jconf_get_duration(l->d, l->file, o, key,
+			    path, v);
+			if (ms == 0)
+				lerr(l, o, key, path, "must be more than 0; "
+				    "to turn dedup off use \"dedup\": false");
+			else if (ms > 0)
+				s->dedup_window_ms = ms;
 		} else if (strcmp(key, "respond") == 0) {
 			if (jconf_want_type(l->d, l->file, o, key, path, v,
 			    json_type_object) == 0)
@@ -866,6 +947,7 @@ config_load_secrets(const char *path, struct diag *d,
 	cf->max_body = DEFAULT_MAX_BODY;
 	cf->max_queue = DEFAULT_MAX_QUEUE;
 	cf->retention_ms = DEFAULT_RETENTION_MS;
+	cf->dedup_window_ms = DEFAULT_DEDUP_WINDOW_MS;
 	cf->max_chain_depth = DEFAULT_MAX_CHAIN_DEPTH;
 	cf->worker_jobs = 1;
 	cf->worker_grace_ms = 10000;
@@ -920,6 +1002,13 @@ config_load_secrets(const char *path, struct diag *d,
 			    key, key, v);
 			if (ms >= 0)
 				cf->retention_ms = ms;
+		} else if (strcmp(key, "dedup_window") == 0) {
+			long long ms = jconf_get_duration(l.d, l.file, root,
+			    key, key, v);
+			if (ms == 0)
+				lerr(&l, root, key, key, "must be more than 0");
+			else if (ms > 0)
+				cf->dedup_window_ms = ms;
 		} else if (strcmp(key, "max_chain_depth") == 0) {
 			if (jconf_want_type(l.d, l.file, root, key, key, v,
 			    json_type_int) == 0) {

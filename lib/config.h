@@ -18,6 +18,8 @@ struct provider;
 #define DEFAULT_MAX_BODY	(25LL * 1024 * 1024)	/* GitHub's own cap */
 #define DEFAULT_MAX_QUEUE	100000L
 #define DEFAULT_RETENTION_MS	(30LL * 24 * 3600 * 1000)
+/* Stripe and Paddle retry for up to 3 days: remember ids for a week. */
+#define DEFAULT_DEDUP_WINDOW_MS	(7LL * 24 * 3600 * 1000)
 #define DEFAULT_MAX_CHAIN_DEPTH	8
 /* A source's rate_limit: requests a minute, and the bucket's size. */
 #define RATE_LIMIT_MAX		1000000L
@@ -84,6 +86,17 @@ struct source {
 	char			*event_header;
 	char			*delivery_header;
 
+	/*
+	 * dedup: what names a delivery across the sender's retries,
+	 * "header:NAME" or a JSONPath ("$.id"); NULL: the provider's
+	 * default (provider_dedup_rule). dedup_off: "dedup": false.
+	 * dedup_window_ms: how long a key is remembered; -1: the
+	 * configuration's dedup_window.
+	 */
+	char			*dedup;
+	int			 dedup_off;
+	long long		 dedup_window_ms;
+
 	/* a fixed answer instead of 202 {"id":..} */
 	int			 response_status;	/* 0: none */
 	struct response_header	*response_headers;
@@ -124,6 +137,7 @@ struct config {
 	long long	 max_body;
 	long		 max_queue;
 	long long	 retention_ms;
+	long long	 dedup_window_ms;	/* dedup_window */
 	int		 max_chain_depth;
 	int		 worker_jobs;	/* default -j */
 	long long	 worker_grace_ms;	/* SIGTERM to SIGKILL */

@@ -133,6 +133,12 @@ struct provider {
 	verify_fn	 upgrade;
 	struct field	 event[4];
 	struct field	 delivery[4];
+	/*
+	 * What the worker dedups on: what the provider documents as the
+	 * same across its retries, "header:NAME" or a JSONPath; the first
+	 * one present counts. The generic row's is its delivery_header.
+	 */
+	const char	*dedup[4];
 	handshake_fn	 handshake;	/* answer instead of 202 */
 };
 
@@ -190,6 +196,7 @@ static const struct provider providers[] = {
 		    { F_HEADER, "X-Gitea-Event" } },
 		.delivery = { { F_HEADER, "X-Forgejo-Delivery" },
 		    { F_HEADER, "X-Gitea-Delivery" } },
+		.dedup = { "header:X-Forgejo-Delivery", "header:X-Gitea-Delivery" },
 	},
 	{
 		.name = "gitea",
@@ -200,6 +207,7 @@ static const struct provider providers[] = {
 		.enc = ENC_HEX, .alg = HMAC_SHA256, .form_payload = 1,
 		.event = { { F_HEADER, "X-Gitea-Event" } },
 		.delivery = { { F_HEADER, "X-Gitea-Delivery" } },
+		.dedup = { "header:X-Gitea-Delivery" },
 	},
 	{
 		.name = "gogs",
@@ -210,6 +218,7 @@ static const struct provider providers[] = {
 		.enc = ENC_HEX, .alg = HMAC_SHA256, .form_payload = 1,
 		.event = { { F_HEADER, "X-Gogs-Event" } },
 		.delivery = { { F_HEADER, "X-Gogs-Delivery" } },
+		.dedup = { "header:X-Gogs-Delivery" },
 	},
 	{
 		/*
@@ -228,6 +237,7 @@ static const struct provider providers[] = {
 		.event = { { F_HEADER, "X-Gitlab-Event" } },
 		.delivery = { { F_HEADER, "X-Gitlab-Event-UUID" },
 		    { F_HEADER, "webhook-id" } },
+		.dedup = { "header:Idempotency-Key", "header:X-Gitlab-Event-UUID" },
 	},
 	{
 		.name = "github",
@@ -238,6 +248,7 @@ static const struct provider providers[] = {
 		.enc = ENC_HEX, .alg = HMAC_SHA256, .alg_prefix = 1,
 		.event = { { F_HEADER, "X-GitHub-Event" } },
 		.delivery = { { F_HEADER, "X-GitHub-Delivery" } },
+		.dedup = { "header:X-GitHub-Delivery" },
 	},
 	{
 		/* sha256= in the header GitHub uses for sha1=. */
@@ -250,6 +261,7 @@ static const struct provider providers[] = {
 		.event = { { F_HEADER, "X-Event-Key" } },
 		.delivery = { { F_HEADER, "X-Request-UUID" },
 		    { F_HEADER, "X-Request-Id" } },
+		.dedup = { "header:X-Request-UUID", "header:X-Request-Id" },
 	},
 	{
 		/* Slash commands and interactivity are form-encoded. */
@@ -265,6 +277,7 @@ static const struct provider providers[] = {
 		    { F_FORM, "command" } },
 		.delivery = { { F_BODY, "event_id" } },
 		.handshake = handshake_slack,
+		.dedup = { "$.event_id" },
 	},
 	{
 		/*
@@ -282,6 +295,7 @@ static const struct provider providers[] = {
 		.window_s = 300, .two_sided = 1,
 		.event = { { F_BODY, "type" } },
 		.delivery = { { F_BODY, "id" } },
+		.dedup = { "$.id" },
 	},
 	{
 		.name = "standard",
@@ -296,6 +310,7 @@ static const struct provider providers[] = {
 		.event = { { F_BODY, "type" } },
 		.delivery = { { F_HEADER, "webhook-id" },
 		    { F_HEADER, "svix-id" } },
+		.dedup = { "header:webhook-id", "header:svix-id" },
 	},
 	{
 		/*
@@ -315,6 +330,7 @@ static const struct provider providers[] = {
 		.event = { { F_BODY, "type" } },
 		.delivery = { { F_BODY, "id" } },
 		.handshake = handshake_discord,
+		.dedup = { "$.id" },
 	},
 	{
 		/* The newer "events" format drops the X- of each name. */
@@ -330,6 +346,8 @@ static const struct provider providers[] = {
 		.delivery = { { F_HEADER, "X-Shopify-Webhook-Id" },
 		    { F_HEADER, "Shopify-Webhook-Id" },
 		    { F_HEADER, "Shopify-Event-Id" } },
+		.dedup = { "header:X-Shopify-Event-Id", "header:Shopify-Event-Id",
+		    "header:X-Shopify-Webhook-Id" },
 	},
 	{
 		.name = "kiket",
@@ -340,6 +358,7 @@ static const struct provider providers[] = {
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
 		.event = { { F_HEADER, "X-Kiket-Event" } },
 		.delivery = { { F_HEADER, "X-Kiket-Invocation" } },
+		.dedup = { "$.id" },
 	},
 	{
 		/*
@@ -356,6 +375,7 @@ static const struct provider providers[] = {
 		.event = { { F_BODY, "event_type" } },
 		.delivery = { { F_BODY, "notification_id" },
 		    { F_BODY, "event_id" } },
+		.dedup = { "$.notification_id" },
 	},
 	{
 		/* A batch of events in a JSON array: no single type or id. */
@@ -377,6 +397,7 @@ static const struct provider providers[] = {
 		.sig_header = { "X-Twilio-Signature" },
 		.enc = ENC_BASE64, .alg = HMAC_SHA1, .needs_url = 1,
 		.delivery = { { F_HEADER, "I-Twilio-Idempotency-Token" } },
+		.dedup = { "header:I-Twilio-Idempotency-Token" },
 	},
 	{
 		.name = "linear",
@@ -387,6 +408,7 @@ static const struct provider providers[] = {
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
 		.event = { { F_HEADER, "Linear-Event" }, { F_BODY, "type" } },
 		.delivery = { { F_HEADER, "Linear-Delivery" } },
+		.dedup = { "header:Linear-Delivery" },
 	},
 	{
 		.name = "sentry",
@@ -397,6 +419,7 @@ static const struct provider providers[] = {
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
 		.event = { { F_HEADER, "Sentry-Hook-Resource" } },
 		.delivery = { { F_HEADER, "Request-ID" } },
+		.dedup = { "header:Request-ID" },
 	},
 	{
 		/*
@@ -412,6 +435,7 @@ static const struct provider providers[] = {
 		    { F_FORM, "event" } },
 		.delivery = { { F_BODY, "signature.token" },
 		    { F_FORM, "token" } },
+		.dedup = { "$.signature.token" },
 	},
 	{
 		.name = "generic",
@@ -2029,6 +2053,23 @@ field_header(const struct source *s, const struct field *f, size_t nf)
 			break;
 		}
 	return NULL;
+}
+
+int
+provider_dedup_rule(const struct provider *p, const struct source *s,
+    size_t i, struct buf *out)
+{
+	buf_reset(out);
+	if (p->configurable) {
+		if (i > 0 || s == NULL || s->delivery_header == NULL)
+			return -1;
+		buf_printf(out, "header:%s", s->delivery_header);
+		return 0;
+	}
+	if (i >= sizeof(p->dedup) / sizeof(p->dedup[0]) || p->dedup[i] == NULL)
+		return -1;
+	buf_printf(out, "%s", p->dedup[i]);
+	return 0;
 }
 
 int

@@ -89,6 +89,15 @@ int	provider_sign(const struct provider *, const struct source *,
  * does (either NULL: left out), appended as by provider_sign. Returns 1
  * when the event type travels in a header, 0 when it is in the body.
  */
+/*
+ * The i-th rule (from 0) of the provider's default dedup key, into out:
+ * "header:NAME" or a JSONPath ("$.id"), what the provider documents as
+ * the same across its retries; the first rule that finds a value
+ * counts. -1 past the last (a provider with none: 0 rules). For the
+ * generic scheme, the source's delivery_header.
+ */
+int	provider_dedup_rule(const struct provider *, const struct source *,
+	    size_t i, struct buf *out);
 int	provider_sender_headers(const struct provider *, const struct source *,
 	    const char *event, const char *delivery, struct buf *out);
 

@@ -112,6 +112,11 @@ sql () {
 	sqlite3 -cmd '.timeout 10000' state/hookdir.db "$@"
 }
 
+# runs_of ID: how many runs event ID started.
+runs_of () {
+	sql "SELECT count(*) FROM runs WHERE event = '$1'"
+}
+
 last_run () {
 	sql "SELECT max(id) FROM runs WHERE pipeline = '$1'"
 }

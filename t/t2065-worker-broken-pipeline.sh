@@ -29,10 +29,6 @@ break_deploy () {
 	mv pipelines/deploy.json.tmp pipelines/deploy.json
 }
 
-runs_of () {
-	sql "SELECT count(*) FROM runs WHERE event = '$1'"
-}
-
 test_expect_success 'setup' '
 	setup_worker &&
 	cat >pipelines/notify.json <<-\EOF &&

@@ -14,11 +14,6 @@ a signed GitHub delivery sent twice.'
 test_require_prog sqlite3
 httpd_prereq nginx
 
-# runs_of ID: how many runs event ID started.
-runs_of () {
-	sql "SELECT count(*) FROM runs WHERE event = '$1'"
-}
-
 test_expect_success 'setup' '
 	setup_spool &&
 	mkdir pipelines &&

@@ -172,7 +172,7 @@ test_expect_success 'why: a duplicate delivery' '
 	dup=$event &&
 	hookdir worker --once &&
 	hookdir why $dup >out &&
-	echo "$dup: a duplicate of $waiting (the same source and delivery id delivery-$wseq): ran nothing" >expect &&
+	echo "$dup: a duplicate of $waiting (the same source, and dedup key delivery-$wseq by delivery id): ran nothing" >expect &&
 	test_cmp expect out
 '
 

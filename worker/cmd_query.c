@@ -560,8 +560,16 @@ show_text(const char *id, const char *dir, const char *path,
 		if (cli_jstr(ev, "reason") != NULL)
 			printf("Reason:   %s\n", cli_text(cli_jstr(ev, "reason")));
 		if (cli_jstr(ev, "duplicate_of") != NULL)
-			printf("Duplicate of: %s (same source and delivery id)\n",
+			printf("Duplicate of: %s (same source and dedup key)\n",
 			    cli_jstr(ev, "duplicate_of"));
+		if (cli_jstr(ev, "dedup_rule") != NULL &&
+		    *cli_jtext(ev, "dedup_key") == '\0')
+			printf("Dedup key: none (%s)\n",
+			    cli_text(cli_jstr(ev, "dedup_rule")));
+		else if (cli_jstr(ev, "dedup_rule") != NULL)
+			printf("Dedup key: %s by %s\n",
+			    cli_text(cli_jtext(ev, "dedup_key")),
+			    cli_text(cli_jstr(ev, "dedup_rule")));
 	} else
 		printf("Status:   not processed yet\n");
 
@@ -1577,9 +1585,11 @@ why_print(struct cli *cli, const char *id, const char *dir,
 		    id, status);
 		why_spool_only(cli, id, dir);
 	} else if (strcmp(status, "duplicate") == 0) {
-		printf("%s: a duplicate of %s (the same source and delivery "
-		    "id %s): ran nothing\n", id, cli_jtext(ev, "duplicate_of"),
-		    cli_text(cli_jtext(ev, "delivery")));
+		printf("%s: a duplicate of %s (the same source, and dedup "
+		    "key %s by %s): ran nothing\n", id,
+		    cli_jtext(ev, "duplicate_of"),
+		    cli_text(cli_jtext(ev, "dedup_key")),
+		    cli_text(cli_jtext(ev, "dedup_rule")));
 		return;
 	} else if (strcmp(status, "failed") == 0 &&
 	    *cli_jtext(ev, "source") == '\0') {

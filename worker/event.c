@@ -19,8 +19,11 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "config.h"
 #include "event.h"
+#include "jsonpath.h"
 #include "message.h"
+#include "provider.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -332,6 +335,100 @@ event_release(struct event *ev)
 	free(ev->path);
 	json_object_put(ev->env);
 	json_object_put(ev->payload);
+	free(ev->dedup_key);
+	free(ev->dedup_rule);
 	message_release(&ev->msg);
 	memset(ev, 0, sizeof(*ev));
+}
+
+/* A longer key is no id a sender documents: it names nothing. */
+#define DEDUP_MAX_KEY	512
+
+/*
+ * A key goes into log lines and the reason show prints: a body's string
+ * with control characters in it (a terminal's escapes) names nothing.
+ */
+static int
+dedup_printable(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * The value one dedup rule finds in the event: a header's value, or the
+ * first string or integer a JSONPath selects in the payload. NULL when
+ * there is none, or it is too long or not printable.
+ */
+static char *
+dedup_value(const struct event *ev, const char *rule)
+{
+	struct json_object	**vals = NULL;
+	struct jsonpath		 *jp;
+	const char		 *v = NULL;
+	char			 *r = NULL;
+	size_t			  n;
+
+	if (strncmp(rule, "header:", 7) == 0)
+		v = message_get(&ev->msg, rule + 7);
+	else if ((jp = jsonpath_compile(rule, NULL)) != NULL) {
+		n = jsonpath_select(jp, ev->payload, &vals);
+		if (n > 0 && vals[0] != NULL && (json_object_is_type(vals[0],
+		    json_type_string) || json_object_is_type(vals[0],
+		    json_type_int)))
+			v = json_object_get_string(vals[0]);
+		if (v != NULL)
+			r = xstrdup(v);
+		free(vals);
+		jsonpath_free(jp);
+		v = r;
+	}
+	if (v == NULL || *v == '\0' || strlen(v) > DEDUP_MAX_KEY ||
+	    !dedup_printable(v)) {
+		free(r);
+		return NULL;
+	}
+	return r != NULL ? r : xstrdup(v);
+}
+
+void
+event_dedup(struct event *ev, const struct config *cf)
+{
+	const struct source	*s;
+	const struct provider	*p;
+	struct buf		 rule = BUF_INIT;
+	size_t			 i;
+
+	free(ev->dedup_key);
+	free(ev->dedup_rule);
+	ev->dedup_key = NULL;
+	ev->dedup_rule = NULL;
+	s = *ev->source != '\0' ? config_source(cf, ev->source) : NULL;
+	ev->dedup_window_ms = s != NULL && s->dedup_window_ms > 0 ?
+	    s->dedup_window_ms : cf->dedup_window_ms;
+	if (s != NULL && s->dedup_off) {
+		ev->dedup_key = xstrdup("");
+		ev->dedup_rule = xstrdup("source dedup: false");
+		return;
+	}
+	if (s != NULL && s->dedup != NULL) {
+		if ((ev->dedup_key = dedup_value(ev, s->dedup)) != NULL)
+			xasprintf(&ev->dedup_rule, "%s (source dedup)",
+			    s->dedup);
+	} else if (s != NULL && (p = provider_find(ev->provider)) != NULL) {
+		for (i = 0; ev->dedup_key == NULL &&
+		    provider_dedup_rule(p, s, i, &rule) == 0; i++)
+			if ((ev->dedup_key = dedup_value(ev,
+			    buf_str(&rule))) != NULL)
+				xasprintf(&ev->dedup_rule, "%s (%s default)",
+				    buf_str(&rule), provider_name(p));
+	}
+	buf_release(&rule);
+	if (ev->dedup_key == NULL) {
+		ev->dedup_key = xstrdup(ev->delivery);
+		if (*ev->delivery != '\0')
+			ev->dedup_rule = xstrdup("delivery id");
+	}
 }

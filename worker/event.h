@@ -25,6 +25,15 @@ struct event {
 	const char		*received;	/* Hookdir-Received */
 	int			 chain_depth;	/* Hookdir-Chain-Depth, 0 for webhooks */
 	/*
+	 * Dedup (event_dedup): the key that names this delivery across
+	 * the sender's retries ("" for none: dedup is off, or nothing
+	 * found), the rule that found it ("$.id (kiket default)"), and
+	 * how long an earlier event with the same key counts. malloc'd.
+	 */
+	char			*dedup_key;
+	char			*dedup_rule;
+	long long		 dedup_window_ms;
+	/*
 	 * The decoded body: JSON; for application/x-www-form-urlencoded an
 	 * object of the fields, with a `payload` field that holds JSON
 	 * decoded as JSON; NULL when the body is neither.
@@ -46,6 +55,14 @@ struct event {
 int	event_load(struct event *, const char *id, const char *path,
 	    const char **why);
 void	event_release(struct event *);
+/*
+ * Fill dedup_key, dedup_rule and dedup_window_ms from the event's
+ * source in cf: its `dedup` rule, else its provider's default
+ * (Hookdir-Provider: for an "auto" source the one detected); when no
+ * rule finds a value, the delivery id (Hookdir-Delivery).
+ */
+struct config;
+void	event_dedup(struct event *, const struct config *);
 /* A chain depth as text: 0 when NULL, empty or not a small number. */
 int	event_chain_depth(const char *);
 

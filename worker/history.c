@@ -72,6 +72,27 @@ static const char *const history_migrations[] = {
 	"ALTER TABLE steps ADD COLUMN pgid INTEGER;\n"
 	"ALTER TABLE steps ADD COLUMN pgid_start INTEGER;\n"
 	"ALTER TABLE steps ADD COLUMN boot_id TEXT;\n",
+	/*
+	 * Version 5 (dedup keys): an event is a duplicate when an earlier
+	 * one from its source has the same dedup_key (what the sender
+	 * says stays the same across its retries: a header, or a value
+	 * in the body such as Kiket's and Stripe's "id"), within the
+	 * dedup window; dedup_rule says which rule found the key. The
+	 * delivery id stays what the responder wrote, for show and why;
+	 * it is no longer unique per source (a source may turn dedup
+	 * off, and a key past its window runs again). Events from before
+	 * keep their delivery id as their key. Self-contained: it may be
+	 * merged with other version 5 statements in any order.
+	 */
+	"DROP INDEX events_delivery;\n"
+	"CREATE INDEX events_delivery ON events (source, delivery) "
+	"WHERE delivery <> '';\n"
+	"ALTER TABLE events ADD COLUMN dedup_key TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE events ADD COLUMN dedup_rule TEXT;\n"
+	"UPDATE events SET dedup_key = delivery, dedup_rule = 'delivery id' "
+	"WHERE delivery <> '';\n"
+	"CREATE INDEX events_dedup ON events (source, dedup_key) "
+	"WHERE duplicate_of IS NULL AND dedup_key <> '';\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -81,7 +102,7 @@ enum hist_stmt {
 	ST_ROLLBACK,
 	ST_USER_VERSION,
 	ST_EVENT_FIND,
-	ST_EVENT_FIND_DELIVERY,
+	ST_EVENT_FIND_KEY,
 	ST_EVENT_INSERT,
 	ST_EVENT_RECOVER,
 	ST_STEPS_INTERRUPT,
@@ -149,17 +170,22 @@ static const char *const hist_sql[ST_MAX] = {
 	[ST_EVENT_FIND] =
 	    "SELECT status, requeued, duplicate_of FROM events WHERE id = ?1",
 	/*
-	 * The terms of events_delivery's WHERE are repeated so that SQLite
+	 * The terms of events_dedup's WHERE are repeated so that SQLite
 	 * may use that partial index; without them it scans the table for
-	 * every event.
+	 * every event. An original counts while it was received within
+	 * the window (?5 ms) before this event (?4).
 	 */
-	[ST_EVENT_FIND_DELIVERY] =
-	    "SELECT id FROM events WHERE source = ?1 AND delivery = ?2 "
-	    "AND duplicate_of IS NULL AND delivery <> '' AND id <> ?3 LIMIT 1",
+	[ST_EVENT_FIND_KEY] =
+	    "SELECT id FROM events WHERE source = ?1 AND dedup_key = ?2 "
+	    "AND duplicate_of IS NULL AND dedup_key <> '' AND id <> ?3 "
+	    "AND (?5 IS NULL OR coalesce(received, claimed) >= strftime("
+	    "'%Y-%m-%dT%H:%M:%fZ', coalesce(julianday(?4), "
+	    "julianday('now')) - ?5 / 86400000.0)) "
+	    "ORDER BY coalesce(received, claimed) DESC LIMIT 1",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO events (id, source, provider, type, delivery, "
-	    "received, claimed, status, duplicate_of) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "received, claimed, status, duplicate_of, dedup_key, dedup_rule) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	/*
 	 * A file recorded as unreadable has no source or delivery id yet:
 	 * fill them in now that it parses (it was mended and requeued),
@@ -175,6 +201,9 @@ static const char *const hist_sql[ST_MAX] = {
 	    "events e WHERE e.source = ?4 AND e.delivery = ?7 AND "
 	    "e.duplicate_of IS NULL AND e.delivery <> '' AND e.id <> ?1) "
 	    "THEN ?7 ELSE delivery END, "
+	    "dedup_key = CASE WHEN source = '' THEN ?9 ELSE dedup_key END, "
+	    "dedup_rule = CASE WHEN source = '' THEN ?10 ELSE dedup_rule "
+	    "END, "
 	    "source = CASE WHEN source = '' THEN ?4 ELSE source END "
 	    "WHERE id = ?1",
 	[ST_STEPS_INTERRUPT] =
@@ -253,7 +282,7 @@ static const char *const hist_sql[ST_MAX] = {
 	[ST_EVENT_GET] =
 	    "SELECT id, source, provider, type, delivery, received, claimed, "
 	    "finished, CASE WHEN cut THEN 'cut' ELSE status END, "
-	    "duplicate_of, reason, attempts, requeued "
+	    "duplicate_of, reason, attempts, requeued, dedup_key, dedup_rule "
 	    "FROM events WHERE id = ?1",
 	[ST_TRACES_OF_EVENT] =
 	    "SELECT pipeline, matched, trace FROM traces WHERE event = ?1 "
@@ -332,7 +361,7 @@ static const char *const hist_sql[ST_MAX] = {
 	    "status IN ('done', 'failed', 'duplicate')",
 	[ST_EVENTS_BY_DELIVERY] =
 	    "SELECT id, source, type, status, received FROM events "
-	    "WHERE delivery = ?1 AND delivery <> '' "
+	    "WHERE (delivery = ?1 OR dedup_key = ?1) AND ?1 <> '' "
 	    "ORDER BY coalesce(received, claimed) DESC, id DESC",
 };
 
@@ -777,6 +806,9 @@ hist_event_again(struct history *h, const struct event *ev, const char *now,
 	bind_text(st, 7, nonnull(ev->delivery));
 	bind_text(st, 8, ev->received != NULL && *ev->received != '\0' ?
 	    ev->received : NULL);
+	bind_text(st, 9, ev->dedup_key != NULL ? ev->dedup_key :
+	    nonnull(ev->delivery));
+	bind_text(st, 10, ev->dedup_rule);
 	if (hist_run(h, st, "recording a new attempt") == -1)
 		return -1;
 	return duplicate ? EVENT_DUPLICATE : EVENT_RECOVERED;
@@ -788,6 +820,9 @@ history_event_begin(struct history *h, const struct event *ev,
 {
 	sqlite3_stmt	*st;
 	const char	*delivery = nonnull(ev->delivery);
+	/* Without event_dedup, the delivery id is the key. */
+	const char	*key = ev->dedup_key != NULL ? ev->dedup_key :
+			    delivery;
 	char		 now[40];
 	int		 rc, r = EVENT_NEW;
 
@@ -813,12 +848,18 @@ history_event_begin(struct history *h, const struct event *ev,
 	}
 	hist_done(st);
 
-	if (*delivery != '\0') {
-		if ((st = hist_stmt(h, ST_EVENT_FIND_DELIVERY)) == NULL)
+	if (*key != '\0') {
+		if ((st = hist_stmt(h, ST_EVENT_FIND_KEY)) == NULL)
 			goto fail;
 		bind_text(st, 1, nonnull(ev->source));
-		bind_text(st, 2, delivery);
+		bind_text(st, 2, key);
 		bind_text(st, 3, ev->id);
+		bind_text(st, 4, ev->received != NULL &&
+		    *ev->received != '\0' ? ev->received : now);
+		if (ev->dedup_window_ms > 0)
+			sqlite3_bind_int64(st, 5, ev->dedup_window_ms);
+		else
+			sqlite3_bind_null(st, 5);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
 			*dup_of = xstrdup((const char *)
@@ -844,6 +885,9 @@ history_event_begin(struct history *h, const struct event *ev,
 	bind_text(st, 7, now);
 	bind_text(st, 8, r == EVENT_DUPLICATE ? "duplicate" : "processing");
 	bind_text(st, 9, *dup_of);
+	bind_text(st, 10, key);
+	bind_text(st, 11, ev->dedup_key != NULL ? ev->dedup_rule :
+	    *delivery != '\0' ? "delivery id" : NULL);
 	if (hist_run(h, st, "recording the event") == -1)
 		goto fail;
 commit:
@@ -1155,7 +1199,7 @@ static const char *const step_names[] = {
 static const char *const event_names[] = {
 	"id", "source", "provider", "type", "delivery", "received", "claimed",
 	"finished", "status", "duplicate_of", "reason", "attempts",
-	"requeued", NULL
+	"requeued", "dedup_key", "dedup_rule", NULL
 };
 
 static int

@@ -485,8 +485,10 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	if (requeued == -1) {
 		r = -1;
 		err = xstrdup(history_error(w->h));
-	} else
+	} else {
+		event_dedup(&we->ev, w->cf);
 		r = history_event_begin(w->h, &we->ev, &dup_of, &err);
+	}
 	if (r == -1) {
 		log_warnx("event %s: %s", id, err);
 		free(err);
@@ -497,9 +499,9 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 		return;
 	}
 	if (r == EVENT_DUPLICATE) {
-		xasprintf(&reason, "duplicate of %s (delivery %s)",
+		xasprintf(&reason, "duplicate of %s by %s = %s",
 		    dup_of != NULL ? dup_of : "an earlier event",
-		    we->ev.delivery);
+		    we->ev.dedup_rule, we->ev.dedup_key);
 		if (history_event_finish(w->h, id, "duplicate", reason) == -1) {
 			close(fd);
 			w->rc = EX_TEMPFAIL;
