@@ -261,8 +261,12 @@ static const struct provider providers[] = {
 		.ts_header = "X-Slack-Request-Timestamp",
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
 		.window_s = 300, .two_sided = 1,
-		.event = { { F_BODY, "event.type" }, { F_BODY, "type" },
-		    { F_FORM, "command" } },
+		/*
+		 * The body's top-level type (event_callback,
+		 * url_verification), as PocketCI names Slack events; the
+		 * inner one is payload.event.type in expressions.
+		 */
+		.event = { { F_BODY, "type" }, { F_FORM, "command" } },
 		.delivery = { { F_BODY, "event_id" } },
 		.handshake = handshake_slack,
 	},

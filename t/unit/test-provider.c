@@ -1237,7 +1237,7 @@ static const struct {
 	    "{}", "repo:push", "b-1" },
 	{ "slack", NULL, "", "{\"type\":\"event_callback\",\"event_id\":"
 	    "\"Ev1\",\"event\":{\"type\":\"app_mention\"}}",
-	    "app_mention", "Ev1" },
+	    "event_callback", "Ev1" },
 	{ "slack", NULL, "", "{\"type\":\"event_callback\"}",
 	    "event_callback", NULL },
 	{ "slack", "application/x-www-form-urlencoded", "",
