@@ -7,7 +7,9 @@
 -- adds runs.cancel_requested, runs.concurrency_group, steps.attempt and
 -- events.cut; 3 jobs.needs; 4 steps.pgid, steps.pgid_start and
 -- steps.boot_id (a running step's process group, its leader's start
--- time in clock ticks after boot, and the boot's id).
+-- time in clock ticks after boot, and the boot's id); 5
+-- runs.triggered_by (webhook, manual, dispatch, event) and
+-- runs.triggered_user (the Unix user of `hookdir run`).
 --
 -- Times are RFC 3339 UTC text with microseconds
 -- (2026-11-22T05:00:54.123456Z): they sort as text and read as text.

@@ -72,6 +72,14 @@ static const char *const history_migrations[] = {
 	"ALTER TABLE steps ADD COLUMN pgid INTEGER;\n"
 	"ALTER TABLE steps ADD COLUMN pgid_start INTEGER;\n"
 	"ALTER TABLE steps ADD COLUMN boot_id TEXT;\n",
+	/*
+	 * Version 5 (manual runs): what started a run (webhook, manual,
+	 * dispatch, event) and, for `hookdir run`, the Unix user who ran
+	 * it. Rows from before have NULL in both. Self-contained: it may
+	 * share version 5 with other ALTERs of the same release.
+	 */
+	"ALTER TABLE runs ADD COLUMN triggered_by TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN triggered_user TEXT;\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -132,7 +140,8 @@ enum hist_stmt {
 
 #define RUN_COLUMNS \
 	"id, event, pipeline, status, created, started, finished, reason, " \
-	"attempt, (SELECT source FROM events WHERE events.id = runs.event)"
+	"attempt, (SELECT source FROM events WHERE events.id = runs.event), " \
+	"triggered_by, triggered_user"
 #define RUN_NOT_ENDED	"('queued', 'running')"
 /* Events gc may forget: ended, and none of their runs still going. */
 #define GC_EVENTS_WHERE \
@@ -210,9 +219,11 @@ static const char *const hist_sql[ST_MAX] = {
 	    "UPDATE events SET requeued = requeued + 1, finished = NULL "
 	    "WHERE id = ?1",
 	[ST_RUN_CREATE] =
-	    "INSERT INTO runs (event, pipeline, status, created, attempt) "
+	    "INSERT INTO runs (event, pipeline, status, created, attempt, "
+	    "triggered_by, triggered_user) "
 	    "VALUES (?1, ?2, 'queued', ?3, "
-	    "coalesce((SELECT attempts FROM events WHERE id = ?1), 1))",
+	    "coalesce((SELECT attempts FROM events WHERE id = ?1), 1), "
+	    "?4, ?5)",
 	[ST_RUN_SET] =
 	    "UPDATE runs SET status = ?2, reason = coalesce(?3, reason), "
 	    "started = CASE WHEN ?2 = 'running' THEN coalesce(started, ?4) "
@@ -968,7 +979,7 @@ history_event_came_back(struct history *h, const char *event_id)
 
 long long
 history_run_create(struct history *h, const char *event_id,
-    const char *pipeline)
+    const char *pipeline, const char *triggered_by, const char *user)
 {
 	sqlite3_stmt	*st;
 	char		 now[40];
@@ -979,6 +990,10 @@ history_run_create(struct history *h, const char *event_id,
 	bind_text(st, 1, event_id);
 	bind_text(st, 2, pipeline);
 	bind_text(st, 3, now);
+	if (triggered_by != NULL)
+		bind_text(st, 4, triggered_by);
+	if (user != NULL && *user != '\0')
+		bind_text(st, 5, user);
 	if (hist_run(h, st, "creating a run") == -1)
 		return hist_report(h);
 	return sqlite3_last_insert_rowid(h->db);
@@ -1143,7 +1158,7 @@ row_json(sqlite3_stmt *st, const char *const *names)
 
 static const char *const run_names[] = {
 	"id", "event", "pipeline", "status", "created", "started", "finished",
-	"reason", "attempt", "source", NULL
+	"reason", "attempt", "source", "triggered_by", "user", NULL
 };
 static const char *const job_names[] = {
 	"id", "name", "status", "started", "finished", "reason", NULL
