@@ -418,6 +418,20 @@ static const struct provider providers[] = {
 		    { F_FORM, "token" } },
 	},
 	{
+		/*
+		 * Chat-ops: signed as a generic source is (the same keys),
+		 * its JSON body {"pipeline": NAME, "inputs": {...}} names
+		 * the pipeline the worker starts, if it opts in with
+		 * "dispatch": true. Never detected: it must be named.
+		 */
+		.name = "dispatch",
+		.frame = FRAME_BODY,
+		.verify = verify_generic, .sign = sign_generic,
+		.configurable = 1, .two_sided = 1,
+		.event = { { F_BODY, "pipeline" } },
+		.delivery = { { F_SOURCE_DELIVERY, NULL } },
+	},
+	{
 		.name = "generic",
 		.frame = FRAME_BODY,
 		.verify = verify_generic, .sign = sign_generic,
@@ -468,6 +482,12 @@ hdr(const struct hook_request *req, const char *name)
 	if (req->header == NULL || name == NULL)
 		return NULL;
 	return req->header(req->ctx, name);
+}
+
+int
+provider_configurable(const struct provider *p)
+{
+	return p != NULL && p->configurable;
 }
 
 const struct provider *
