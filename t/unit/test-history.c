@@ -110,7 +110,7 @@ test_open(void)
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "database created 0600");
 	free(db);
-	is_q(state, "PRAGMA user_version", "4", "user_version is 4");
+	is_q(state, "PRAGMA user_version", "5", "user_version is 5");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
@@ -156,7 +156,7 @@ test_migrations(void)
 	free(err);
 	err = NULL;
 	history_close(h);
-	is_q(state, "PRAGMA user_version", "4", "empty file: user_version 4");
+	is_q(state, "PRAGMA user_version", "5", "empty file: user_version 5");
 	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
 	free(path);
 	free(state);
@@ -802,13 +802,15 @@ test_migrate_v2(void)
 	history_close(h);
 	free(err);
 	err = NULL;
-	/* Undo versions 3 and 4 by hand: what a version 2 hookdir left. */
+	/* Undo versions 3 to 5 by hand: what a version 2 hookdir left. */
 	xasprintf(&path, "%s/hookdir.db", state);
 	sqlite3_open(path, &db);
 	sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN needs; "
 	    "ALTER TABLE steps DROP COLUMN pgid; "
 	    "ALTER TABLE steps DROP COLUMN pgid_start; "
 	    "ALTER TABLE steps DROP COLUMN boot_id; "
+	    "ALTER TABLE runs DROP COLUMN triggered_by; "
+	    "ALTER TABLE runs DROP COLUMN triggered_user; "
 	    "INSERT INTO events (id, source) VALUES ('1.M1.old', 'site'); "
 	    "INSERT INTO runs (id, event, pipeline, created) "
 	    "VALUES (5, '1.M1.old', 'p', '2026-01-01T00:00:00Z'); "
@@ -820,7 +822,10 @@ test_migrate_v2(void)
 	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
-	is_q(state, "PRAGMA user_version", "4", "v2: now version 4");
+	is_q(state, "PRAGMA user_version", "5", "v2: now version 5");
+	is_q(state, "SELECT count(*) FROM pragma_table_info('runs') WHERE "
+	    "name IN ('triggered_by', 'triggered_user')", "2",
+	    "v2: runs record what triggered them");
 	is_q(state, "SELECT count(*) FROM pragma_table_info('steps') WHERE "
 	    "name IN ('pgid', 'pgid_start', 'boot_id')", "3",
 	    "v2: steps record their process groups");
