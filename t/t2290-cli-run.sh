@@ -154,6 +154,12 @@ test_expect_success 'the run records triggered_by and the user' '
 	test_grep "triggered by manual, user $(id -un)" show.out
 '
 
+test_expect_success 'the report page of the run says who started it' '
+	run=$(sql "SELECT id FROM runs WHERE event = '\''$(cat id)'\''") &&
+	hookdir report --html www &&
+	test_grep "<th>triggered by</th><td>manual ($(id -un))" www/run-$run.html
+'
+
 test_expect_success 'a webhook run is triggered_by webhook' '
 	queue_event push &&
 	hookdir worker --once 2>worker.err &&
