@@ -756,8 +756,7 @@ load_source(struct loader *l, struct source *s, const char *name,
 	if (!have_provider)
 		lerr(l, parent, name, path, "no provider (say \"auto\" to "
 		    "detect it from the headers)");
-	if (s->provider != NULL &&
-	    strcmp(provider_name(s->provider), "generic") != 0) {
+	if (s->provider != NULL && !provider_configurable(s->provider)) {
 		for (i = 0; i < sizeof(generic_keys) / sizeof(*generic_keys);
 		    i++)
 			if (json_object_object_get_ex(o, generic_keys[i], NULL))

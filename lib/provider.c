@@ -273,8 +273,12 @@ static const struct provider providers[] = {
 		.ts_header = "X-Slack-Request-Timestamp",
 		.enc = ENC_HEX, .alg = HMAC_SHA256,
 		.window_s = 300, .two_sided = 1,
-		.event = { { F_BODY, "event.type" }, { F_BODY, "type" },
-		    { F_FORM, "command" } },
+		/*
+		 * The body's top-level type (event_callback,
+		 * url_verification), as PocketCI names Slack events; the
+		 * inner one is payload.event.type in expressions.
+		 */
+		.event = { { F_BODY, "type" }, { F_FORM, "command" } },
 		.delivery = { { F_BODY, "event_id" } },
 		.handshake = handshake_slack,
 		.dedup = { "$.event_id" },
@@ -438,6 +442,20 @@ static const struct provider providers[] = {
 		.dedup = { "$.signature.token" },
 	},
 	{
+		/*
+		 * Chat-ops: signed as a generic source is (the same keys),
+		 * its JSON body {"pipeline": NAME, "inputs": {...}} names
+		 * the pipeline the worker starts, if it opts in with
+		 * "dispatch": true. Never detected: it must be named.
+		 */
+		.name = "dispatch",
+		.frame = FRAME_BODY,
+		.verify = verify_generic, .sign = sign_generic,
+		.configurable = 1, .two_sided = 1,
+		.event = { { F_BODY, "pipeline" } },
+		.delivery = { { F_SOURCE_DELIVERY, NULL } },
+	},
+	{
 		.name = "generic",
 		.frame = FRAME_BODY,
 		.verify = verify_generic, .sign = sign_generic,
@@ -488,6 +506,12 @@ hdr(const struct hook_request *req, const char *name)
 	if (req->header == NULL || name == NULL)
 		return NULL;
 	return req->header(req->ctx, name);
+}
+
+int
+provider_configurable(const struct provider *p)
+{
+	return p != NULL && p->configurable;
 }
 
 const struct provider *

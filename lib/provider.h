@@ -40,6 +40,8 @@ struct verify_result {
 
 const struct provider *provider_find(const char *name);	/* NULL if unknown */
 const char	*provider_name(const struct provider *);
+/* Does it take the generic keys (algorithm, signature_header, ...)? */
+int		 provider_configurable(const struct provider *);
 /* The first provider whose detection header is present; "generic" at worst. */
 const struct provider *provider_detect(const struct hook_request *);
 /* Names of all providers, NULL-terminated, in detection order. */

@@ -9,7 +9,9 @@
 -- steps.boot_id (a running step's process group, its leader's start
 -- time in clock ticks after boot, and the boot's id); 5 events.dedup_key
 -- and events.dedup_rule (what dedup compares, and the rule that found
--- it), with events_delivery no longer unique and events_dedup added.
+-- it), with events_delivery no longer unique and events_dedup added, and
+-- runs.triggered_by (webhook, manual, dispatch, event) and
+-- runs.triggered_user (the Unix user of `hookdir run`).
 --
 -- Times are RFC 3339 UTC text with microseconds
 -- (2026-11-22T05:00:54.123456Z): they sort as text and read as text.

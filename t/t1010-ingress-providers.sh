@@ -368,7 +368,7 @@ defcase bitbucket source=bitbucket sign=sign_bitbucket body=json key=$S wrong=x$
 	delivery=9d2c7e1a-3b4f-4a5e-8c6d-7e8f9a0b1c2d \
 	sigre='X-Hub-Signature:' malformed='X-Hub-Signature: sha256'
 defcase slack source=slack sign=sign_slack body=slack key=$S_SLACK wrong=x$S_SLACK \
-	provider=slack verified=hmac-sha256 event=app_mention delivery=Ev0PV52K21 \
+	provider=slack verified=hmac-sha256 event=event_callback delivery=Ev0PV52K21 \
 	sigre='X-Slack-Signature:' malformed='X-Slack-Signature: v1=00ff' flags=ts
 defcase stripe source=stripe sign=sign_stripe body=stripe key=$STRIPE_SECRET \
 	wrong=${STRIPE_SECRET}x provider=stripe verified=hmac-sha256 \

@@ -50,7 +50,7 @@ test_expect_success 'setup: a source, pipelines, events in done/ and new/' '
 
 test_expect_success 'the commands, from hookdir help' '
 	complete_words hookdir "" &&
-	for c in init worker check test ls show why requeue inject sign runs log status gc emit output cancel respond report help
+	for c in init worker check test ls show why requeue inject sign runs log status gc emit output run cancel respond report help
 	do
 		echo $c || return 1
 	done | sort >expect &&
@@ -163,6 +163,14 @@ test_expect_success 'test: pipeline names; inject and sign: source names' '
 	complete_words hookdir inject --event push t &&
 	echo test >expect &&
 	test_cmp expect actual
+'
+
+test_expect_success 'run: pipeline names, once, after any --input' '
+	complete_words hookdir run --input x=1 d &&
+	printf "%s\n" deploy docs >expect &&
+	test_cmp expect actual &&
+	complete_words hookdir run deploy "" &&
+	test ! -s actual
 '
 
 test_expect_success 'the second argument of sign is a file' '

@@ -242,6 +242,14 @@ test_expect_success 'discord and sendgrid sign with a key pair: refused, saying 
 	test_path_is_missing bad
 '
 
+test_expect_success 'dispatch: refused, its source would never start the echo pipeline' '
+	test_expect_code 64 bin/hookdir init --provider dispatch bad 2>err &&
+	test_grep "a dispatch source starts only the pipelines that opt in" err &&
+	test_path_is_missing bad &&
+	bin/hookdir help init >out &&
+	! grep "^providers:.* dispatch" out
+'
+
 test_expect_success 'standard: a whsec_ secret, 32 bytes in base64' '
 	bin/hookdir init --provider standard std >out 2>err &&
 	grep -E "^whsec_[A-Za-z0-9+/]{43}=\$" std/secrets/standard &&

@@ -153,18 +153,13 @@ chain_spool_job_complete(struct spool *sp, const struct event *parent,
 	return rc;
 }
 
-int
-chain_spool_custom(struct spool *sp, const char *name,
-    struct json_object *data, const char *run, const char *parent_event,
-    int parent_depth, char *id_out)
+/* The run and event that spooled o from a step (null without one). */
+static void
+chain_parent(struct json_object *o, const char *run, const char *parent_event)
 {
-	struct json_object	*o;
-	char			*end;
-	long long		 n;
-	int			 rc;
+	char		*end;
+	long long	 n;
 
-	o = chain_body(name);
-	json_object_object_add(o, "data", json_object_get(data));
 	/* the run id is a number in completion events: keep it one here */
 	if (run != NULL && *run != '\0' &&
 	    (n = strtoll(run, &end, 10)) > 0 && *end == '\0')
@@ -174,7 +169,40 @@ chain_spool_custom(struct spool *sp, const char *name,
 	json_object_object_add(o, "event", parent_event != NULL &&
 	    *parent_event != '\0' ? json_object_new_string(parent_event) :
 	    NULL);
+}
+
+int
+chain_spool_custom(struct spool *sp, const char *name,
+    struct json_object *data, const char *run, const char *parent_event,
+    int parent_depth, char *id_out)
+{
+	struct json_object	*o;
+	int			 rc;
+
+	o = chain_body(name);
+	json_object_object_add(o, "data", json_object_get(data));
+	chain_parent(o, run, parent_event);
 	rc = chain_deliver(sp, name, NULL, parent_depth + 1, run,
+	    parent_event, o, id_out);
+	json_object_put(o);
+	return rc;
+}
+
+int
+chain_spool_manual(struct spool *sp, const char *pipeline,
+    struct json_object *inputs, const char *user, const char *run,
+    const char *parent_event, int parent_depth, char *id_out)
+{
+	struct json_object	*o;
+	int			 rc;
+
+	o = chain_body(EVENT_MANUAL);
+	json_object_object_add(o, "pipeline", json_object_new_string(pipeline));
+	json_object_object_add(o, "inputs", json_object_get(inputs));
+	json_object_object_add(o, "user", user != NULL ?
+	    json_object_new_string(user) : NULL);
+	chain_parent(o, run, parent_event);
+	rc = chain_deliver(sp, EVENT_MANUAL, NULL, parent_depth + 1, run,
 	    parent_event, o, id_out);
 	json_object_put(o);
 	return rc;

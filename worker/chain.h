@@ -52,6 +52,17 @@ int	chain_spool_custom(struct spool *, const char *name,
 	    int parent_depth, char *id_out);
 
 /*
+ * `hookdir run PIPELINE`: an internal event of type EVENT_MANUAL whose
+ * body names the pipeline, the inputs as given (an object of strings)
+ * and the Unix user; the worker starts that pipeline alone, without
+ * evaluating its `on`. Chained like a custom event when run from a
+ * step. 0, or -1 (logged).
+ */
+int	chain_spool_manual(struct spool *, const char *pipeline,
+	    struct json_object *inputs, const char *user, const char *run,
+	    const char *parent_event, int parent_depth, char *id_out);
+
+/*
  * The data of an event, with every value of mask (NULL-ended, as
  * exec_mask() takes them) replaced by `***` in its strings and its
  * keys; a number or a boolean whose text holds one becomes that text,

@@ -118,6 +118,11 @@ cmd_emit(struct cli *cli, int argc, char **argv)
 		    "itself when a run or job ends\n", name);
 		return EX_USAGE;
 	}
+	if (strcmp(name, EVENT_MANUAL) == 0) {
+		fprintf(stderr, "hookdir emit: `%s` is spooled by `hookdir "
+		    "run`\n", name);
+		return EX_USAGE;
+	}
 	if ((rc = chain_step_secrets("emit", &secrets, &names)) != 0)
 		goto out;
 	exec_mask(secrets, name, strlen(name), &b);

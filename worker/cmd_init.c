@@ -34,6 +34,8 @@
 #include "xmalloc.h"
 
 #define INIT_PROVIDER	"generic"
+/* Its sources would never start the pipeline init writes. */
+#define INIT_NOT_PROVIDER	"dispatch"
 #define INIT_URL	"http://localhost/hooks/"
 #define INIT_SOCKET	"/run/hookdir/fcgi.sock"
 /* The user the printed commands name when root runs init without --user. */
@@ -502,7 +504,8 @@ init_usage(int help)
 	fprintf(f, "providers:");
 	/* The check decodes base64 with libsodium. */
 	for (n = provider_names(); sodium_init() >= 0 && *n != NULL; n++)
-		if (init_secret_form(provider_find(*n), "x", "00",
+		if (strcmp(*n, INIT_NOT_PROVIDER) != 0 &&
+		    init_secret_form(provider_find(*n), "x", "00",
 		    "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &form, &d) == 0)
 			fprintf(f, " %s", *n);
 		else
@@ -731,6 +734,13 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	}
 	if ((in.p = provider_find(provider)) == NULL)
 		return init_unknown_provider(provider);
+	if (strcmp(provider, INIT_NOT_PROVIDER) == 0) {
+		fprintf(stderr, "hookdir init: a %s source starts only the "
+		    "pipelines that opt in and that its body names, never the "
+		    "echo pipeline init writes: add one to a configuration by "
+		    "hand (hookdir.conf(5))\n", provider);
+		return EX_USAGE;
+	}
 	if (in.source == NULL)
 		in.source = provider_name(in.p);
 	if (!name_is_valid(in.source)) {

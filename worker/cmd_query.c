@@ -438,6 +438,11 @@ show_runs(struct json_object *runs)
 		    cli_jstr(run, "started") ? took : "-",
 		    cli_jstr(run, "reason") ? "  " : "",
 		    cli_text(cli_jtext(run, "reason")));
+		if (cli_jstr(run, "triggered_by") != NULL)
+			printf("    triggered by %s%s%s\n",
+			    cli_text(cli_jtext(run, "triggered_by")),
+			    cli_jstr(run, "user") != NULL ? ", user " : "",
+			    cli_text(cli_jtext(run, "user")));
 		jobs = json_object_object_get(run, "jobs");
 		for (j = 0; jobs != NULL && j < json_object_array_length(jobs);
 		    j++) {
@@ -912,7 +917,8 @@ static const char usage_runs[] =
     "\n"
     "List runs, newest first. On a terminal a table of the last 20; for\n"
     "scripts every run, tab-separated: id, pipeline, status, event, created,\n"
-    "started, finished, reason.\n"
+    "started, finished, reason, triggered by (webhook, manual, dispatch,\n"
+    "event), user (of a manual run).\n"
     "\n"
     "  --pipeline P   only runs of pipeline P\n"
     "  --status S     only runs with status S (queued, running, success,\n"
@@ -920,7 +926,8 @@ static const char usage_runs[] =
     "  --event ID     only runs started by event ID\n"
     "  -n N           at most N runs (0: all)\n"
     "  --json         an array of objects {id, event, pipeline, status,\n"
-    "                 created, started, finished, reason, attempt, jobs:\n"
+    "                 created, started, finished, reason, attempt,\n"
+    "                 triggered_by, user, jobs:\n"
     "                 [{id, name, status, started, finished, reason,\n"
     "                 outputs}]}\n";
 
@@ -996,7 +1003,7 @@ cmd_runs(struct cli *cli, int argc, char **argv)
 		json_object_put(arr);
 		return 0;
 	}
-	cli_table_init(&t, tty ? 6 : 8, header);
+	cli_table_init(&t, tty ? 6 : 10, header);
 	t.status_col = 2;
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		run = json_object_array_get_idx(arr, i);
@@ -1014,7 +1021,9 @@ cmd_runs(struct cli *cli, int argc, char **argv)
 			cli_table_add(&t, idbuf, cli_jstr(run, "pipeline"),
 			    cli_jstr(run, "status"), cli_jstr(run, "event"),
 			    cli_jstr(run, "created"), cli_jstr(run, "started"),
-			    cli_jstr(run, "finished"), cli_jstr(run, "reason"));
+			    cli_jstr(run, "finished"), cli_jstr(run, "reason"),
+			    cli_jstr(run, "triggered_by"),
+			    cli_jstr(run, "user"));
 	}
 	cli_table_print(&t);
 	cli_table_release(&t);
@@ -1264,6 +1273,62 @@ static const char usage_log[] =
     "cannot be read.\n";
 
 int
+cli_log_run(struct cli *cli, struct history *h, long long id,
+    const char *want_job, const char *want_step, int follow, int raw,
+    char **status)
+{
+	struct json_object	*run = NULL;
+	struct log_state	 ls;
+	int			 r, ended, rc = 0;
+
+	if (status != NULL)
+		*status = NULL;
+	memset(&ls, 0, sizeof(ls));
+	ls.headers = want_step == NULL;
+	ls.escape = !raw && cli_isatty();
+	for (;;) {
+		if ((r = history_run_get(h, id, &run)) == -1) {
+			rc = EX_SOFTWARE;
+			break;
+		}
+		if (r == 0) {
+			fprintf(stderr, "hookdir %s: no run %lld\n", cli->cmd,
+			    id);
+			rc = EX_NOINPUT;
+			break;
+		}
+		ended = status_final(cli_jstr(run, "status"));
+		if (ended && status != NULL) {
+			free(*status);
+			*status = xstrdup(cli_jstr(run, "status"));
+		}
+		r = log_pass(cli, run, want_job, want_step, &ls, follow);
+		json_object_put(run);
+		run = NULL;
+		if (r == -1 && (!follow || ended)) {
+			/* A run that ended before any step: nothing to print. */
+			if (want_job == NULL && status != NULL)
+				break;
+			fprintf(stderr, "hookdir %s: run %lld has no %s%s%s\n",
+			    cli->cmd, id, want_job ? "job " : "steps",
+			    want_job ? want_job : "",
+			    want_step ? " with that step" : "");
+			rc = EX_NOINPUT;
+			break;
+		}
+		/* Steps of a running run may still be created: wait for it. */
+		if (!follow || (r == 1 && ended))
+			break;
+		usleep(FOLLOW_POLL_US);
+	}
+	/* What it should have printed and could not read is a failure. */
+	if (rc == EX_OK && ls.unreadable > 0)
+		rc = EX_NOINPUT;
+	free(ls.v);
+	return rc;
+}
+
+int
 cmd_log(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1272,14 +1337,11 @@ cmd_log(struct cli *cli, int argc, char **argv)
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL,		0,		NULL, 0 }
 	};
-	struct json_object	*run = NULL;
-	struct log_state	 ls;
 	struct history		*h;
 	const char		*want_job = NULL, *want_step = NULL;
 	char			*end;
 	long long		 id;
-	int			 ch, follow = 0, raw = 0, missing, r, ended;
-	int			 rc = 0;
+	int			 ch, follow = 0, raw = 0, missing, rc;
 
 	while ((ch = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -1316,40 +1378,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "hookdir log: no run %lld\n", id);
 		return EX_NOINPUT;
 	}
-	memset(&ls, 0, sizeof(ls));
-	ls.headers = want_step == NULL;
-	ls.escape = !raw && cli_isatty();
-	for (;;) {
-		if ((r = history_run_get(h, id, &run)) == -1) {
-			rc = EX_SOFTWARE;
-			break;
-		}
-		if (r == 0) {
-			fprintf(stderr, "hookdir log: no run %lld\n", id);
-			rc = EX_NOINPUT;
-			break;
-		}
-		ended = status_final(cli_jstr(run, "status"));
-		r = log_pass(cli, run, want_job, want_step, &ls, follow);
-		json_object_put(run);
-		run = NULL;
-		if (r == -1 && (!follow || ended)) {
-			fprintf(stderr, "hookdir log: run %lld has no %s%s%s\n",
-			    id, want_job ? "job " : "steps",
-			    want_job ? want_job : "",
-			    want_step ? " with that step" : "");
-			rc = EX_NOINPUT;
-			break;
-		}
-		/* Steps of a running run may still be created: wait for it. */
-		if (!follow || (r == 1 && ended))
-			break;
-		usleep(FOLLOW_POLL_US);
-	}
-	/* What it should have printed and could not read is a failure. */
-	if (rc == EX_OK && ls.unreadable > 0)
-		rc = EX_NOINPUT;
-	free(ls.v);
+	rc = cli_log_run(cli, h, id, want_job, want_step, follow, raw, NULL);
 	history_close(h);
 	return rc;
 }

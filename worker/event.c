@@ -249,6 +249,45 @@ env_query(const char *uri)
 	return fields_decode(q, (size_t)(end - q));
 }
 
+/* A string member of the payload, or NULL. */
+static const char *
+payload_string(const struct event *ev, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_is_type(ev->payload, json_type_object) ||
+	    !json_object_object_get_ex(ev->payload, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* triggered_by, and what a manual or dispatch event asks to run. */
+static void
+event_trigger(struct event *ev)
+{
+	int	internal = strcmp(ev->provider, EVENT_INTERNAL_PROVIDER) == 0;
+
+	if (internal && strcmp(ev->type, EVENT_MANUAL) == 0)
+		ev->triggered_by = "manual";
+	else if (internal)
+		ev->triggered_by = "event";
+	else if (strcmp(ev->provider, EVENT_DISPATCH_PROVIDER) == 0)
+		ev->triggered_by = "dispatch";
+	else
+		ev->triggered_by = "webhook";
+	if (strcmp(ev->triggered_by, "manual") != 0 &&
+	    strcmp(ev->triggered_by, "dispatch") != 0)
+		return;
+	ev->run_pipeline = payload_string(ev, "pipeline");
+	if (json_object_is_type(ev->payload, json_type_object))
+		json_object_object_get_ex(ev->payload, "inputs",
+		    &ev->run_inputs);
+	/* Only the local `hookdir run` says who it is. */
+	if (strcmp(ev->triggered_by, "manual") == 0)
+		ev->user = payload_string(ev, "user");
+}
+
 static void
 env_build(struct event *ev)
 {
@@ -269,7 +308,13 @@ env_build(struct event *ev)
 	    m->body_len ? (const char *)m->body : "",
 	    m->body_len < INT_MAX ? (int)m->body_len : INT_MAX));
 	json_object_object_add(env, "payload", json_object_get(ev->payload));
-	if (strcmp(ev->provider, EVENT_INTERNAL_PROVIDER) == 0 &&
+	json_object_object_add(env, "triggeredBy",
+	    json_object_new_string(ev->triggered_by));
+	/* filled in when a manual or dispatch event starts its pipeline */
+	json_object_object_add(env, "inputs", json_object_new_object());
+	if (strcmp(ev->triggered_by, "manual") == 0)
+		json_object_object_add(env, "event", NULL);
+	else if (strcmp(ev->provider, EVENT_INTERNAL_PROVIDER) == 0 &&
 	    (strcmp(ev->type, "pipeline_complete") == 0 ||
 	    strcmp(ev->type, "job_complete") == 0) &&
 	    json_object_is_type(ev->payload, json_type_object))
@@ -324,6 +369,7 @@ event_load(struct event *ev, const char *id, const char *path,
 	ev->chain_depth = event_chain_depth(header_or_empty(&ev->msg,
 	    "Hookdir-Chain-Depth"));
 	ev->payload = payload_decode(&ev->msg);
+	event_trigger(ev);
 	env_build(ev);
 	return 0;
 }

@@ -46,7 +46,25 @@ struct event {
 	 * event ({name, data} for internal events). Owned by the event.
 	 */
 	struct json_object	*env;
+	/*
+	 * What started it: "webhook", "manual" (`hookdir run`, an internal
+	 * event of type EVENT_MANUAL), "dispatch" (a source of provider
+	 * dispatch) or "event" (other internal events): triggeredBy in
+	 * expressions. For manual and dispatch events, the one pipeline
+	 * they start (NULL if the body names none), the inputs given (an
+	 * object, or NULL) and, for manual ones, the Unix user (or NULL):
+	 * pointers into payload.
+	 */
+	const char		*triggered_by;
+	const char		*run_pipeline;
+	struct json_object	*run_inputs;
+	const char		*user;
 };
+
+/* The type of the internal event `hookdir run` spools. */
+#define EVENT_MANUAL		"manual"
+/* The provider of chat-ops sources that name the pipeline to run. */
+#define EVENT_DISPATCH_PROVIDER	"dispatch"
 
 /*
  * Read and decode the message at path (spool id id). 0, or -1 with a

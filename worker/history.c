@@ -81,8 +81,10 @@ static const char *const history_migrations[] = {
 	 * delivery id stays what the responder wrote, for show and why;
 	 * it is no longer unique per source (a source may turn dedup
 	 * off, and a key past its window runs again). Events from before
-	 * keep their delivery id as their key. Self-contained: it may be
-	 * merged with other version 5 statements in any order.
+	 * keep their delivery id as their key.
+	 * And what started a run (webhook, manual, dispatch, event) and,
+	 * for `hookdir run`, the Unix user who ran it; runs from before
+	 * have NULL in both.
 	 */
 	"DROP INDEX events_delivery;\n"
 	"CREATE INDEX events_delivery ON events (source, delivery) "
@@ -92,7 +94,9 @@ static const char *const history_migrations[] = {
 	"UPDATE events SET dedup_key = delivery, dedup_rule = 'delivery id' "
 	"WHERE delivery <> '';\n"
 	"CREATE INDEX events_dedup ON events (source, dedup_key) "
-	"WHERE duplicate_of IS NULL AND dedup_key <> '';\n",
+	"WHERE duplicate_of IS NULL AND dedup_key <> '';\n"
+	"ALTER TABLE runs ADD COLUMN triggered_by TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN triggered_user TEXT;\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -153,7 +157,8 @@ enum hist_stmt {
 
 #define RUN_COLUMNS \
 	"id, event, pipeline, status, created, started, finished, reason, " \
-	"attempt, (SELECT source FROM events WHERE events.id = runs.event)"
+	"attempt, (SELECT source FROM events WHERE events.id = runs.event), " \
+	"triggered_by, triggered_user"
 #define RUN_NOT_ENDED	"('queued', 'running')"
 /* Events gc may forget: ended, and none of their runs still going. */
 #define GC_EVENTS_WHERE \
@@ -239,9 +244,11 @@ static const char *const hist_sql[ST_MAX] = {
 	    "UPDATE events SET requeued = requeued + 1, finished = NULL "
 	    "WHERE id = ?1",
 	[ST_RUN_CREATE] =
-	    "INSERT INTO runs (event, pipeline, status, created, attempt) "
+	    "INSERT INTO runs (event, pipeline, status, created, attempt, "
+	    "triggered_by, triggered_user) "
 	    "VALUES (?1, ?2, 'queued', ?3, "
-	    "coalesce((SELECT attempts FROM events WHERE id = ?1), 1))",
+	    "coalesce((SELECT attempts FROM events WHERE id = ?1), 1), "
+	    "?4, ?5)",
 	[ST_RUN_SET] =
 	    "UPDATE runs SET status = ?2, reason = coalesce(?3, reason), "
 	    "started = CASE WHEN ?2 = 'running' THEN coalesce(started, ?4) "
@@ -1012,7 +1019,7 @@ history_event_came_back(struct history *h, const char *event_id)
 
 long long
 history_run_create(struct history *h, const char *event_id,
-    const char *pipeline)
+    const char *pipeline, const char *triggered_by, const char *user)
 {
 	sqlite3_stmt	*st;
 	char		 now[40];
@@ -1023,6 +1030,10 @@ history_run_create(struct history *h, const char *event_id,
 	bind_text(st, 1, event_id);
 	bind_text(st, 2, pipeline);
 	bind_text(st, 3, now);
+	if (triggered_by != NULL)
+		bind_text(st, 4, triggered_by);
+	if (user != NULL && *user != '\0')
+		bind_text(st, 5, user);
 	if (hist_run(h, st, "creating a run") == -1)
 		return hist_report(h);
 	return sqlite3_last_insert_rowid(h->db);
@@ -1187,7 +1198,7 @@ row_json(sqlite3_stmt *st, const char *const *names)
 
 static const char *const run_names[] = {
 	"id", "event", "pipeline", "status", "created", "started", "finished",
-	"reason", "attempt", "source", NULL
+	"reason", "attempt", "source", "triggered_by", "user", NULL
 };
 static const char *const job_names[] = {
 	"id", "name", "status", "started", "finished", "reason", NULL

@@ -55,7 +55,7 @@ int	history_event_finish(struct history *, const char *event_id,
  * cancelled, timed_out, interrupted.
  */
 long long history_run_create(struct history *, const char *event_id,
-	    const char *pipeline);
+	    const char *pipeline, const char *triggered_by, const char *user);
 int	history_run_set(struct history *, long long run, const char *status,
 	    const char *reason);
 /* needs: the names of the jobs it waits for, as the pipeline says. */

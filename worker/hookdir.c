@@ -77,6 +77,8 @@ static const struct command commands[] = {
 	{ "output",	cmd_output,
 	    "from a step: set a job output, safely for any value",
 	    CLI_ROOT_DROP },
+	{ "run",	cmd_run,
+	    "start a pipeline by hand, with its inputs", CLI_ROOT_DROP },
 	{ "cancel",	cmd_cancel,	"cancel a running run", CLI_ROOT_DROP },
 	{ "respond",	cmd_respond,
 	    "from a step: answer the request that is waiting", CLI_ROOT_DROP },

@@ -158,6 +158,16 @@ int	cmd_log(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_gc(struct cli *, int, char **);
 int	cmd_emit(struct cli *, int, char **);
+int	cmd_run(struct cli *, int, char **);
+/*
+ * Print the logs of run id (all of it, or one job, or one step) as
+ * `hookdir log [--follow] [--raw]` does; with status, wait (follow)
+ * and set *status (malloc'd) to how it ended. Returns 0 or an exit
+ * code, the error printed.
+ */
+int	cli_log_run(struct cli *, struct history *, long long id,
+	    const char *job, const char *step, int follow, int raw,
+	    char **status);
 int	cmd_output(struct cli *, int, char **);
 int	cmd_cancel(struct cli *, int, char **);
 int	cmd_respond(struct cli *, int, char **);

@@ -14,9 +14,11 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -925,6 +927,209 @@ load_jobs(struct ploader *l, struct json_object *o)
 	free(t.stack);
 }
 
+static const char *const input_types[] = { "string", "number", "boolean",
+	"choice", NULL };
+
+/*
+ * One input's value v as its type wants it: a new reference, or NULL
+ * with *err. Text is converted for numbers and booleans (the command
+ * line has nothing else); a JSON number or boolean given for a string
+ * becomes its text.
+ */
+static struct json_object *
+input_value(const struct pipeline_input *in, struct json_object *v,
+    char **err)
+{
+	const char	*s;
+	char		*end;
+	double		 d;
+	long long	 n;
+	size_t		 i;
+	int		 isstr = json_object_is_type(v, json_type_string);
+
+	s = json_object_get_string(v);
+	switch (in->type) {
+	case INPUT_STRING:
+		if (isstr)
+			return json_object_get(v);
+		if (json_object_is_type(v, json_type_int) ||
+		    json_object_is_type(v, json_type_double) ||
+		    json_object_is_type(v, json_type_boolean))
+			return json_object_new_string(s);
+		break;
+	case INPUT_NUMBER:
+		if (json_object_is_type(v, json_type_int) ||
+		    json_object_is_type(v, json_type_double))
+			return json_object_get(v);
+		if (!isstr || *s == '\0')
+			break;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (errno == 0 && *end == '\0')
+			return json_object_new_int64(n);
+		d = strtod(s, &end);
+		if (*end == '\0' && isfinite(d))
+			return json_object_new_double(d);
+		break;
+	case INPUT_BOOLEAN:
+		if (json_object_is_type(v, json_type_boolean))
+			return json_object_get(v);
+		if (isstr && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+			return json_object_new_boolean(*s == 't');
+		break;
+	case INPUT_CHOICE:
+		if (!isstr)
+			break;
+		for (i = 0; i < in->noptions; i++)
+			if (strcmp(s, in->options[i]) == 0)
+				return json_object_get(v);
+		xasprintf(err, "input %s: `%.64s` is not one of its options",
+		    in->name, s);
+		return NULL;
+	}
+	xasprintf(err, "input %s: %s `%.64s` is not a %s", in->name,
+	    jconf_type_name(json_object_get_type(v)), s != NULL ? s : "null",
+	    input_types[in->type]);
+	return NULL;
+}
+
+struct json_object *
+pipeline_inputs(const struct pipeline *p, struct json_object *given,
+    char **err)
+{
+	struct json_object	*out, *v, *cv;
+	size_t			 i;
+
+	*err = NULL;
+	if (given != NULL && !json_object_is_type(given, json_type_object)) {
+		xasprintf(err, "inputs: not an object");
+		return NULL;
+	}
+	if (given != NULL) {
+		json_object_object_foreach(given, key, val) {
+			(void)val;
+			for (i = 0; i < p->ninputs; i++)
+				if (strcmp(key, p->inputs[i].name) == 0)
+					break;
+			if (i == p->ninputs) {
+				xasprintf(err, "input %.64s: pipeline %s has "
+				    "no such input", key, p->name);
+				return NULL;
+			}
+		}
+	}
+	out = json_object_new_object();
+	for (i = 0; i < p->ninputs; i++) {
+		if (given == NULL || !json_object_object_get_ex(given,
+		    p->inputs[i].name, &v))
+			v = p->inputs[i].def;
+		if (v == NULL && p->inputs[i].required) {
+			xasprintf(err, "input %s: required, and not given",
+			    p->inputs[i].name);
+			json_object_put(out);
+			return NULL;
+		}
+		if (v == NULL)
+			continue;
+		if ((cv = input_value(&p->inputs[i], v, err)) == NULL) {
+			json_object_put(out);
+			return NULL;
+		}
+		json_object_object_add(out, p->inputs[i].name, cv);
+	}
+	return out;
+}
+
+/* inputs: {"NAME": {"description", "default", "required", "type", "options"}} */
+static void
+load_inputs(struct ploader *l, struct json_object *o)
+{
+	struct pipeline		*p = l->p;
+	struct pipeline_input	*in;
+	struct json_object	*def = NULL, *cv;
+	char			 path[256], upper[256], *err = NULL;
+	size_t			 i, k;
+	int			 t;
+
+	json_object_object_foreach(o, name, io) {
+		snprintf(path, sizeof(path), "inputs.%s", name);
+		if (!env_name_ok(name) || strlen(name) > 64) {
+			perr(l, o, name, path, "not an input name "
+			    "([A-Za-z_][A-Za-z0-9_]*, at most 64)");
+			continue;
+		}
+		for (k = 0; name[k] != '\0'; k++)
+			upper[k] = (char)toupper((unsigned char)name[k]);
+		upper[k] = '\0';
+		for (i = 0; i < p->ninputs; i++)
+			if (strcasecmp(p->inputs[i].name, upper) == 0)
+				break;
+		if (i < p->ninputs) {
+			perr(l, o, name, path, "HOOKDIR_INPUT_%s is also "
+			    "input %s's variable", upper, p->inputs[i].name);
+			continue;
+		}
+		if (jconf_want_type(l->d, l->file, o, name, path, io,
+		    json_type_object) == -1)
+			continue;
+		p->inputs = xreallocarray(p->inputs, p->ninputs + 1,
+		    sizeof(*p->inputs));
+		in = &p->inputs[p->ninputs++];
+		memset(in, 0, sizeof(*in));
+		in->name = xstrdup(name);
+		def = NULL;
+		json_object_object_foreach(io, key, v) {
+			snprintf(path, sizeof(path), "inputs.%s.%s", name, key);
+			if (strcmp(key, "description") == 0) {
+				if (jconf_want_type(l->d, l->file, io, key,
+				    path, v, json_type_string) == 0)
+					in->description = xstrdup(
+					    json_object_get_string(v));
+			} else if (strcmp(key, "default") == 0)
+				def = v;
+			else if (strcmp(key, "required") == 0) {
+				if (jconf_want_type(l->d, l->file, io, key,
+				    path, v, json_type_boolean) == 0)
+					in->required =
+					    json_object_get_boolean(v);
+			} else if (strcmp(key, "type") == 0) {
+				if (jconf_want_type(l->d, l->file, io, key,
+				    path, v, json_type_string) == -1)
+					continue;
+				for (t = 0; input_types[t] != NULL; t++)
+					if (strcmp(json_object_get_string(v),
+					    input_types[t]) == 0)
+						break;
+				if (input_types[t] == NULL)
+					perr(l, io, key, path, "not a type "
+					    "(string, number, boolean, choice)");
+				else
+					in->type = (enum input_type)t;
+			} else if (strcmp(key, "options") == 0)
+				get_strings(l, io, key, path, v,
+				    check_nonempty, &in->options,
+				    &in->noptions);
+			else
+				perr(l, io, key, path, "unknown key");
+		}
+		snprintf(path, sizeof(path), "inputs.%s", name);
+		if (in->type == INPUT_CHOICE && in->noptions == 0)
+			perr(l, o, name, path, "a choice needs \"options\"");
+		if (in->type != INPUT_CHOICE && in->noptions > 0)
+			perr(l, o, name, path, "only a choice has options");
+		if (def != NULL && json_object_is_type(def, json_type_null))
+			def = NULL;
+		if (def != NULL) {
+			if ((cv = input_value(in, def, &err)) == NULL) {
+				perr(l, o, name, path, "default: %s", err);
+				free(err);
+				err = NULL;
+			} else
+				in->def = cv;
+		}
+	}
+}
+
 static void
 load_root(struct ploader *l, struct json_object *root)
 {
@@ -956,6 +1161,14 @@ load_root(struct ploader *l, struct json_object *root)
 			if (jconf_want_type(l->d, l->file, root, key, key, v,
 			    json_type_object) == 0)
 				load_concurrency(l, v);
+		} else if (strcmp(key, "inputs") == 0) {
+			if (jconf_want_type(l->d, l->file, root, key, key, v,
+			    json_type_object) == 0)
+				load_inputs(l, v);
+		} else if (strcmp(key, "dispatch") == 0) {
+			if (jconf_want_type(l->d, l->file, root, key, key, v,
+			    json_type_boolean) == 0)
+				p->dispatch = json_object_get_boolean(v);
 		} else
 			perr(l, root, key, key, "unknown key");
 	}
@@ -1066,6 +1279,13 @@ pipeline_free(struct pipeline *p)
 	}
 	free(p->jobs);
 	free(p->order);
+	for (i = 0; i < p->ninputs; i++) {
+		free(p->inputs[i].name);
+		free(p->inputs[i].description);
+		json_object_put(p->inputs[i].def);
+		strv_free(p->inputs[i].options, p->inputs[i].noptions);
+	}
+	free(p->inputs);
 	free(p->name);
 	free(p->file);
 	free(p);

@@ -135,6 +135,27 @@ struct concurrency {
 	long long	 quiet_ms;	/* debounce only; > 0 there */
 };
 
+/*
+ * An input of a manual or dispatched run (`inputs`): what `hookdir run
+ * --input` and a dispatch body may give, as inputs.NAME in expressions
+ * and HOOKDIR_INPUT_NAME (upper-cased) in steps.
+ */
+enum input_type {
+	INPUT_STRING,
+	INPUT_NUMBER,
+	INPUT_BOOLEAN,
+	INPUT_CHOICE
+};
+
+struct pipeline_input {
+	char		*name;
+	char		*description;	/* NULL: none */
+	struct json_object *def;	/* NULL: no default */
+	int		 required;
+	enum input_type	 type;
+	char		**options;	size_t noptions;	/* choice */
+};
+
 struct pipeline {
 	char		*name;		/* file name without .json */
 	char		*file;
@@ -146,6 +167,8 @@ struct pipeline {
 	struct concurrency concurrency;
 	struct job	*jobs;		size_t njobs;
 	size_t		*order;		/* jobs in a topological order */
+	struct pipeline_input *inputs;	size_t ninputs;
+	int		 dispatch;	/* a dispatch source may start it */
 };
 
 struct pipeline_set {
@@ -164,6 +187,16 @@ struct pipeline_set {
  * goes to d (file:line: key: message). Pipelines with errors are left
  * out; returns the number of errors. A missing directory is a warning.
  */
+/*
+ * The inputs of a manual or dispatched run of p from given (an object
+ * of name: value, values strings or JSON values; NULL for none):
+ * defaults filled in, numbers and booleans given as text converted.
+ * Returns the new object, or NULL with *err (malloc'd) saying why:
+ * an unknown input, a required one missing, a wrong type, a value not
+ * among the choices.
+ */
+struct json_object *pipeline_inputs(const struct pipeline *p,
+	    struct json_object *given, char **err);
 size_t	pipelines_load(const struct config *, struct pipeline_set *,
 	    struct diag *d);
 int	pipelines_changed(const struct pipeline_set *);

@@ -1073,6 +1073,15 @@ run_page(struct report *rp, long long id)
 	esc(&b, cli_jstr(run, "event"));
 	buf_addstr(&b, "</code>)</span></td></tr>\n<tr><th>source</th><td>");
 	esc(&b, cli_jstr(run, "source"));
+	if (cli_jstr(run, "triggered_by") != NULL) {
+		buf_addstr(&b, "</td></tr>\n<tr><th>triggered by</th><td>");
+		esc(&b, cli_jstr(run, "triggered_by"));
+		if (cli_jstr(run, "user") != NULL) {
+			buf_addstr(&b, " (");
+			esc(&b, cli_jstr(run, "user"));
+			buf_addstr(&b, ")");
+		}
+	}
 	buf_addstr(&b, "</td></tr>\n<tr><th>created</th><td>");
 	report_when(&b, cli_jstr(run, "created"));
 	buf_addstr(&b, "</td></tr>\n<tr><th>started</th><td>");

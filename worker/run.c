@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -707,7 +708,8 @@ run_start(struct runner *rn, const struct event *ev,
 	long long	 id;
 	size_t		 i;
 
-	if ((id = history_run_create(rn->h, ev->id, pl->name)) == -1)
+	if ((id = history_run_create(rn->h, ev->id, pl->name, 
+	    ev->triggered_by, ev->user)) == -1)
 		return -1;
 	r = xcalloc(1, sizeof(*r));
 	r->rn = rn;
@@ -1498,6 +1500,31 @@ step_done(void *arg, const struct exec_result *res)
 	dispatch(rn);
 }
 
+/*
+ * inputs.NAME of a manual or dispatched run as HOOKDIR_INPUT_NAME
+ * (upper-cased; the loader refuses two names that collide): in the
+ * environment, never in the command text.
+ */
+static void
+step_env_inputs(const struct event *ev, struct envv *e)
+{
+	struct json_object	*inputs;
+	struct buf		 name = BUF_INIT;
+	const char		*k;
+
+	if (!json_object_object_get_ex(ev->env, "inputs", &inputs) ||
+	    !json_object_is_type(inputs, json_type_object))
+		return;
+	json_object_object_foreach(inputs, key, val) {
+		buf_reset(&name);
+		buf_addstr(&name, "HOOKDIR_INPUT_");
+		for (k = key; *k != '\0'; k++)
+			buf_addch(&name, toupper((unsigned char)*k));
+		env_set(e, buf_str(&name), json_object_get_string(val));
+	}
+	buf_release(&name);
+}
+
 static char **
 step_env(struct rjob *j, const struct step *s, struct envv *e)
 {
@@ -1539,6 +1566,7 @@ step_env(struct rjob *j, const struct step *s, struct envv *e)
 	}
 	env_set(e, "HOOKDIR_SECRETS", buf_str(&names));
 	buf_release(&names);
+	step_env_inputs(ev, e);
 	for (i = 0; i < r->env.n; i++)
 		env_put(e, xstrdup(r->env.v[i]));
 	je = j->parent != NULL ? &j->parent->env : &j->env;

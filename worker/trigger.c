@@ -774,6 +774,54 @@ eval_internal(const struct trigger_on *on, struct event *ev,
 	    eval_if(on, ev, trace, parts);
 }
 
+/*
+ * A manual run (`hookdir run`) or a dispatch: it names its pipeline,
+ * whose `on` is not evaluated ("manual runs always pass"); a dispatch
+ * needs the pipeline's "dispatch": true. The inputs are checked here
+ * too (the pipeline may have changed since `hookdir run` checked them)
+ * and, when it matches, become inputs.NAME.
+ */
+static int
+eval_run(const struct pipeline *p, struct event *ev, struct buf *trace,
+    struct buf *parts)
+{
+	struct json_object	*inputs;
+	char			*err;
+	int			 dispatch;
+
+	dispatch = strcmp(ev->triggered_by, "dispatch") == 0;
+	if (ev->run_pipeline == NULL) {
+		buf_addstr(trace, "pipeline: the event names no pipeline "
+		    "(\"pipeline\" in the body)");
+		return 0;
+	}
+	if (strcmp(ev->run_pipeline, p->name) != 0) {
+		buf_printf(trace, "pipeline: %s names ",
+		    dispatch ? "a dispatch" : "a manual run");
+		trace_quote(trace, ev->run_pipeline);
+		return 0;
+	}
+	if (dispatch && !p->dispatch) {
+		buf_addstr(trace, "dispatch: refused, this pipeline does not "
+		    "opt in (\"dispatch\": true)");
+		return 0;
+	}
+	if ((inputs = pipeline_inputs(p, ev->run_inputs, &err)) == NULL) {
+		buf_addstr(trace, err);
+		free(err);
+		return 0;
+	}
+	json_object_object_add(ev->env, "inputs", inputs);
+	buf_addstr(parts, dispatch ? "a dispatch of this pipeline" :
+	    "a manual run of this pipeline");
+	if (ev->user != NULL) {
+		buf_addstr(parts, " by ");
+		trace_quote(parts, ev->user);
+	}
+	buf_addstr(parts, " (`on` is not evaluated)");
+	return 1;
+}
+
 int
 trigger_eval(const struct pipeline *p, struct event *ev, struct buf *trace)
 {
@@ -782,7 +830,11 @@ trigger_eval(const struct pipeline *p, struct event *ev, struct buf *trace)
 	size_t			 start = trace->len, i;
 	int			 ok;
 
-	if (strcmp(ev->provider, "hookdir") == 0 && on->internal)
+	if (ev->triggered_by != NULL &&
+	    (strcmp(ev->triggered_by, "manual") == 0 ||
+	    strcmp(ev->triggered_by, "dispatch") == 0))
+		ok = eval_run(p, ev, trace, &parts);
+	else if (strcmp(ev->provider, "hookdir") == 0 && on->internal)
 		ok = eval_internal(on, ev, trace, &parts);
 	else if (strcmp(ev->provider, "hookdir") == 0) {
 		/* completion events must not re-trigger webhook pipelines */

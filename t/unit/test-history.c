@@ -249,7 +249,7 @@ test_runs(struct history *h, const char *state)
 	char		*dup = NULL, *err = NULL, sql[256];
 	int		 r;
 
-	run = history_run_create(h, "1.M1P1R1.host", "deploy");
+	run = history_run_create(h, "1.M1P1R1.host", "deploy", NULL, NULL);
 	ok(run > 0, "run created (%lld)", run);
 	snprintf(sql, sizeof(sql), "SELECT status || ' ' || attempt || ' ' || "
 	    "(created IS NOT NULL) || ' ' || (started IS NULL) FROM runs "
@@ -299,13 +299,13 @@ test_runs(struct history *h, const char *state)
 	    "and the error says which (%s)", history_error(h));
 	ok(history_run_set(h, 99999, "success", NULL) == -1,
 	    "an unknown run is an error");
-	ok(history_run_create(h, "no.such.event", "deploy") == -1,
+	ok(history_run_create(h, "no.such.event", "deploy", NULL, NULL) == -1,
 	    "a run of an unrecorded event is an error");
 	ok(history_event_finish(h, "1.M1P1R1.host", "finished", NULL) == -1,
 	    "an unknown event status is an error");
 
 	/* A second run is left running: then its worker dies. */
-	run2 = history_run_create(h, "1.M1P1R1.host", "notify");
+	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL);
 	job2 = history_job_create(h, run2, "send", NULL, 0);
 	history_job_create(h, run2, "later", NULL, 0);
 	step2 = history_step_create(h, run2, job2, 1, "curl", NULL);
@@ -341,7 +341,7 @@ test_runs(struct history *h, const char *state)
 	snprintf(sql, sizeof(sql), "SELECT status FROM runs WHERE id = %lld",
 	    run);
 	is_q(state, sql, "failure", "an ended run is left alone");
-	run2 = history_run_create(h, "1.M1P1R1.host", "notify");
+	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL);
 	snprintf(sql, sizeof(sql), "SELECT attempt FROM runs WHERE id = %lld",
 	    run2);
 	is_q(state, sql, "2", "a run of the second attempt says so");
@@ -563,7 +563,7 @@ test_concurrent(void)
 			if (status == -1)
 				fprintf(stderr, "child %d: %s\n", i, err);
 			if (status == EVENT_NEW && history_run_create(h, id,
-			    "p") <= 0)
+			    "p", NULL, NULL) <= 0)
 				status = 11;
 			free(dup);
 			free(err);
@@ -627,7 +627,7 @@ test_chain(struct history *h, const char *state)
 	json_object_put(o);
 	o = NULL;
 
-	run = history_run_create(h, "77.M7P7R77.host", "p");
+	run = history_run_create(h, "77.M7P7R77.host", "p", NULL, NULL);
 	ok(run > 0, "chain: a run");
 	is_int(history_run_cancel_requested(h, run), 0, "no cancel requested");
 	is_int(history_run_request_cancel(h, run), 1,
@@ -761,7 +761,7 @@ test_graph(struct history *h, const char *state)
 	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
 	    "graph: event recorded");
 	free(dup);
-	run = history_run_create(h, "88.M8P8R88.host", "deploy");
+	run = history_run_create(h, "88.M8P8R88.host", "deploy", NULL, NULL);
 	history_job_create(h, run, "build", NULL, 0);
 	history_job_create(h, run, "test", needs, 1);
 	history_job_create(h, run, "deploy[0]", needs, 2);
@@ -814,6 +814,8 @@ test_migrate_v2(void)
 	    "ALTER TABLE events DROP COLUMN dedup_rule; "
 	    "CREATE UNIQUE INDEX events_delivery ON events (source, delivery) "
 	    "WHERE duplicate_of IS NULL AND delivery <> ''; "
+	    "ALTER TABLE runs DROP COLUMN triggered_by; "
+	    "ALTER TABLE runs DROP COLUMN triggered_user; "
 	    "INSERT INTO events (id, source, delivery) "
 	    "VALUES ('1.M1.old', 'site', 'd1'); "
 	    "INSERT INTO runs (id, event, pipeline, created) "
@@ -830,6 +832,9 @@ test_migrate_v2(void)
 	is_q(state, "SELECT dedup_key || ' ' || dedup_rule FROM events "
 	    "WHERE id = '1.M1.old'", "d1 delivery id",
 	    "v2: an old event's delivery id is its dedup key");
+	is_q(state, "SELECT count(*) FROM pragma_table_info('runs') WHERE "
+	    "name IN ('triggered_by', 'triggered_user')", "2",
+	    "v2: runs record what triggered them");
 	is_q(state, "SELECT count(*) FROM pragma_table_info('steps') WHERE "
 	    "name IN ('pgid', 'pgid_start', 'boot_id')", "3",
 	    "v2: steps record their process groups");

@@ -1237,7 +1237,7 @@ static const struct {
 	    "{}", "repo:push", "b-1" },
 	{ "slack", NULL, "", "{\"type\":\"event_callback\",\"event_id\":"
 	    "\"Ev1\",\"event\":{\"type\":\"app_mention\"}}",
-	    "app_mention", "Ev1" },
+	    "event_callback", "Ev1" },
 	{ "slack", NULL, "", "{\"type\":\"event_callback\"}",
 	    "event_callback", NULL },
 	{ "slack", "application/x-www-form-urlencoded", "",
@@ -1538,9 +1538,10 @@ test_detect_and_names(void)
 	for (n = 0; names[n] != NULL; n++)
 		if (strcmp(names[n], "mailgun") == 0)
 			mailgun = 1;
-	ok(n == 19 && strcmp(names[0], "forgejo") == 0 &&
-	    strcmp(names[n - 1], "generic") == 0 && mailgun,
-	    "19 providers, forgejo first, generic last");
+	ok(n == 20 && strcmp(names[0], "forgejo") == 0 &&
+	    strcmp(names[n - 1], "generic") == 0 &&
+	    strcmp(names[n - 2], "dispatch") == 0 && mailgun,
+	    "20 providers, forgejo first, dispatch and generic last");
 	ok(provider_find("standard-webhooks") == provider_find("standard") &&
 	    provider_find("svix") == provider_find("standard") &&
 	    provider_find("standard") != NULL, "standard's aliases");
