@@ -26,6 +26,7 @@
 #include "message.h"
 #include "pipeline.h"
 #include "spool.h"
+#include "status.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -1063,13 +1064,6 @@ log_pos(struct log_state *ls, long long step)
 	return &ls->v[ls->n++];
 }
 
-static int
-status_final(const char *s)
-{
-	return s != NULL && strcmp(s, "queued") != 0 &&
-	    strcmp(s, "running") != 0;
-}
-
 /*
  * Copy what the file holds from pos->off on to stdout, escaped for a
  * terminal when escape is set. Unless final (the step has ended) a
@@ -1206,7 +1200,7 @@ log_pass(struct cli *cli, struct json_object *run, const char *want_job,
 			if (pos->done)
 				continue;
 			status = cli_jtext(step, "status");
-			finished = status_final(status);
+			finished = status_ended(status_from_name(status));
 			if (!finished && !follow && strcmp(status, "queued") == 0)
 				continue;
 			if (!finished && follow && strcmp(status, "queued") == 0)
@@ -1297,7 +1291,8 @@ cli_log_run(struct cli *cli, struct history *h, long long id,
 			rc = EX_NOINPUT;
 			break;
 		}
-		ended = status_final(cli_jstr(run, "status"));
+		ended = status_ended(status_from_name(cli_jstr(run,
+		    "status")));
 		if (ended && status != NULL) {
 			free(*status);
 			*status = xstrdup(cli_jstr(run, "status"));

@@ -27,6 +27,7 @@
 #include "event.h"
 #include "history.h"
 #include "log.h"
+#include "status.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -397,29 +398,6 @@ hist_busy_ms(void)
 	if (*end != '\0' || ms < 0 || ms > HISTORY_BUSY_MS)
 		return HISTORY_BUSY_MS;
 	return (int)ms;
-}
-
-static const char *const hist_statuses[] = {
-	"queued", "running", "success", "failure", "skipped", "cancelled",
-	"timed_out", "interrupted", NULL
-};
-
-static int
-status_is_valid(const char *s)
-{
-	size_t	i;
-
-	for (i = 0; s != NULL && hist_statuses[i] != NULL; i++)
-		if (strcmp(s, hist_statuses[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Does this status end a run, job or step (and so fill `finished`)? */
-static int
-status_is_final(const char *s)
-{
-	return strcmp(s, "queued") != 0 && strcmp(s, "running") != 0;
 }
 
 static void
@@ -1092,8 +1070,9 @@ hist_status_stmt(struct history *h, enum hist_stmt id, const char *what,
 {
 	sqlite3_stmt	*st;
 	char		 now[40];
+	int		 rs;
 
-	if (!status_is_valid(status)) {
+	if ((rs = status_run_from_name(status)) == RS_NONE) {
 		hist_seterr(h, "%s %lld: no status `%s`", what, row,
 		    status ? status : "(null)");
 		return NULL;
@@ -1105,7 +1084,7 @@ hist_status_stmt(struct history *h, enum hist_stmt id, const char *what,
 	bind_text(st, 2, status);
 	bind_text(st, 3, reason);
 	bind_text(st, 4, now);
-	sqlite3_bind_int(st, 5, status_is_final(status));
+	sqlite3_bind_int(st, 5, status_ended(rs));
 	return st;
 }
 
@@ -1703,12 +1682,11 @@ hist_group_stmt(struct history *h, enum hist_stmt id, long long run,
 static const char *
 hist_static_status(const char *s)
 {
-	size_t	i;
+	int	rs;
 
-	for (i = 0; hist_statuses[i] != NULL; i++)
-		if (strcmp(s, hist_statuses[i]) == 0)
-			return hist_statuses[i];
-	return "skipped";
+	if ((rs = status_run_from_name(s)) == RS_NONE)
+		return "skipped";
+	return status_name(rs);
 }
 
 /* Inside the transaction: may the run start now? Marks it running. */

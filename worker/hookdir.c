@@ -30,6 +30,7 @@
 #include "log.h"
 #include "paths.h"
 #include "spool.h"
+#include "status.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -312,38 +313,20 @@ cli_colour(void)
 	return colour;
 }
 
-/* SGR codes: green for done, red for failed, yellow for going, dim. */
-static const struct {
-	const char	*status;
-	const char	*sgr;
-} paint[] = {
-	{ "success",	"32" },		{ "done",	"32" },
-	{ "failure",	"31" },		{ "failed",	"31" },
-	{ "timed_out",	"31" },
-	{ "running",	"33" },		{ "queued",	"33" },
-	{ "processing",	"33" },
-	{ "skipped",	"2" },		{ "cancelled",	"2" },
-	{ "interrupted", "2" },		{ "duplicate",	"2" },
-};
-
 const char *
 cli_paint(const char *status)
 {
-	static char	ring[4][64];
-	static int	next;
-	size_t		i;
+	static char	 ring[4][64];
+	static int	 next;
+	const char	*sgr;
 	char		*b;
 
-	if (status == NULL || !cli_colour())
+	if (status == NULL || !cli_colour() ||
+	    (sgr = status_term_colour(status_from_name(status))) == NULL)
 		return status;
-	for (i = 0; i < sizeof(paint) / sizeof(paint[0]); i++)
-		if (strcmp(paint[i].status, status) == 0) {
-			b = ring[next++ % 4];
-			snprintf(b, sizeof(ring[0]), "\033[%sm%s\033[0m",
-			    paint[i].sgr, status);
-			return b;
-		}
-	return status;
+	b = ring[next++ % 4];
+	snprintf(b, sizeof(ring[0]), "\033[%sm%s\033[0m", sgr, status);
+	return b;
 }
 
 struct history *

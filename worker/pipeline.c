@@ -28,6 +28,7 @@
 #include "jconf.h"
 #include "jsonpath.h"
 #include "pipeline.h"
+#include "status.h"
 #include "trigger.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -48,23 +49,10 @@ struct ploader {
 #define RETRY_BACKOFF_DEFAULT	1000		/* ms */
 #define RETRY_MAX_BACKOFF_DEFAULT (5 * 60 * 1000)
 
-/* The statuses a run or a job ends with, for on.*_complete.status. */
-static const char *const end_statuses[] = { "success", "failure",
-	"skipped", "cancelled", "timed_out", "interrupted", NULL };
-
 /* An error at key of parent, named by path (see jconf_report()). */
 #define perr(l, parent, key, path, ...) \
 	jconf_report((l)->d, DIAG_ERROR, (l)->file, (parent), (key), (path), \
 	    __VA_ARGS__)
-
-static int
-in_list(const char *const *list, const char *key)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(*list, key) == 0)
-			return 1;
-	return 0;
-}
 
 /*
  * Where the character at (eline, ecol) of the decoded string v stands in
@@ -305,7 +293,8 @@ static int
 check_status(struct ploader *l, struct json_object *parent, const char *key,
     const char *path, const char *s)
 {
-	if (in_list(end_statuses, s))
+	/* The statuses a run or a job ends with, for on.*_complete.status. */
+	if (status_ended(status_run_from_name(s)))
 		return 0;
 	perr(l, parent, key, path, "'%s' is not a status a run or job ends "
 	    "with (success, failure, skipped, cancelled, timed_out, "

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "report.h"
 #include "spool.h"
+#include "status.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -46,38 +47,20 @@
 #define T_DUR_W		90
 #define T_ROW_H		22
 
-static const char *const run_statuses[] = {
-	"queued", "running", "success", "failure", "skipped", "cancelled",
-	"timed_out", "interrupted"
-};
-#define NSTATUSES	(sizeof(run_statuses) / sizeof(run_statuses[0]))
-
-/* Fill, and text on it, per status. */
-static const struct status_colour {
-	const char	*status;
-	const char	*fill;
-	const char	*text;
-} status_colours[] = {
-	{ "success",	 "#2e7d32", "#ffffff" },
-	{ "failure",	 "#c62828", "#ffffff" },
-	{ "timed_out",	 "#ad1457", "#ffffff" },
-	{ "interrupted", "#6a1b9a", "#ffffff" },
-	{ "cancelled",	 "#5d4037", "#ffffff" },
-	{ "running",	 "#f9a825", "#000000" },
-	{ "queued",	 "#b0bec5", "#000000" },
-	{ "skipped",	 "#e0e0e0", "#424242" },
-};
-
-static const struct status_colour *
+/* The page colours of a status; one not known is drawn as not begun. */
+static const struct status_page_colour *
 status_colour(const char *status)
 {
-	size_t	i;
+	return status_page_colour(status_from_name(status));
+}
 
-	for (i = 0; i < sizeof(status_colours) / sizeof(status_colours[0]);
-	    i++)
-		if (status != NULL && strcmp(status, status_colours[i].status) == 0)
-			return &status_colours[i];
-	return &status_colours[6];	/* queued: not begun */
+/* The CSS class word of a status: a run's, or queued (not begun). */
+static const char *
+status_class(const char *status)
+{
+	int	rs = status_run_from_name(status);
+
+	return status_name(rs == RS_NONE ? RS_QUEUED : rs);
 }
 
 static const char page_css[] =
@@ -247,30 +230,21 @@ report_when(struct buf *b, const char *t)
 static void
 badge(struct buf *b, const char *status)
 {
-	const struct status_colour *c = status_colour(status);
+	const struct status_page_colour *c = status_colour(status);
 
 	buf_printf(b, "<span class=\"badge status-%s\" style=\"background:%s;"
-	    "color:%s\">", c->status, c->fill, c->text);
+	    "color:%s\">", status_class(status), c->fill, c->text);
 	esc(b, status != NULL ? status : "queued");
 	buf_addstr(b, "</span>");
 }
 
+/* Is s a run's status that has not ended (queued, running)? */
 static int
-status_is_known(const char *s)
+status_going(const char *s)
 {
-	size_t	i;
+	int	rs = status_run_from_name(s);
 
-	for (i = 0; i < NSTATUSES; i++)
-		if (s != NULL && strcmp(s, run_statuses[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-status_has_ended(const char *s)
-{
-	return s != NULL && strcmp(s, "queued") != 0 &&
-	    strcmp(s, "running") != 0;
+	return rs != RS_NONE && !status_ended(rs);
 }
 
 /* ---------------------------------------------------------------- pages */
@@ -339,9 +313,9 @@ page_begin(struct report *rp, struct buf *b, const char *title,
 	buf_printf(b, "<a href=\"queue.html\"%s>Queue</a>",
 	    strcmp(here, "queue") == 0 ? " class=\"here\"" : "");
 	buf_addstr(b, "</header>\n<nav class=\"sub\">Status: ");
-	for (i = 0; i < NSTATUSES; i++)
+	for (i = 0; i < RS_NRUN; i++)
 		buf_printf(b, "<a href=\"status-%s.html\">%s</a>",
-		    run_statuses[i], run_statuses[i]);
+		    status_name(i), status_name(i));
 	buf_addstr(b, " &middot; Pipeline: ");
 	for (i = 0; i < json_object_array_length(rp->pipelines); i++) {
 		p = json_object_array_get_idx(rp->pipelines, i);
@@ -690,10 +664,10 @@ graph_node(struct buf *b, struct json_object *job, const char *label,
     int x, int y, int w, int h, int dashed)
 {
 	const char			*status = cli_jstr(job, "status");
-	const struct status_colour	*c = status_colour(status);
+	const struct status_page_colour	*c = status_colour(status);
 
 	buf_printf(b, "<a href=\"#job-%lld\"><g class=\"node status-%s\" "
-	    "data-job=\"", cli_jint(job, "id", 0), c->status);
+	    "data-job=\"", cli_jint(job, "id", 0), status_class(status));
 	esc(b, cli_jstr(job, "name"));
 	buf_addstr(b, "\"><title>");
 	esc(b, cli_jstr(job, "name"));
@@ -840,7 +814,8 @@ static void
 timeline_row(struct buf *b, int row, int indent, const char *label,
     struct json_object *o, double t0, double scale, double now)
 {
-	const struct status_colour *c = status_colour(cli_jstr(o, "status"));
+	const struct status_page_colour	*c =
+	    status_colour(cli_jstr(o, "status"));
 	double	s = report_time(cli_jstr(o, "started"));
 	double	e = report_time(cli_jstr(o, "finished"));
 	int	y = row * T_ROW_H, x, w;
@@ -1059,8 +1034,8 @@ run_page(struct report *rp, long long id)
 	}
 	snprintf(title, sizeof(title), "Run #%lld", id);
 	snprintf(file, sizeof(file), "run-%lld.html", id);
-	page_begin(rp, &b, title, "run", !status_has_ended(cli_jstr(run,
-	    "status")));
+	page_begin(rp, &b, title, "run", !status_ended(
+	    status_from_name(cli_jstr(run, "status"))));
 	buf_addstr(&b, "<table class=\"run\"><tbody>\n<tr><th>status</th><td>");
 	badge(&b, cli_jstr(run, "status"));
 	buf_addstr(&b, "</td></tr>\n<tr><th>pipeline</th><td>");
@@ -1190,8 +1165,8 @@ report_write(struct history *h, struct spool *sp, const char *dir,
 	memset(&f, 0, sizeof(f));
 	f.limit = limit;
 	listing(&rp, "index.html", "Recent runs", "index", &f, seen);
-	for (i = 0; i < NSTATUSES; i++) {
-		f.status = run_statuses[i];
+	for (i = 0; i < RS_NRUN; i++) {
+		f.status = status_name(i);
 		snprintf(file, sizeof(file), "status-%s.html", f.status);
 		snprintf(title, sizeof(title), "Runs: %s", f.status);
 		listing(&rp, file, title, "status", &f, seen);
@@ -1214,8 +1189,7 @@ report_write(struct history *h, struct spool *sp, const char *dir,
 	ids = xcalloc(json_object_array_length(seen) + nruns + 1, sizeof(*ids));
 	for (i = 0; i < json_object_array_length(seen); i++) {
 		p = json_object_array_get_idx(seen, i);
-		if (runs == NULL || (status_is_known(cli_jstr(p, "status")) &&
-		    !status_has_ended(cli_jstr(p, "status"))))
+		if (runs == NULL || status_going(cli_jstr(p, "status")))
 			ids[n++] = cli_jint(p, "id", 0);
 	}
 	for (i = 0; runs != NULL && i < nruns; i++)

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "run.h"
+#include "status.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -193,14 +194,6 @@ run_log(const struct run *r, int pri, const char *fmt, ...)
 	va_end(ap);
 	log_at(pri, "run %lld %s%s; event %s", r->id, r->pl->name, msg,
 	    r->ev->id);
-}
-
-/* A run's outcome is worth a line without -v only when it went wrong. */
-static int
-run_status_trouble(const char *status)
-{
-	return strcmp(status, "success") != 0 &&
-	    strcmp(status, "skipped") != 0;
 }
 
 /* ---------------------------------------------------------------- env */
@@ -615,7 +608,9 @@ run_end(struct run *r, const char *status, const char *reason)
 	} else
 		run_spool_completion(r, status);
 	history_run_set(rn->h, r->id, status, reason);
-	run_log(r, run_status_trouble(status) ? LOG_WARNING : LOG_NOTICE,
+	/* A run's outcome is worth a line without -v only when it went wrong. */
+	run_log(r, status_trouble(status_from_name(status)) ? LOG_WARNING :
+	    LOG_NOTICE,
 	    ": %s (%zu job%s)%s%s", status, r->pl->njobs,
 	    r->pl->njobs == 1 ? "" : "s", reason != NULL ? ": " : "",
 	    reason != NULL ? reason : "");
