@@ -22,6 +22,8 @@
 #include <openssl/hmac.h>
 #endif
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "codec.h"
 #include "util.h"
@@ -280,15 +282,10 @@ base64_decode(const char *in, size_t inlen, unsigned char *out,
 void
 hex_encode(struct buf *b, const unsigned char *p, size_t len)
 {
-	static const char	digits[] = "0123456789abcdef";
-	size_t			i;
-
+	/* libsodium's encoder, as the spool's names use: one for hookdir. */
 	buf_grow(b, len * 2);
-	for (i = 0; i < len; i++) {
-		b->data[b->len++] = digits[p[i] >> 4];
-		b->data[b->len++] = digits[p[i] & 0xf];
-	}
-	b->data[b->len] = '\0';
+	sodium_bin2hex(b->data + b->len, len * 2 + 1, p, len);
+	b->len += len * 2;
 }
 
 void
