@@ -908,15 +908,10 @@ check_respond_dir(struct loader *l, struct json_object *root)
 static char *
 absolute_dir_of(const char *path)
 {
-	char	 cwd[PATH_MAX], *dir, *slash;
+	char	*dir, *slash;
 
-	if (path[0] == '/')
-		dir = xstrdup(path);
-	else {
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			fatal("getcwd");
-		xasprintf(&dir, "%s/%s", cwd, path);
-	}
+	if ((dir = path_absolute(path)) == NULL)
+		fatal("getcwd");
 	slash = strrchr(dir, '/');
 	if (slash == dir)
 		slash[1] = '\0';

@@ -337,6 +337,19 @@ fsync_dir(const char *path)
 	return r;
 }
 
+char *
+path_absolute(const char *path)
+{
+	char	 cwd[PATH_MAX], *r;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	xasprintf(&r, "%s/%s", cwd, path);
+	return r;
+}
+
 int
 mkdir_p(const char *path, mode_t mode)
 {

@@ -53,6 +53,11 @@ int	read_fd(int fd, struct buf *, size_t max);
 int	fsync_dir(const char *path);
 /* mkdir -p: create path and its missing parents with mode: 0 or -1 (errno). */
 int	mkdir_p(const char *path, mode_t mode);
+/*
+ * path made absolute against the current directory, as written (not
+ * resolved): a new string, or NULL when getcwd(3) fails.
+ */
+char	*path_absolute(const char *path);
 
 /*
  * The bytes of UTF-8 text s that fill at most max terminal columns, one

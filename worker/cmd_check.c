@@ -130,8 +130,8 @@ static char *
 fallback_pipelines_dir(const char *conf)
 {
 	struct json_object	*root, *v;
-	const char		*slash, *rel = "pipelines";
-	char			*err = NULL, *dir, *r, cwd[PATH_MAX];
+	const char		*rel = "pipelines";
+	char			*err = NULL, *dir, *r;
 
 	if ((root = jconf_parse_file(conf, &err)) == NULL) {
 		free(err);
@@ -145,16 +145,10 @@ fallback_pipelines_dir(const char *conf)
 	if (rel[0] == '/')
 		r = xstrdup(rel);
 	else {
-		slash = strrchr(conf, '/');
-		if (conf[0] == '/')
-			dir = xstrndup(conf, (size_t)(slash - conf));
-		else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		if ((dir = path_absolute(conf)) == NULL)
 			dir = xstrdup(".");
-		else if (slash == NULL)
-			dir = xstrdup(cwd);
 		else
-			xasprintf(&dir, "%s/%.*s", cwd, (int)(slash - conf),
-			    conf);
+			*strrchr(dir, '/') = '\0';
 		xasprintf(&r, "%s/%s", dir, rel);
 		free(dir);
 	}

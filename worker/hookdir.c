@@ -122,20 +122,6 @@ command_find(const char *name)
 	return NULL;
 }
 
-/* The config's absolute path, for HOOKDIR_CONF: steps run elsewhere. */
-static char *
-absolute_path(const char *path)
-{
-	char	 cwd[PATH_MAX], *r;
-
-	if ((r = realpath(path, NULL)) != NULL)
-		return r;
-	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
-		return xstrdup(path);
-	xasprintf(&r, "%s/%s", cwd, path);
-	return r;
-}
-
 /*
  * hookdir's files belong to one unprivileged user: the owner of the
  * state directory (or the configuration's worker.user). A command run
@@ -230,9 +216,12 @@ cli_config(struct cli *cli)
 		exit(r);
 	/*
 	 * Steps inherit it through the worker's environment, so that a
-	 * `hookdir` run from a step reads the same configuration.
+	 * `hookdir` run from a step reads the same configuration; absolute,
+	 * as steps run elsewhere.
 	 */
-	abs = absolute_path(path);
+	if ((abs = realpath(path, NULL)) == NULL &&
+	    (abs = path_absolute(path)) == NULL)
+		abs = xstrdup(path);
 	if (setenv("HOOKDIR_CONF", abs, 1) == -1)
 		log_warn("setenv HOOKDIR_CONF");
 	free(abs);
