@@ -1066,25 +1066,24 @@ history_step_create(struct history *h, long long run, long long job,
  */
 static sqlite3_stmt *
 hist_status_stmt(struct history *h, enum hist_stmt id, const char *what,
-    long long row, const char *status, const char *reason)
+    long long row, enum run_status status, const char *reason)
 {
 	sqlite3_stmt	*st;
 	char		 now[40];
-	int		 rs;
 
-	if ((rs = status_run_from_name(status)) == RS_NONE) {
-		hist_seterr(h, "%s %lld: no status `%s`", what, row,
-		    status ? status : "(null)");
+	if ((unsigned)status >= RS_NRUN) {
+		hist_seterr(h, "%s %lld: no status %d", what, row,
+		    (int)status);
 		return NULL;
 	}
 	if ((st = hist_stmt(h, id)) == NULL)
 		return NULL;
 	hist_now(now);
 	sqlite3_bind_int64(st, 1, row);
-	bind_text(st, 2, status);
+	bind_text(st, 2, status_name(status));
 	bind_text(st, 3, reason);
 	bind_text(st, 4, now);
-	sqlite3_bind_int(st, 5, status_ended(rs));
+	sqlite3_bind_int(st, 5, status_ended(status));
 	return st;
 }
 
@@ -1101,7 +1100,7 @@ hist_status_run(struct history *h, sqlite3_stmt *st, const char *what,
 }
 
 int
-history_run_set(struct history *h, long long run, const char *status,
+history_run_set(struct history *h, long long run, enum run_status status,
     const char *reason)
 {
 	sqlite3_stmt	*st;
@@ -1113,7 +1112,7 @@ history_run_set(struct history *h, long long run, const char *status,
 }
 
 int
-history_job_set(struct history *h, long long job, const char *status,
+history_job_set(struct history *h, long long job, enum run_status status,
     const char *reason, const char *outputs)
 {
 	sqlite3_stmt	*st;
@@ -1126,8 +1125,8 @@ history_job_set(struct history *h, long long job, const char *status,
 }
 
 int
-history_step_set(struct history *h, long long step, const char *status,
-    int exit_code, int signal, const char *reason)
+history_step_set(struct history *h, long long step,
+    enum run_status status, int exit_code, int signal, const char *reason)
 {
 	sqlite3_stmt	*st;
 

@@ -11,6 +11,8 @@
 #ifndef HOOKDIR_HISTORY_H
 #define HOOKDIR_HISTORY_H
 
+#include "status.h"
+
 struct event;
 struct history;
 
@@ -50,24 +52,24 @@ int	history_event_finish(struct history *, const char *event_id,
 
 /*
  * Runs, jobs and steps. Creating returns the new row's id (> 0), or -1.
- * Setting a status fills `started` when it becomes "running" and
- * `finished` when it becomes one of success, failure, skipped,
- * cancelled, timed_out, interrupted.
+ * Setting a status (a run's, of status.h, stored by its name) fills
+ * `started` when it becomes running and `finished` when it becomes one
+ * that has ended (status_ended()).
  */
 long long history_run_create(struct history *, const char *event_id,
 	    const char *pipeline, const char *triggered_by, const char *user);
-int	history_run_set(struct history *, long long run, const char *status,
+int	history_run_set(struct history *, long long run, enum run_status,
 	    const char *reason);
 /* needs: the names of the jobs it waits for, as the pipeline says. */
 long long history_job_create(struct history *, long long run,
 	    const char *name, char *const *needs, size_t nneeds);
 /* outputs: a JSON object text, or NULL to leave unchanged. */
-int	history_job_set(struct history *, long long job, const char *status,
+int	history_job_set(struct history *, long long job, enum run_status,
 	    const char *reason, const char *outputs);
 long long history_step_create(struct history *, long long run,
 	    long long job, int index, const char *name, const char *log_path);
 /* exit_code / signal: -1 when not applicable. */
-int	history_step_set(struct history *, long long step, const char *status,
+int	history_step_set(struct history *, long long step, enum run_status,
 	    int exit_code, int signal, const char *reason);
 
 /*

@@ -607,7 +607,7 @@ run_end(struct run *r, const char *status, const char *reason)
 		reason = "the history could not record all of it";
 	} else
 		run_spool_completion(r, status);
-	history_run_set(rn->h, r->id, status, reason);
+	history_run_set(rn->h, r->id, status_run_from_name(status), reason);
 	/* A run's outcome is worth a line without -v only when it went wrong. */
 	run_log(r, status_trouble(status_from_name(status)) ? LOG_WARNING :
 	    LOG_NOTICE,
@@ -750,7 +750,7 @@ run_begin(struct run *r)
 	size_t			 i;
 
 	r->group_wait = 0;
-	history_run_set(rn->h, r->id, "running", NULL);
+	history_run_set(rn->h, r->id, RS_RUNNING, NULL);
 	if (pl->timeout_ms > 0)
 		r->deadline_ms = exec_now_ms() + pl->timeout_ms;
 	/* Jobs are recorded in the order they can run. */
@@ -888,7 +888,7 @@ job_fan_out(struct rjob *j)
 	}
 	j->state = J_FANNED;
 	buf_printf(&b, "for_each: %zu job%s", n, n == 1 ? "" : "s");
-	history_job_set(rn->h, j->id, "running", buf_str(&b), NULL);
+	history_job_set(rn->h, j->id, RS_RUNNING, buf_str(&b), NULL);
 	run_log(r, LOG_INFO, "/%s: %s", j->name, buf_str(&b));
 	j->inst = xcalloc(n, sizeof(*j->inst));
 	r->inst = xreallocarray(r->inst, r->ninst + n, sizeof(*r->inst));
@@ -1160,7 +1160,8 @@ job_finish(struct rjob *j, const char *status, const char *reason)
 	j->status = status;
 	out = json_object_to_json_string_ext(j->outputs,
 	    JSON_C_TO_STRING_PLAIN);
-	history_job_set(r->rn->h, j->id, status, reason, out);
+	history_job_set(r->rn->h, j->id, status_run_from_name(status),
+	    reason, out);
 	run_log(r, LOG_INFO, "/%s: %s%s%s", j->name, status,
 	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
 	if (j->parent != NULL)
@@ -1481,8 +1482,8 @@ step_done(void *arg, const struct exec_result *res)
 	if (unlink(j->output_path) == -1 && errno != ENOENT)
 		run_log(r, LOG_WARNING, "/%s/%s: %s: %s", j->name, s->name,
 		    j->output_path, strerror(errno));
-	history_step_set(rn->h, j->step_id, status, res->exit_code,
-	    res->signal, why.len > 0 ? buf_str(&why) : NULL);
+	history_step_set(rn->h, j->step_id, status_run_from_name(status),
+	    res->exit_code, res->signal, why.len > 0 ? buf_str(&why) : NULL);
 	run_log(r, LOG_INFO, "/%s/%s: %s%s%s", j->name, s->name, status,
 	    why.len > 0 ? ": " : "", buf_str(&why));
 	free(j->output_path);
@@ -1607,7 +1608,7 @@ step_start(struct rjob *j)
 	}
 	if (!j->started) {
 		j->started = 1;
-		history_job_set(rn->h, j->id, "running", NULL, NULL);
+		history_job_set(rn->h, j->id, RS_RUNNING, NULL, NULL);
 		if (j->job->timeout_ms > 0)
 			j->deadline_ms = now + j->job->timeout_ms;
 	}
@@ -1641,7 +1642,7 @@ step_start(struct rjob *j)
 			close(fd);
 		}
 	}
-	history_step_set(rn->h, j->step_id, "running", -1, -1, NULL);
+	history_step_set(rn->h, j->step_id, RS_RUNNING, -1, -1, NULL);
 
 	/* The nearest of the step's, the job's and the pipeline's limits. */
 	j->dl_kind = DL_NONE;
@@ -1670,7 +1671,7 @@ step_start(struct rjob *j)
 	free(log);
 	if (pid == -1) {
 		run_log(r, LOG_WARNING, "/%s/%s: %s", j->name, s->name, err);
-		history_step_set(rn->h, j->step_id, "failure", -1, -1, err);
+		history_step_set(rn->h, j->step_id, RS_FAILURE, -1, -1, err);
 		step_next(j, s, "failure", err);
 		free(err);
 		run_advance(r);

@@ -262,42 +262,45 @@ test_runs(struct history *h, const char *state)
 	step2 = history_step_create(h, run, job, 2, "2", NULL);
 	ok(step2 > step, "second step created");
 
-	is_int(history_run_set(h, run, "running", NULL), 0, "run running");
-	is_int(history_job_set(h, job, "running", NULL, NULL), 0, "job running");
-	is_int(history_step_set(h, step, "running", -1, -1, NULL), 0,
+	is_int(history_run_set(h, run, RS_RUNNING, NULL), 0, "run running");
+	is_int(history_job_set(h, job, RS_RUNNING, NULL, NULL), 0,
+	    "job running");
+	is_int(history_step_set(h, step, RS_RUNNING, -1, -1, NULL), 0,
 	    "step running");
 	snprintf(sql, sizeof(sql), "SELECT (started IS NOT NULL) || "
 	    "(finished IS NULL) || coalesce(exit_code, 'n') FROM steps "
 	    "WHERE id = %lld", step);
 	is_q(state, sql, "11n", "running: started set, finished not");
-	is_int(history_step_set(h, step, "success", 0, -1, NULL), 0,
+	is_int(history_step_set(h, step, RS_SUCCESS, 0, -1, NULL), 0,
 	    "step success");
 	snprintf(sql, sizeof(sql), "SELECT status || ' ' || exit_code || ' ' "
 	    "|| coalesce(signal, 'n') || ' ' || (finished >= started) "
 	    "FROM steps WHERE id = %lld", step);
 	is_q(state, sql, "success 0 n 1", "success: exit 0, finished");
-	is_int(history_step_set(h, step2, "timed_out", -1, 15, "timeout 1s"),
+	is_int(history_step_set(h, step2, RS_TIMED_OUT, -1, 15, "timeout 1s"),
 	    0, "step timed out");
 	snprintf(sql, sizeof(sql), "SELECT status || ' ' || signal || ' ' || "
 	    "reason || ' ' || (started IS NULL) || (finished IS NOT NULL) "
 	    "FROM steps WHERE id = %lld", step2);
 	is_q(state, sql, "timed_out 15 timeout 1s 11",
 	    "never started but finished, signal and reason kept");
-	is_int(history_job_set(h, job, "failure", "step 2 timed out",
+	is_int(history_job_set(h, job, RS_FAILURE, "step 2 timed out",
 	    "{\"version\":\"1.2\"}"), 0, "job failure with outputs");
-	is_int(history_job_set(h, job, "failure", NULL, NULL), 0,
+	is_int(history_job_set(h, job, RS_FAILURE, NULL, NULL), 0,
 	    "setting again without outputs");
 	snprintf(sql, sizeof(sql), "SELECT status || ' ' || outputs || ' ' || "
 	    "reason FROM jobs WHERE id = %lld", job);
 	is_q(state, sql, "failure {\"version\":\"1.2\"} step 2 timed out",
 	    "outputs and reason kept when NULL is given");
-	is_int(history_run_set(h, run, "failure", NULL), 0, "run failure");
+	is_int(history_run_set(h, run, RS_FAILURE, NULL), 0, "run failure");
 
-	ok(history_run_set(h, run, "exploded", NULL) == -1,
+	ok(history_run_set(h, run, RS_NONE, NULL) == -1,
 	    "an unknown status is an error");
-	ok(strstr(history_error(h), "exploded") != NULL,
+	ok(strstr(history_error(h), "no status -1") != NULL,
 	    "and the error says which (%s)", history_error(h));
-	ok(history_run_set(h, 99999, "success", NULL) == -1,
+	ok(history_run_set(h, run, RS_DONE, NULL) == -1,
+	    "an event's status is not a run's");
+	ok(history_run_set(h, 99999, RS_SUCCESS, NULL) == -1,
 	    "an unknown run is an error");
 	ok(history_run_create(h, "no.such.event", "deploy", NULL, NULL) == -1,
 	    "a run of an unrecorded event is an error");
@@ -309,9 +312,9 @@ test_runs(struct history *h, const char *state)
 	job2 = history_job_create(h, run2, "send", NULL, 0);
 	history_job_create(h, run2, "later", NULL, 0);
 	step2 = history_step_create(h, run2, job2, 1, "curl", NULL);
-	history_run_set(h, run2, "running", NULL);
-	history_job_set(h, job2, "running", NULL, NULL);
-	history_step_set(h, step2, "running", -1, -1, NULL);
+	history_run_set(h, run2, RS_RUNNING, NULL);
+	history_job_set(h, job2, RS_RUNNING, NULL, NULL);
+	history_step_set(h, step2, RS_RUNNING, -1, -1, NULL);
 	is_int(history_step_set_proc(h, step2, 4242, 987654, "b-1"), 0,
 	    "a running step's process group recorded");
 	is_int(history_event_procs(h, "1.M1P1R1.host", &procs, &nprocs), 0,
@@ -345,7 +348,7 @@ test_runs(struct history *h, const char *state)
 	snprintf(sql, sizeof(sql), "SELECT attempt FROM runs WHERE id = %lld",
 	    run2);
 	is_q(state, sql, "2", "a run of the second attempt says so");
-	history_run_set(h, run2, "success", NULL);
+	history_run_set(h, run2, RS_SUCCESS, NULL);
 
 	is_int(history_event_trace(h, "1.M1P1R1.host", "deploy", 1,
 	    "matched: source `site`"), 0, "trace stored");
@@ -633,7 +636,7 @@ test_chain(struct history *h, const char *state)
 	is_int(history_run_request_cancel(h, run), 1,
 	    "a run not ended can be cancelled");
 	is_int(history_run_cancel_requested(h, run), 1, "the flag is seen");
-	is_int(history_run_set(h, run, "cancelled", "cancelled by hand"), 0,
+	is_int(history_run_set(h, run, RS_CANCELLED, "cancelled by hand"), 0,
 	    "recorded cancelled");
 	is_int(history_run_request_cancel(h, run), 0,
 	    "an ended run is left as it is");
