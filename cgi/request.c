@@ -446,30 +446,26 @@ static void
 build_head(struct request *req, long long now_s, long now_us)
 {
 	struct buf	*h = &req->head, name = BUF_INIT;
+	struct envelope	 env;
 	char		 when[40], **e, **hv = NULL, *eq;
-	const char	*uri;
 	size_t		 n = 0, i;
 
 	format_rfc3339(when, sizeof(when), now_s, now_us);
-	message_add_header(h, "Hookdir-Id", req->id);
-	message_add_header(h, "Hookdir-Received", when);
-	message_add_header(h, "Hookdir-Source", req->source->name);
-	message_add_header(h, "Hookdir-Provider", provider_name(req->provider));
-	if (req->vr.event != NULL && *req->vr.event != '\0')
-		message_add_header(h, "Hookdir-Event", req->vr.event);
-	if (req->vr.delivery != NULL && *req->vr.delivery != '\0')
-		message_add_header(h, "Hookdir-Delivery", req->vr.delivery);
-	message_add_header(h, "Hookdir-Verified",
-	    req->vr.scheme ? req->vr.scheme : "none");
-	if (req->remote_addr != NULL)
-		message_add_header(h, "Hookdir-Remote-Addr", req->remote_addr);
-	message_add_header(h, "Hookdir-Method", req->method);
-	uri = param(req, "REQUEST_URI");
-	if (uri != NULL && *uri != '\0')
-		message_add_header(h, "Hookdir-Uri", uri);
-	if (*req->content_type != '\0')
-		message_add_header(h, "Content-Type", req->content_type);
-	buf_printf(h, "Content-Length: %zu\n", req->body->len);
+	memset(&env, 0, sizeof(env));
+	env.id = req->id;
+	env.received = when;
+	env.source = req->source->name;
+	env.provider = provider_name(req->provider);
+	env.event = req->vr.event;
+	env.delivery = req->vr.delivery;
+	env.verified = req->vr.scheme ? req->vr.scheme : "none";
+	env.remote_addr = req->remote_addr;
+	env.method = req->method;
+	env.uri = param(req, "REQUEST_URI");
+	env.chain_depth = -1;
+	env.content_type = req->content_type;
+	env.content_length = req->body->len;
+	envelope_write(&env, h);
 
 	for (e = request_params(req); *e != NULL; e++) {
 		if ((eq = strchr(*e, '=')) == NULL ||
