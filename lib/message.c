@@ -251,7 +251,8 @@ static const struct envelope_field {
 #undef F
 };
 
-#define ENVELOPE_NFIELDS	(sizeof(envelope_fields) / sizeof(envelope_fields[0]))
+#define ENVELOPE_NFIELDS \
+	(sizeof(envelope_fields) / sizeof(envelope_fields[0]))
 /* The field f of env, as a pointer to its type (ENVELOPE_GET: const). */
 #define ENVELOPE_AT(type, env, f) \
 	((type *)(void *)((char *)(env) + (f)->off))

@@ -69,15 +69,15 @@ struct envelope {
 	const char	*provider;	/* Hookdir-Provider */
 	const char	*event;		/* Hookdir-Event */
 	const char	*delivery;	/* Hookdir-Delivery */
-	const char	*verified;	/* Hookdir-Verified: scheme, "none"... */
+	const char	*verified;	/* Hookdir-Verified: how */
 	const char	*remote_addr;	/* Hookdir-Remote-Addr */
 	const char	*method;	/* Hookdir-Method */
 	const char	*uri;		/* Hookdir-Uri */
-	int		 chain_depth;	/* Hookdir-Chain-Depth, -1: none */
+	int		 chain_depth;	/* Hookdir-Chain-Depth or -1 */
 	const char	*parent_run;	/* Hookdir-Parent-Run */
 	const char	*parent_event;	/* Hookdir-Parent-Event */
 	const char	*content_type;	/* Content-Type */
-	size_t		 content_length; /* Content-Length, always written */
+	size_t		 content_length; /* Content-Length, always */
 };
 
 /* Append the envelope's lines (no blank line: headers may follow). */

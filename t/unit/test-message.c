@@ -215,7 +215,8 @@ test_envelope(void)
 	is_str(b.data, "Hookdir-Id: 1.x\nContent-Length: 0\n",
 	    "empty and absent fields are left out");
 	buf_addch(&b, '\n');
-	ok(message_parse(&m, b.data, b.len, &why) == 0, "short envelope parses");
+	ok(message_parse(&m, b.data, b.len, &why) == 0,
+	    "short envelope parses");
 	envelope_read(&got, &m);
 	ok(*got.event == '\0' && *got.parent_run == '\0' &&
 	    got.chain_depth == -1 && got.content_length == 0,
