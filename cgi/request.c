@@ -414,12 +414,9 @@ header_name_ok(const char *p, const char *end)
  * what a web server makes of a request header: HTTP_ and then upper-case
  * letters, digits and underscores (nginx, Apache and lighttpd all turn
  * the name into that). Anything else (HTTP_hookdir_event, an empty name,
- * a newline) is some FastCGI peer's own; mixed case in particular would
- * slip past the HTTP_HOOKDIR_ test and still become a Hookdir-* name,
- * since names are normalised. HTTP_HOOKDIR_* would become Hookdir-*
- * lines, which are the responder's own: a sender's Hookdir-Event or
- * Hookdir-Chain-Depth must not pass for one. Nor do hop-by-hop headers,
- * which describe the connection and not the event.
+ * a newline) is some FastCGI peer's own. Nor do hop-by-hop headers,
+ * which describe the connection and not the event. (HTTP_HOOKDIR_*, once
+ * normalised, is a name of the envelope: build_head leaves it out.)
  */
 static int
 spool_header_param(const char *e, const char *eq)
@@ -427,8 +424,7 @@ spool_header_param(const char *e, const char *eq)
 	const char	*p;
 	size_t		 j, len = (size_t)(eq - e);
 
-	if (len <= 5 || strncmp(e, "HTTP_", 5) != 0 ||
-	    strncmp(e, "HTTP_HOOKDIR_", 13) == 0)
+	if (len <= 5 || strncmp(e, "HTTP_", 5) != 0)
 		return 0;
 	for (p = e + 5; p < eq; p++)
 		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') &&
@@ -446,30 +442,26 @@ static void
 build_head(struct request *req, long long now_s, long now_us)
 {
 	struct buf	*h = &req->head, name = BUF_INIT;
+	struct envelope	 env;
 	char		 when[40], **e, **hv = NULL, *eq;
-	const char	*uri;
 	size_t		 n = 0, i;
 
 	format_rfc3339(when, sizeof(when), now_s, now_us);
-	message_add_header(h, "Hookdir-Id", req->id);
-	message_add_header(h, "Hookdir-Received", when);
-	message_add_header(h, "Hookdir-Source", req->source->name);
-	message_add_header(h, "Hookdir-Provider", provider_name(req->provider));
-	if (req->vr.event != NULL && *req->vr.event != '\0')
-		message_add_header(h, "Hookdir-Event", req->vr.event);
-	if (req->vr.delivery != NULL && *req->vr.delivery != '\0')
-		message_add_header(h, "Hookdir-Delivery", req->vr.delivery);
-	message_add_header(h, "Hookdir-Verified",
-	    req->vr.scheme ? req->vr.scheme : "none");
-	if (req->remote_addr != NULL)
-		message_add_header(h, "Hookdir-Remote-Addr", req->remote_addr);
-	message_add_header(h, "Hookdir-Method", req->method);
-	uri = param(req, "REQUEST_URI");
-	if (uri != NULL && *uri != '\0')
-		message_add_header(h, "Hookdir-Uri", uri);
-	if (*req->content_type != '\0')
-		message_add_header(h, "Content-Type", req->content_type);
-	buf_printf(h, "Content-Length: %zu\n", req->body->len);
+	memset(&env, 0, sizeof(env));
+	env.id = req->id;
+	env.received = when;
+	env.source = req->source->name;
+	env.provider = provider_name(req->provider);
+	env.event = req->vr.event;
+	env.delivery = req->vr.delivery;
+	env.verified = req->vr.scheme ? req->vr.scheme : "none";
+	env.remote_addr = req->remote_addr;
+	env.method = req->method;
+	env.uri = param(req, "REQUEST_URI");
+	env.chain_depth = -1;
+	env.content_type = req->content_type;
+	env.content_length = req->body->len;
+	envelope_write(&env, h);
 
 	for (e = request_params(req); *e != NULL; e++) {
 		if ((eq = strchr(*e, '=')) == NULL ||
@@ -486,8 +478,13 @@ build_head(struct request *req, long long now_s, long now_us)
 		*eq = '\0';
 		message_header_from_cgi(&name, hv[i]);
 		*eq = '=';
-		/* The secret itself (a token, credentials) stays out of the spool. */
-		if (provider_source_secret_header(req->source, name.data))
+		/*
+		 * Hookdir-* lines are the envelope's: a sender's Hookdir-Event
+		 * or Hookdir-Chain-Depth must not pass for one. The secret
+		 * itself (a token, credentials) stays out of the spool.
+		 */
+		if (envelope_reserved(name.data) ||
+		    provider_source_secret_header(req->source, name.data))
 			continue;
 		message_add_header(h, name.data, eq + 1);
 	}

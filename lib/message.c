@@ -5,6 +5,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,4 +214,132 @@ message_get(const struct message *m, const char *name)
 		if (ascii_casecmp(m->headers[i].name, name) == 0)
 			return m->headers[i].value;
 	return NULL;
+}
+
+/*
+ * The envelope's lines, in the order they are written: a string field is
+ * left out when NULL or empty, the chain depth when negative; the
+ * Content-Length is always there.
+ */
+enum envelope_kind {
+	ENVELOPE_STRING,
+	ENVELOPE_DEPTH,
+	ENVELOPE_LENGTH
+};
+
+static const struct envelope_field {
+	const char		*name;
+	enum envelope_kind	 kind;
+	size_t			 off;
+} envelope_fields[] = {
+#define F(name, kind, field) { name, kind, offsetof(struct envelope, field) }
+	F("Hookdir-Id", ENVELOPE_STRING, id),
+	F("Hookdir-Received", ENVELOPE_STRING, received),
+	F("Hookdir-Source", ENVELOPE_STRING, source),
+	F("Hookdir-Provider", ENVELOPE_STRING, provider),
+	F("Hookdir-Event", ENVELOPE_STRING, event),
+	F("Hookdir-Delivery", ENVELOPE_STRING, delivery),
+	F("Hookdir-Verified", ENVELOPE_STRING, verified),
+	F("Hookdir-Remote-Addr", ENVELOPE_STRING, remote_addr),
+	F("Hookdir-Method", ENVELOPE_STRING, method),
+	F("Hookdir-Uri", ENVELOPE_STRING, uri),
+	F("Hookdir-Chain-Depth", ENVELOPE_DEPTH, chain_depth),
+	F("Hookdir-Parent-Run", ENVELOPE_STRING, parent_run),
+	F("Hookdir-Parent-Event", ENVELOPE_STRING, parent_event),
+	F("Content-Type", ENVELOPE_STRING, content_type),
+	F("Content-Length", ENVELOPE_LENGTH, content_length),
+#undef F
+};
+
+#define ENVELOPE_NFIELDS \
+	(sizeof(envelope_fields) / sizeof(envelope_fields[0]))
+/* The field f of env, as a pointer to its type (ENVELOPE_GET: const). */
+#define ENVELOPE_AT(type, env, f) \
+	((type *)(void *)((char *)(env) + (f)->off))
+#define ENVELOPE_GET(type, env, f) \
+	((type const *)(const void *)((const char *)(env) + (f)->off))
+
+void
+envelope_write(const struct envelope *env, struct buf *b)
+{
+	const struct envelope_field	*f;
+	const char			*v;
+	size_t				 i;
+
+	for (i = 0; i < ENVELOPE_NFIELDS; i++) {
+		f = &envelope_fields[i];
+		switch (f->kind) {
+		case ENVELOPE_STRING:
+			v = *ENVELOPE_GET(const char *, env, f);
+			if (v != NULL && *v != '\0')
+				message_add_header(b, f->name, v);
+			break;
+		case ENVELOPE_DEPTH:
+			if (*ENVELOPE_GET(int, env, f) >= 0)
+				buf_printf(b, "%s: %d\n", f->name,
+				    *ENVELOPE_GET(int, env, f));
+			break;
+		case ENVELOPE_LENGTH:
+			buf_printf(b, "%s: %zu\n", f->name,
+			    *ENVELOPE_GET(size_t, env, f));
+			break;
+		}
+	}
+}
+
+int
+envelope_chain_depth(const char *s)
+{
+	char	*end;
+	long	 n;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > 1000000)
+		return -1;
+	return (int)n;
+}
+
+void
+envelope_read(struct envelope *env, const struct message *m)
+{
+	const struct envelope_field	*f;
+	const char			*v;
+	char				*end;
+	unsigned long long		 len;
+	size_t				 i;
+
+	for (i = 0; i < ENVELOPE_NFIELDS; i++) {
+		f = &envelope_fields[i];
+		if ((v = message_get(m, f->name)) == NULL)
+			v = "";
+		switch (f->kind) {
+		case ENVELOPE_STRING:
+			*ENVELOPE_AT(const char *, env, f) = v;
+			break;
+		case ENVELOPE_DEPTH:
+			*ENVELOPE_AT(int, env, f) = envelope_chain_depth(v);
+			break;
+		case ENVELOPE_LENGTH:
+			/* Not a number: the body's own length. */
+			*ENVELOPE_AT(size_t, env, f) = m->body_len;
+			if (*v < '0' || *v > '9')
+				break;
+			errno = 0;
+			len = strtoull(v, &end, 10);
+			if (errno == 0 && *end == '\0' && len <= SIZE_MAX)
+				*ENVELOPE_AT(size_t, env, f) = (size_t)len;
+			break;
+		}
+	}
+}
+
+int
+envelope_reserved(const char *name)
+{
+	return ascii_ncasecmp(name, ENVELOPE_PREFIX,
+	    sizeof(ENVELOPE_PREFIX) - 1) == 0 ||
+	    ascii_casecmp(name, "Content-Length") == 0;
 }

@@ -53,6 +53,49 @@ void	message_release(struct message *);
 /* First header of that name, case-insensitive; NULL if none. */
 const char *message_get(const struct message *, const char *name);
 
+/*
+ * The envelope: what hookdir itself says about a message, the
+ * Hookdir-* lines (and Content-Type, Content-Length) that open every
+ * spool file, whoever wrote it (the responder, inject, an internal
+ * event). The writer appends them in one fixed order; a string that is
+ * NULL or empty is left out, as is a negative chain depth.
+ */
+#define ENVELOPE_PREFIX		"Hookdir-"
+
+struct envelope {
+	const char	*id;		/* Hookdir-Id */
+	const char	*received;	/* Hookdir-Received, RFC 3339 */
+	const char	*source;	/* Hookdir-Source */
+	const char	*provider;	/* Hookdir-Provider */
+	const char	*event;		/* Hookdir-Event */
+	const char	*delivery;	/* Hookdir-Delivery */
+	const char	*verified;	/* Hookdir-Verified: how */
+	const char	*remote_addr;	/* Hookdir-Remote-Addr */
+	const char	*method;	/* Hookdir-Method */
+	const char	*uri;		/* Hookdir-Uri */
+	int		 chain_depth;	/* Hookdir-Chain-Depth or -1 */
+	const char	*parent_run;	/* Hookdir-Parent-Run */
+	const char	*parent_event;	/* Hookdir-Parent-Event */
+	const char	*content_type;	/* Content-Type */
+	size_t		 content_length; /* Content-Length, always */
+};
+
+/* Append the envelope's lines (no blank line: headers may follow). */
+void	envelope_write(const struct envelope *, struct buf *);
+/*
+ * Fill the envelope from a parsed message: strings point into it ("" when
+ * the header is absent); chain_depth is -1 when absent or not a number,
+ * content_length the body's length when Content-Length is not a number.
+ */
+void	envelope_read(struct envelope *, const struct message *);
+/* A Hookdir-Chain-Depth value: -1 when NULL, empty or not a small number. */
+int	envelope_chain_depth(const char *);
+/*
+ * Is this header name the envelope's (Hookdir-*, Content-Length), so
+ * that nothing but the envelope writer may set it?
+ */
+int	envelope_reserved(const char *name);
+
 /* "HTTP_X_GITHUB_EVENT" -> "X-Github-Event" into buf. */
 void	message_header_from_cgi(struct buf *, const char *cgi_name);
 

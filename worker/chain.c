@@ -42,9 +42,10 @@ chain_deliver(struct spool *sp, const char *type, const char *delivery,
     struct json_object *body, char *id_out)
 {
 	struct buf	 head = BUF_INIT;
+	struct envelope	 env;
 	struct iovec	 iov[2];
 	const char	*text;
-	char		 id[SPOOL_ID_MAX], when[64], num[32];
+	char		 id[SPOOL_ID_MAX], when[64];
 	size_t		 len;
 	long long	 sec;
 	long		 usec;
@@ -56,22 +57,21 @@ chain_deliver(struct spool *sp, const char *type, const char *delivery,
 	spool_new_id(id);
 	now_timeval(&sec, &usec);
 	format_rfc3339(when, sizeof(when), sec, usec);
-	message_add_header(&head, "Hookdir-Id", id);
-	message_add_header(&head, "Hookdir-Received", when);
-	message_add_header(&head, "Hookdir-Source", CHAIN_SOURCE);
-	message_add_header(&head, "Hookdir-Provider", CHAIN_PROVIDER);
-	message_add_header(&head, "Hookdir-Event", type);
-	if (delivery != NULL)
-		message_add_header(&head, "Hookdir-Delivery", delivery);
-	message_add_header(&head, "Hookdir-Verified", "internal");
-	snprintf(num, sizeof(num), "%d", depth);
-	message_add_header(&head, "Hookdir-Chain-Depth", num);
-	if (run != NULL && *run != '\0')
-		message_add_header(&head, "Hookdir-Parent-Run", run);
-	if (parent_event != NULL && *parent_event != '\0')
-		message_add_header(&head, "Hookdir-Parent-Event", parent_event);
-	message_add_header(&head, "Content-Type", "application/json");
-	buf_printf(&head, "Content-Length: %zu\n\n", len);
+	memset(&env, 0, sizeof(env));
+	env.id = id;
+	env.received = when;
+	env.source = CHAIN_SOURCE;
+	env.provider = CHAIN_PROVIDER;
+	env.event = type;
+	env.delivery = delivery;
+	env.verified = "internal";
+	env.chain_depth = depth;
+	env.parent_run = run;
+	env.parent_event = parent_event;
+	env.content_type = "application/json";
+	env.content_length = len;
+	envelope_write(&env, &head);
+	buf_addch(&head, '\n');
 	iov[0].iov_base = head.data;
 	iov[0].iov_len = head.len;
 	iov[1].iov_base = (void *)(uintptr_t)text;
@@ -281,8 +281,8 @@ chain_cut(struct history *h, const struct config *cf, const struct event *ev)
 	    "cut, nothing run", ev->chain_depth, cf->max_chain_depth);
 	rc = history_event_finish(h, ev->id, "cut", reason) == -1 ? -1 : 1;
 	log_warnx("event %s type=%s parent-run=%s: %s", ev->id, ev->type,
-	    message_get(&ev->msg, "Hookdir-Parent-Run") != NULL ?
-	    message_get(&ev->msg, "Hookdir-Parent-Run") : "-", reason);
+	    *ev->envelope.parent_run != '\0' ? ev->envelope.parent_run : "-",
+	    reason);
 	free(reason);
 	return rc;
 }

@@ -175,14 +175,6 @@ done:
 	return r;
 }
 
-static const char *
-hdr(const struct message *m, const char *name)
-{
-	const char	*v = message_get(m, name);
-
-	return v != NULL ? v : "";
-}
-
 static void
 format_size(char *buf, size_t len, long long n)
 {
@@ -211,6 +203,7 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	struct json_object	*arr = NULL, *o;
 	struct cli_table	 t;
 	struct message		 m;
+	struct envelope		 env;
 	struct spool		 sp;
 	const char		*dir = "new", *why, *recv;
 	static const char *const header[] = {
@@ -268,7 +261,8 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 				continue;
 			}
 		}
-		recv = message_get(&m, "Hookdir-Received");
+		envelope_read(&env, &m);
+		recv = env.received;
 		if (cli_parse_time(recv, &t0) == -1) {
 			t0 = mtime;
 			format_rfc3339(rfc, sizeof(rfc), mtime, 0);
@@ -285,13 +279,13 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 			json_object_object_add(o, "age",
 			    json_object_new_int64(now - t0));
 			json_object_object_add(o, "source",
-			    json_object_new_string(hdr(&m, "Hookdir-Source")));
+			    json_object_new_string(env.source));
 			json_object_object_add(o, "provider",
-			    json_object_new_string(hdr(&m, "Hookdir-Provider")));
+			    json_object_new_string(env.provider));
 			json_object_object_add(o, "event",
-			    json_object_new_string(hdr(&m, "Hookdir-Event")));
+			    json_object_new_string(env.event));
 			json_object_object_add(o, "delivery",
-			    json_object_new_string(hdr(&m, "Hookdir-Delivery")));
+			    json_object_new_string(env.delivery));
 			json_object_object_add(o, "size",
 			    json_object_new_int64(body));
 			json_object_array_add(arr, o);
@@ -299,13 +293,13 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 			cli_format_age(age, sizeof(age), now - t0);
 			format_size(size, sizeof(size), body);
 			cli_table_add(&t, ids[i], age,
-			    hdr(&m, "Hookdir-Source"), hdr(&m, "Hookdir-Event"),
+			    env.source, env.event,
 			    size);
 		} else {
 			snprintf(agesec, sizeof(agesec), "%lld", now - t0);
 			snprintf(bytes, sizeof(bytes), "%lld", body);
 			cli_table_add(&t, ids[i], recv, agesec,
-			    hdr(&m, "Hookdir-Source"), hdr(&m, "Hookdir-Event"),
+			    env.source, env.event,
 			    bytes);
 		}
 		message_release(&m);
@@ -663,6 +657,7 @@ spool_find_delivery(struct spool *sp, const char *delivery,
 {
 	struct json_object	*o;
 	struct message		 m;
+	struct envelope		 env;
 	const char		*why;
 	char			 path[PATH_MAX], **ids;
 	long long		 body, mtime;
@@ -683,18 +678,18 @@ spool_find_delivery(struct spool *sp, const char *delivery,
 			message_release(&m);
 			continue;
 		}
-		if (strcmp(hdr(&m, "Hookdir-Delivery"), delivery) == 0) {
+		envelope_read(&env, &m);
+		if (strcmp(env.delivery, delivery) == 0) {
 			o = json_object_new_object();
 			json_object_object_add(o, "id",
 			    json_object_new_string(ids[i]));
 			json_object_object_add(o, "source",
-			    json_object_new_string(hdr(&m, "Hookdir-Source")));
+			    json_object_new_string(env.source));
 			json_object_object_add(o, "type",
-			    json_object_new_string(hdr(&m, "Hookdir-Event")));
+			    json_object_new_string(env.event));
 			json_object_object_add(o, "status", NULL);
 			json_object_object_add(o, "received",
-			    json_object_new_string(hdr(&m,
-			    "Hookdir-Received")));
+			    json_object_new_string(env.received));
 			json_object_array_add(found, o);
 		}
 		message_release(&m);

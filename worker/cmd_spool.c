@@ -230,6 +230,7 @@ cmd_inject(struct cli *cli, int argc, char **argv)
 	struct spool		 sp;
 	struct iovec		 iov[2];
 	struct buf		 body = BUF_INIT, head = BUF_INIT;
+	struct envelope		 env;
 	const char		*event = NULL, *delivery = NULL, *ctype = NULL;
 	const char		*file, *pname, *name;
 	char			 id[SPOOL_ID_MAX], when[40], *uri;
@@ -281,8 +282,7 @@ cmd_inject(struct cli *cli, int argc, char **argv)
 	}
 	for (i = 0; i < in.n; i++) {
 		name = in.v[i].name;
-		if (ascii_ncasecmp(name, "Hookdir-", 8) == 0 ||
-		    ascii_casecmp(name, "Content-Length") == 0) {
+		if (envelope_reserved(name)) {
 			fprintf(stderr, "hookdir inject: %s is set by hookdir, "
 			    "not by --header\n", name);
 			rc = EX_USAGE;
@@ -335,22 +335,22 @@ cmd_inject(struct cli *cli, int argc, char **argv)
 
 	spool_new_id(id);
 	format_rfc3339(when, sizeof(when), sec, usec);
-	message_add_header(&head, "Hookdir-Id", id);
-	message_add_header(&head, "Hookdir-Received", when);
-	message_add_header(&head, "Hookdir-Source", src->name);
-	message_add_header(&head, "Hookdir-Provider", pname);
-	if (event != NULL && *event != '\0')
-		message_add_header(&head, "Hookdir-Event", event);
-	if (delivery != NULL && *delivery != '\0')
-		message_add_header(&head, "Hookdir-Delivery", delivery);
-	message_add_header(&head, "Hookdir-Verified", "injected");
-	message_add_header(&head, "Hookdir-Method", "POST");
 	xasprintf(&uri, "/hooks/%s", src->name);
-	message_add_header(&head, "Hookdir-Uri", uri);
+	memset(&env, 0, sizeof(env));
+	env.id = id;
+	env.received = when;
+	env.source = src->name;
+	env.provider = pname;
+	env.event = event;
+	env.delivery = delivery;
+	env.verified = "injected";
+	env.method = "POST";
+	env.uri = uri;
+	env.chain_depth = -1;
+	env.content_type = ctype;
+	env.content_length = body.len;
+	envelope_write(&env, &head);
 	free(uri);
-	if (ctype != NULL)
-		message_add_header(&head, "Content-Type", ctype);
-	buf_printf(&head, "Content-Length: %zu\n", body.len);
 	for (i = 0; i < in.n; i++) {
 		if (ascii_casecmp(in.v[i].name, "Content-Type") == 0)
 			continue;

@@ -10,7 +10,6 @@
 #include "autoconf.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,7 +302,7 @@ env_build(struct event *ev)
 	json_object_object_add(env, "method", json_object_new_string(ev->method));
 	json_object_object_add(env, "headers", env_headers(m));
 	json_object_object_add(env, "query",
-	    env_query(header_or_empty(m, "Hookdir-Uri")));
+	    env_query(ev->envelope.uri));
 	json_object_object_add(env, "body", json_object_new_string_len(
 	    m->body_len ? (const char *)m->body : "",
 	    m->body_len < INT_MAX ? (int)m->body_len : INT_MAX));
@@ -339,16 +338,9 @@ env_build(struct event *ev)
 int
 event_chain_depth(const char *s)
 {
-	char	*end;
-	long	 n;
+	int	n;
 
-	if (s == NULL || *s == '\0')
-		return 0;
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || n < 0 || n > 1000000)
-		return 0;
-	return (int)n;
+	return (n = envelope_chain_depth(s)) > 0 ? n : 0;
 }
 
 int
@@ -360,14 +352,15 @@ event_load(struct event *ev, const char *id, const char *path,
 		return -1;
 	ev->id = xstrdup(id);
 	ev->path = xstrdup(path);
-	ev->source = header_or_empty(&ev->msg, "Hookdir-Source");
-	ev->provider = header_or_empty(&ev->msg, "Hookdir-Provider");
-	ev->type = header_or_empty(&ev->msg, "Hookdir-Event");
-	ev->delivery = header_or_empty(&ev->msg, "Hookdir-Delivery");
-	ev->method = header_or_empty(&ev->msg, "Hookdir-Method");
-	ev->received = header_or_empty(&ev->msg, "Hookdir-Received");
-	ev->chain_depth = event_chain_depth(header_or_empty(&ev->msg,
-	    "Hookdir-Chain-Depth"));
+	envelope_read(&ev->envelope, &ev->msg);
+	ev->source = ev->envelope.source;
+	ev->provider = ev->envelope.provider;
+	ev->type = ev->envelope.event;
+	ev->delivery = ev->envelope.delivery;
+	ev->method = ev->envelope.method;
+	ev->received = ev->envelope.received;
+	ev->chain_depth = ev->envelope.chain_depth > 0 ?
+	    ev->envelope.chain_depth : 0;
 	ev->payload = payload_decode(&ev->msg);
 	event_trigger(ev);
 	env_build(ev);

@@ -16,7 +16,8 @@ struct event {
 	char			*id;		/* spool id */
 	char			*path;		/* the file it was read from */
 	struct message		 msg;
-	/* pointers into msg ("" when the header is absent) */
+	struct envelope		 envelope;	/* read from msg */
+	/* from the envelope, pointers into msg ("" when absent) */
 	const char		*source;	/* Hookdir-Source */
 	const char		*provider;	/* Hookdir-Provider */
 	const char		*type;		/* Hookdir-Event */

@@ -137,10 +137,104 @@ test_spool(void)
 		diag("cleanup of %s failed", tmpl);
 }
 
+/*
+ * The envelope: what envelope_write() appends, message_parse() and
+ * envelope_read() give back, field for field, in the fixed order.
+ */
+static void
+test_envelope(void)
+{
+	static const char want[] =
+	    "Hookdir-Id: 1.M2P3R4.host\n"
+	    "Hookdir-Received: 2026-01-02T03:04:05.000006Z\n"
+	    "Hookdir-Source: gh\n"
+	    "Hookdir-Provider: github\n"
+	    "Hookdir-Event: push  Injected: yes\n"
+	    "Hookdir-Delivery: d-1\n"
+	    "Hookdir-Verified: hmac-sha256\n"
+	    "Hookdir-Remote-Addr: 192.0.2.1\n"
+	    "Hookdir-Method: POST\n"
+	    "Hookdir-Uri: /hooks/gh?a=1\n"
+	    "Hookdir-Chain-Depth: 3\n"
+	    "Hookdir-Parent-Run: 42\n"
+	    "Hookdir-Parent-Event: 0.M1P1R1.host\n"
+	    "Content-Type: application/json\n"
+	    "Content-Length: 2\n";
+	struct envelope	env, got;
+	struct buf	b = BUF_INIT;
+	struct message	m;
+	const char	*why = NULL;
+
+	memset(&env, 0, sizeof(env));
+	env.id = "1.M2P3R4.host";
+	env.received = "2026-01-02T03:04:05.000006Z";
+	env.source = "gh";
+	env.provider = "github";
+	env.event = "push\r\nInjected: yes";
+	env.delivery = "d-1";
+	env.verified = "hmac-sha256";
+	env.remote_addr = "192.0.2.1";
+	env.method = "POST";
+	env.uri = "/hooks/gh?a=1";
+	env.chain_depth = 3;
+	env.parent_run = "42";
+	env.parent_event = "0.M1P1R1.host";
+	env.content_type = "application/json";
+	env.content_length = 2;
+	envelope_write(&env, &b);
+	ok(b.len == sizeof(want) - 1 && memcmp(b.data, want, b.len) == 0,
+	    "envelope lines in the fixed order, controls made spaces");
+	buf_add(&b, "\n{}", 3);
+	ok(message_parse(&m, b.data, b.len, &why) == 0, "envelope parses");
+	envelope_read(&got, &m);
+	is_str(got.id, env.id, "id round-trips");
+	is_str(got.received, env.received, "received round-trips");
+	is_str(got.source, env.source, "source round-trips");
+	is_str(got.provider, env.provider, "provider round-trips");
+	is_str(got.event, "push  Injected: yes",
+	    "event round-trips, CR LF as spaces");
+	is_str(got.delivery, env.delivery, "delivery round-trips");
+	is_str(got.verified, env.verified, "verified round-trips");
+	is_str(got.remote_addr, env.remote_addr, "remote addr round-trips");
+	is_str(got.method, env.method, "method round-trips");
+	is_str(got.uri, env.uri, "uri round-trips");
+	is_int(got.chain_depth, 3, "chain depth round-trips");
+	is_str(got.parent_run, env.parent_run, "parent run round-trips");
+	is_str(got.parent_event, env.parent_event, "parent event round-trips");
+	is_str(got.content_type, env.content_type, "content type round-trips");
+	is_int(got.content_length, 2, "content length round-trips");
+	message_release(&m);
+
+	/* Nothing to say: the line is left out, and reads back as "". */
+	buf_reset(&b);
+	memset(&env, 0, sizeof(env));
+	env.id = "1.x";
+	env.event = "";
+	env.chain_depth = -1;
+	envelope_write(&env, &b);
+	is_str(b.data, "Hookdir-Id: 1.x\nContent-Length: 0\n",
+	    "empty and absent fields are left out");
+	buf_addch(&b, '\n');
+	ok(message_parse(&m, b.data, b.len, &why) == 0,
+	    "short envelope parses");
+	envelope_read(&got, &m);
+	ok(*got.event == '\0' && *got.parent_run == '\0' &&
+	    got.chain_depth == -1 && got.content_length == 0,
+	    "absent fields read back empty, no chain depth");
+	message_release(&m);
+	buf_release(&b);
+
+	ok(envelope_reserved("hookdir-event") &&
+	    envelope_reserved("Content-Length") &&
+	    !envelope_reserved("Content-Type") &&
+	    !envelope_reserved("X-Hookdir"), "reserved header names");
+}
+
 int
 main(void)
 {
 	test_writer_parser();
+	test_envelope();
 	test_spool();
 	return tap_done();
 }
