@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,17 +26,23 @@
 #define DIGITS		19
 #define STATE_LEN	(sizeof(STATE_HEAD) - 1 + DIGITS + 1 + DIGITS + 1)
 
-/* Parse DIGITS decimal digits at p. */
+/*
+ * Parse DIGITS decimal digits at p: -1 if one is not a digit, or if
+ * they make more than a long long holds (19 nines do).
+ */
 static long long
 digits_get(const char *p)
 {
 	long long	v = 0;
-	int		i;
+	int		i, d;
 
 	for (i = 0; i < DIGITS; i++) {
 		if (p[i] < '0' || p[i] > '9')
 			return -1;
-		v = v * 10 + (p[i] - '0');
+		d = p[i] - '0';
+		if (v > (LLONG_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
 	}
 	return v;
 }

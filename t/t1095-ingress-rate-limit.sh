@@ -235,6 +235,20 @@ test_expect_success 'a state file that holds no bucket is reset to a full one, a
 	spool_clear
 '
 
+test_expect_success 'numbers too large for a bucket are no bucket either' '
+	printf "hookdir-rate 1 %s %s\n" 9999999999999999999 9999999999999999999 \
+		>spool/.rate/burst &&
+	log_mark &&
+	post_many 1 burst &&
+	test "$(cat code.1)" = 202 &&
+	log_lines >log.new &&
+	test_grep "spool/.rate/burst held no bucket: reset to a full one" log.new &&
+	post_many 5 burst &&
+	test "$(count_codes 202)" = 4 &&
+	test "$(count_codes 429)" = 1 &&
+	spool_clear
+'
+
 test_expect_success 'removing the state file resets the bucket for every process' '
 	post_many 8 burst &&
 	test "$(count_codes 429)" = 8 &&
