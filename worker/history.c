@@ -1724,9 +1724,14 @@ history_group_enter(struct history *h, long long run, const char *group,
 	int		 r = HISTORY_GROUP_WAIT;
 
 	*status = NULL;
-	hist_now(now);
 	if (hist_exec(h, ST_BEGIN, "begin") == -1)
 		goto fail;
+	/*
+	 * The time is read once the write lock is held: a run of the group
+	 * that another worker ended before is then recorded as ended before
+	 * this one starts, never a moment after.
+	 */
+	hist_now(now);
 	if (history_run_set_group(h, run, group) == -1)
 		goto fail;
 	if (strcmp(mode, "skip_if_running") == 0) {
@@ -1778,9 +1783,10 @@ history_group_try(struct history *h, long long run, const char *group,
 	int	r;
 
 	*status = NULL;
-	hist_now(now);
 	if (hist_exec(h, ST_BEGIN, "begin") == -1)
 		goto fail;
+	/* Under the lock, as in history_group_enter(). */
+	hist_now(now);
 	if ((r = hist_group_try_locked(h, run, group, now, status)) == -1)
 		goto fail;
 	if (hist_exec(h, ST_COMMIT, "commit") == -1)
