@@ -18,6 +18,7 @@
 #include "pipeline.h"
 #include "run.h"
 #include "run-int.h"
+#include "status.h"
 #include "xmalloc.h"
 
 static const char *
@@ -33,6 +34,22 @@ group_mode_name(enum concurrency_mode m)
 	default:
 		return "queue";
 	}
+}
+
+/*
+ * The group ended the run before it started (skipped, superseded,
+ * cancelled): with the status the history recorded, the one name it
+ * gives, which is a run's ended status unless the history is damaged.
+ */
+static void
+group_ended(struct run *r, const char *name)
+{
+	int	s;
+
+	run_log(r, LOG_INFO, ": concurrency group `%s`: %s", r->group, name);
+	if ((s = status_run_from_name(name)) == RS_NONE || !status_ended(s))
+		s = RS_FAILURE;
+	run_end(r, s, NULL);
 }
 
 /*
@@ -53,7 +70,7 @@ run_group_enter(struct run *r)
 		buf_reset(&b);
 		buf_printf(&b, "concurrency.group: %s", err);
 		free(err);
-		run_end(r, "failure", buf_str(&b));
+		run_end(r, RS_FAILURE, buf_str(&b));
 		buf_release(&b);
 		return;
 	}
@@ -64,14 +81,12 @@ run_group_enter(struct run *r)
 	    group_mode_name(c->mode), c->mode != CONCURRENCY_DEBOUNCE,
 	    &status);
 	if (rc == -1) {
-		run_end(r, "failure", "concurrency group: the history "
+		run_end(r, RS_FAILURE, "concurrency group: the history "
 		    "could not record it");
 		return;
 	}
 	if (rc == HISTORY_GROUP_ENDED) {
-		run_log(r, LOG_INFO, ": concurrency group `%s`: %s",
-		    r->group, status);
-		run_end(r, status, NULL);
+		group_ended(r, status);
 		return;
 	}
 	if (rc == HISTORY_GROUP_START) {
@@ -112,10 +127,7 @@ group_poll(struct runner *rn, long long now)
 			run_log(r, LOG_INFO, ": concurrency group `%s`: its "
 			    "turn", r->group);
 			run_begin(r);
-		} else if (rc == HISTORY_GROUP_ENDED) {
-			run_log(r, LOG_INFO, ": concurrency group `%s`: %s",
-			    r->group, status);
-			run_end(r, status, NULL);
-		}
+		} else if (rc == HISTORY_GROUP_ENDED)
+			group_ended(r, status);
 	}
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "run.h"
+#include "status.h"
 
 struct json_object;
 
@@ -56,7 +57,7 @@ struct rjob {
 	int			 cancelled;	/* its step is being cancelled */
 	long long		 id;
 	enum job_state		 state;
-	const char		*status;	/* once J_DONE */
+	enum run_status		 status;	/* RS_QUEUED until J_DONE */
 	int			 skipped_by_if;
 	int			 started;	/* its first step started */
 	size_t			 next_step;
@@ -131,12 +132,12 @@ struct rjob	*run_job(const struct run *, size_t);
 void		 run_log(const struct run *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 void		 fmt_duration(char *, size_t, long long);
-int		 is_final(const struct rjob *, const char *);
+int		 is_final(const struct rjob *, enum run_status);
 void		 q_push(struct runner *, struct rjob *, int);
 void		 q_remove(struct runner *, struct rjob *);
-void		 run_end(struct run *, const char *, const char *);
+void		 run_end(struct run *, enum run_status, const char *);
 void		 run_begin(struct run *);
-void		 job_finish(struct rjob *, const char *, const char *);
+void		 job_finish(struct rjob *, enum run_status, const char *);
 void		 run_advance(struct run *);
 void		 dispatch(struct runner *);
 

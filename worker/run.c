@@ -106,9 +106,9 @@ fmt_duration(char *buf, size_t len, long long ms)
 }
 
 int
-is_final(const struct rjob *j, const char *status)
+is_final(const struct rjob *j, enum run_status status)
 {
-	return j->state == J_DONE && strcmp(j->status, status) == 0;
+	return j->state == J_DONE && j->status == status;
 }
 
 /* ---------------------------------------------------------------- queue */
@@ -406,15 +406,15 @@ run_free(struct run *r)
  * make the real end a duplicate) or that its concurrency group skipped.
  */
 static void
-run_spool_completion(struct run *r, const char *status)
+run_spool_completion(struct run *r, enum run_status status)
 {
 	const struct pipeline	*pl = r->pl;
 	struct rjob		*j;
 	struct json_object	*outputs;
 	size_t			 i;
 
-	if (r->rn->sp == NULL || strcmp(status, "interrupted") == 0 ||
-	    strcmp(status, "skipped") == 0)
+	if (r->rn->sp == NULL || status == RS_INTERRUPTED ||
+	    status == RS_SKIPPED)
 		return;
 	outputs = json_object_new_object();
 	for (i = 0; i < pl->njobs; i++) {
@@ -426,16 +426,17 @@ run_spool_completion(struct run *r, const char *status)
 		if (runner_listens(r->rn, CHAIN_JOB_COMPLETE, pl->name,
 		    j->name))
 			chain_spool_job_complete(r->rn->sp, r->ev, pl->name,
-			    j->name, r->id, j->status, j->outputs);
+			    j->name, r->id, status_name(j->status),
+			    j->outputs);
 	}
 	if (runner_listens(r->rn, CHAIN_PIPELINE_COMPLETE, pl->name, NULL))
 		chain_spool_pipeline_complete(r->rn->sp, r->ev, pl->name,
-		    r->id, status, outputs);
+		    r->id, status_name(status), outputs);
 	json_object_put(outputs);
 }
 
 void
-run_end(struct run *r, const char *status, const char *reason)
+run_end(struct run *r, enum run_status status, const char *reason)
 {
 	struct runner	*rn = r->rn;
 	run_done_fn	 done = r->done;
@@ -452,16 +453,15 @@ run_end(struct run *r, const char *status, const char *reason)
 	 */
 	if (history_errors(rn->h) != r->hist_errors) {
 		run_log(r, LOG_WARNING, ": %s, but the history missed some "
-		    "of it: its event is processed again", status);
-		status = "interrupted";
+		    "of it: its event is processed again", status_name(status));
+		status = RS_INTERRUPTED;
 		reason = "the history could not record all of it";
 	} else
 		run_spool_completion(r, status);
-	history_run_set(rn->h, r->id, status_run_from_name(status), reason);
+	history_run_set(rn->h, r->id, status, reason);
 	/* A run's outcome is worth a line without -v only when it went wrong. */
-	run_log(r, status_trouble(status_from_name(status)) ? LOG_WARNING :
-	    LOG_NOTICE,
-	    ": %s (%zu job%s)%s%s", status, r->pl->njobs,
+	run_log(r, status_trouble(status) ? LOG_WARNING : LOG_NOTICE,
+	    ": %s (%zu job%s)%s%s", status_name(status), r->pl->njobs,
 	    r->pl->njobs == 1 ? "" : "s", reason != NULL ? ": " : "",
 	    reason != NULL ? reason : "");
 	for (i = 0; i < rn->nruns; i++)
@@ -505,13 +505,14 @@ run_start(struct runner *rn, const struct event *ev,
 		j->attempt = 1;
 		j->id = -1;
 		j->state = J_WAITING;
+		j->status = RS_QUEUED;
 		j->outputs = json_object_new_object();
 	}
 	rn->runs = xreallocarray(rn->runs, rn->nruns + 1, sizeof(*rn->runs));
 	rn->runs[rn->nruns++] = r;
 
 	if (run_prepare(r, &why) == -1) {
-		run_end(r, "failure", why);
+		run_end(r, RS_FAILURE, why);
 		free(why);
 		return id;
 	}
@@ -562,8 +563,7 @@ job_instances(const struct rjob *j)
 		json_object_object_add(o, "item",
 		    json_object_new_string(j->inst[i]->item));
 		json_object_object_add(o, "status",
-		    json_object_new_string(j->inst[i]->status != NULL ?
-		    j->inst[i]->status : "queued"));
+		    json_object_new_string(status_name(j->inst[i]->status)));
 		json_object_object_add(o, "outputs",
 		    json_object_get(j->inst[i]->outputs));
 		json_object_array_add(a, o);
@@ -593,8 +593,7 @@ job_env(const struct rjob *j)
 		nj = &r->jobs[j->job->need_idx[k]];
 		o = json_object_new_object();
 		json_object_object_add(o, "status",
-		    json_object_new_string(nj->status != NULL ? nj->status :
-		    "queued"));
+		    json_object_new_string(status_name(nj->status)));
 		json_object_object_add(o, "outputs",
 		    json_object_get(nj->outputs));
 		if (nj->job->for_each != NULL)
@@ -627,7 +626,7 @@ job_fan_out(struct rjob *j)
 		json_object_put(env);
 		buf_printf(&b, "for_each: %s", err);
 		free(err);
-		job_finish(j, "failure", buf_str(&b));
+		job_finish(j, RS_FAILURE, buf_str(&b));
 		buf_release(&b);
 		return;
 	}
@@ -643,7 +642,7 @@ job_fan_out(struct rjob *j)
 		    j->job->for_each_text != NULL ? j->job->for_each_text :
 		    expr_text(j->job->for_each), res == NULL ? "nil" :
 		    json_type_to_name(json_object_get_type(res)));
-		job_finish(j, "failure", buf_str(&b));
+		job_finish(j, RS_FAILURE, buf_str(&b));
 		goto out;
 	}
 	/*
@@ -656,7 +655,7 @@ job_fan_out(struct rjob *j)
 		    "max_fan_out (%zu)", j->job->for_each_text != NULL ?
 		    j->job->for_each_text : expr_text(j->job->for_each), n,
 		    j->job->max_fan_out);
-		job_finish(j, "failure", buf_str(&b));
+		job_finish(j, RS_FAILURE, buf_str(&b));
 		goto out;
 	}
 	if (n == 0) {
@@ -665,7 +664,7 @@ job_fan_out(struct rjob *j)
 		buf_printf(&b, "for_each: `%s` is an empty array",
 		    j->job->for_each_text != NULL ? j->job->for_each_text :
 		    expr_text(j->job->for_each));
-		job_finish(j, "skipped", buf_str(&b));
+		job_finish(j, RS_SKIPPED, buf_str(&b));
 		goto out;
 	}
 	j->state = J_FANNED;
@@ -683,7 +682,7 @@ job_fan_out(struct rjob *j)
 			run_log(r, LOG_INFO, "/%s: stopping after %zu of %zu "
 			    "instances", j->name, i, n);
 			if (i == 0)
-				job_finish(j, "interrupted", stopped_reason);
+				job_finish(j, RS_INTERRUPTED, stopped_reason);
 			break;
 		}
 		in = xcalloc(1, sizeof(*in));
@@ -697,6 +696,7 @@ job_fan_out(struct rjob *j)
 		    json_object_get_string(el) : json_object_to_json_string_ext(
 		    el, JSON_C_TO_STRING_PLAIN));
 		in->attempt = 1;
+		in->status = RS_QUEUED;
 		in->outputs = json_object_new_object();
 		in->id = history_job_create(rn->h, r->id, in->name,
 		    j->job->needs, j->job->nneeds);
@@ -734,7 +734,7 @@ job_env_render(struct rjob *j)
 			free(err);
 			json_object_put(env);
 			buf_release(&b);
-			job_finish(j, "failure", buf_str(&why));
+			job_finish(j, RS_FAILURE, buf_str(&why));
 			buf_release(&why);
 			return -1;
 		}
@@ -763,7 +763,7 @@ job_decide(struct rjob *j)
 			buf_printf(&b, "if: %s", err);
 			free(err);
 			json_object_put(env);
-			job_finish(j, "failure", buf_str(&b));
+			job_finish(j, RS_FAILURE, buf_str(&b));
 			buf_release(&b);
 			return;
 		}
@@ -780,7 +780,7 @@ job_decide(struct rjob *j)
 			b.data[b.len] = '\0';
 			j->skipped_by_if = 1;
 			json_object_put(env);
-			job_finish(j, "skipped", buf_str(&b));
+			job_finish(j, RS_SKIPPED, buf_str(&b));
 			buf_release(&b);
 			return;
 		}
@@ -793,12 +793,12 @@ job_decide(struct rjob *j)
 		 */
 		for (k = 0; k < j->job->nneeds; k++) {
 			nj = &j->run->jobs[j->job->need_idx[k]];
-			if (is_final(nj, "success") ||
-			    (is_final(nj, "skipped") && nj->skipped_by_if))
+			if (is_final(nj, RS_SUCCESS) ||
+			    (is_final(nj, RS_SKIPPED) && nj->skipped_by_if))
 				continue;
 			buf_printf(&b, "needs %s: %s", nj->job->name,
-			    nj->status);
-			job_finish(j, "skipped", buf_str(&b));
+			    status_name(nj->status));
+			job_finish(j, RS_SKIPPED, buf_str(&b));
 			buf_release(&b);
 			return;
 		}
@@ -835,7 +835,7 @@ run_schedule(struct run *r)
 	}
 }
 
-static const char *
+static enum run_status
 run_status(const struct run *r, const char **reason)
 {
 	const struct rjob	*j, *bad = NULL;
@@ -844,24 +844,24 @@ run_status(const struct run *r, const char **reason)
 
 	for (i = 0; i < r->pl->njobs; i++) {
 		j = &r->jobs[r->pl->order[i]];
-		if (is_final(j, "interrupted"))
+		if (is_final(j, RS_INTERRUPTED))
 			interrupted = 1;
-		else if (bad == NULL && (is_final(j, "failure") ||
-		    is_final(j, "timed_out") || is_final(j, "cancelled")))
+		else if (bad == NULL && (is_final(j, RS_FAILURE) ||
+		    is_final(j, RS_TIMED_OUT) || is_final(j, RS_CANCELLED)))
 			bad = j;
 	}
 	*reason = NULL;
 	if (interrupted) {
 		*reason = stopped_reason;
-		return "interrupted";
+		return RS_INTERRUPTED;
 	}
 	if (r->cancelled)
-		return "cancelled";
+		return RS_CANCELLED;
 	if (r->timed_out)
-		return "timed_out";
+		return RS_TIMED_OUT;
 	if (bad != NULL)
-		return "failure";
-	return "success";
+		return RS_FAILURE;
+	return RS_SUCCESS;
 }
 
 /*
@@ -874,7 +874,8 @@ run_advance(struct run *r)
 	struct runner	*rn = r->rn;
 	struct rjob	*j;
 	struct buf	 b = BUF_INIT;
-	const char	*status, *reason;
+	enum run_status	 status;
+	const char	*reason;
 	char		 d[32];
 	size_t		 i;
 
@@ -890,35 +891,35 @@ run_advance(struct run *r)
 			if (j->state != J_WAITING)
 				continue;
 			if (rn->stopping)
-				job_finish(j, "interrupted", stopped_reason);
+				job_finish(j, RS_INTERRUPTED, stopped_reason);
 			else if (r->cancelled)
-				job_finish(j, "cancelled", cancelled_reason);
+				job_finish(j, RS_CANCELLED, cancelled_reason);
 			else {
 				fmt_duration(d, sizeof(d), r->pl->timeout_ms);
 				buf_reset(&b);
 				buf_printf(&b, "pipeline timeout %s", d);
-				job_finish(j, "cancelled", buf_str(&b));
+				job_finish(j, RS_CANCELLED, buf_str(&b));
 			}
 		}
 	}
 	status = run_status(r, &reason);
 	buf_reset(&b);
-	if (strcmp(status, "cancelled") == 0) {
+	if (status == RS_CANCELLED) {
 		/* A newer run of its group recorded itself as the reason. */
 		reason = r->pl->concurrency.group != NULL &&
 		    r->pl->concurrency.mode == CONCURRENCY_CANCEL_IN_PROGRESS ?
 		    NULL : "cancelled by `hookdir cancel`";
-	} else if (strcmp(status, "timed_out") == 0) {
+	} else if (status == RS_TIMED_OUT) {
 		fmt_duration(d, sizeof(d), r->pl->timeout_ms);
 		buf_printf(&b, "pipeline timeout %s", d);
 		reason = buf_str(&b);
-	} else if (strcmp(status, "failure") == 0) {
+	} else if (status == RS_FAILURE) {
 		for (i = 0; i < r->pl->njobs; i++) {
 			j = &r->jobs[r->pl->order[i]];
-			if (!is_final(j, "success") &&
-			    !is_final(j, "skipped")) {
+			if (!is_final(j, RS_SUCCESS) &&
+			    !is_final(j, RS_SKIPPED)) {
 				buf_printf(&b, "job %s: %s", j->job->name,
-				    j->status);
+				    status_name(j->status));
 				break;
 			}
 		}
@@ -931,7 +932,7 @@ run_advance(struct run *r)
 /* ---------------------------------------------------------------- jobs */
 
 void
-job_finish(struct rjob *j, const char *status, const char *reason)
+job_finish(struct rjob *j, enum run_status status, const char *reason)
 {
 	struct run	*r = j->run;
 	const char	*out;
@@ -942,9 +943,8 @@ job_finish(struct rjob *j, const char *status, const char *reason)
 	j->status = status;
 	out = json_object_to_json_string_ext(j->outputs,
 	    JSON_C_TO_STRING_PLAIN);
-	history_job_set(r->rn->h, j->id, status_run_from_name(status),
-	    reason, out);
-	run_log(r, LOG_INFO, "/%s: %s%s%s", j->name, status,
+	history_job_set(r->rn->h, j->id, status, reason, out);
+	run_log(r, LOG_INFO, "/%s: %s%s%s", j->name, status_name(status),
 	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
 	if (j->parent != NULL)
 		job_instance_done(j->parent);
@@ -962,7 +962,7 @@ static void
 job_instance_done(struct rjob *j)
 {
 	const struct rjob	*in, *bad = NULL;
-	const char		*status = "success";
+	enum run_status		 status = RS_SUCCESS;
 	struct buf		 b = BUF_INIT;
 	size_t			 i;
 
@@ -973,19 +973,20 @@ job_instance_done(struct rjob *j)
 		json_object_object_foreach(in->outputs, key, val)
 			json_object_object_add(j->outputs, key,
 			    json_object_get(val));
-		if (is_final(in, "interrupted"))
-			status = "interrupted";
-		else if (is_final(in, "cancelled") &&
-		    strcmp(status, "interrupted") != 0)
-			status = "cancelled";
-		if (bad == NULL && !is_final(in, "success") &&
-		    !is_final(in, "skipped"))
+		if (is_final(in, RS_INTERRUPTED))
+			status = RS_INTERRUPTED;
+		else if (is_final(in, RS_CANCELLED) &&
+		    status != RS_INTERRUPTED)
+			status = RS_CANCELLED;
+		if (bad == NULL && !is_final(in, RS_SUCCESS) &&
+		    !is_final(in, RS_SKIPPED))
 			bad = in;
 	}
 	if (bad != NULL) {
-		if (strcmp(status, "success") == 0)
-			status = "failure";
-		buf_printf(&b, "%s: %s", bad->name, bad->status);
+		if (status == RS_SUCCESS)
+			status = RS_FAILURE;
+		buf_printf(&b, "%s: %s", bad->name,
+		    status_name(bad->status));
 	}
 	job_finish(j, status, bad != NULL ? buf_str(&b) : NULL);
 	buf_release(&b);
@@ -1055,17 +1056,17 @@ runner_stop(struct runner *rn, long long grace_ms)
 		rn->stop_at_ms = at;
 	/* Jobs waiting for a slot or an attempt never get one now. */
 	while (rn->nq > 0)
-		job_finish(rn->q[0], "interrupted", stopped_reason);
+		job_finish(rn->q[0], RS_INTERRUPTED, stopped_reason);
 	for (i = 0; i < rn->nruns; i++)
 		for (k = 0; k < run_njobs(rn->runs[i]); k++)
 			if (run_job(rn->runs[i], k)->state == J_RETRY)
 				job_finish(run_job(rn->runs[i], k),
-				    "interrupted", stopped_reason);
+				    RS_INTERRUPTED, stopped_reason);
 	for (i = rn->nruns; i-- > 0; ) {
 		if (i >= rn->nruns)
 			continue;
 		if (rn->runs[i]->group_wait)
-			run_end(rn->runs[i], "interrupted", stopped_reason);
+			run_end(rn->runs[i], RS_INTERRUPTED, stopped_reason);
 		else
 			run_advance(rn->runs[i]);
 	}
@@ -1089,7 +1090,7 @@ run_cancel(struct run *r)
 	r->cancelled = 1;
 	run_log(r, LOG_WARNING, ": cancelled");
 	if (r->group_wait) {
-		run_end(r, "cancelled", r->pl->concurrency.mode ==
+		run_end(r, RS_CANCELLED, r->pl->concurrency.mode ==
 		    CONCURRENCY_CANCEL_IN_PROGRESS ? NULL :
 		    "cancelled by `hookdir cancel`");
 		return;
@@ -1097,7 +1098,7 @@ run_cancel(struct run *r)
 	for (k = 0; k < run_njobs(r); k++) {
 		j = run_job(r, k);
 		if (j->state == J_QUEUED || j->state == J_RETRY)
-			job_finish(j, "cancelled", cancelled_reason);
+			job_finish(j, RS_CANCELLED, cancelled_reason);
 		else if (j->state == J_RUNNING && !j->cancelled) {
 			j->cancelled = 1;
 			exec_stop(rn->ex, j->pid, rn->grace_ms);
@@ -1167,8 +1168,8 @@ runner_tick(struct runner *rn)
 				j = run_job(r, k);
 				if (j->state == J_QUEUED ||
 				    j->state == J_RETRY)
-					job_finish(j, j->started ? "timed_out" :
-					    "cancelled", buf_str(&b));
+					job_finish(j, j->started ? RS_TIMED_OUT :
+					    RS_CANCELLED, buf_str(&b));
 			}
 		}
 		for (k = 0; k < run_njobs(r); k++) {
@@ -1178,7 +1179,7 @@ runner_tick(struct runner *rn)
 				fmt_duration(d, sizeof(d), j->job->timeout_ms);
 				buf_reset(&b);
 				buf_printf(&b, "job timeout %s", d);
-				job_finish(j, "timed_out", buf_str(&b));
+				job_finish(j, RS_TIMED_OUT, buf_str(&b));
 				changed = 1;
 			} else if (j->state == J_RETRY &&
 			    now >= j->retry_at_ms) {

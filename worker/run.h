@@ -28,6 +28,8 @@
 
 #include <stddef.h>
 
+#include "status.h"
+
 struct config;
 struct event;
 struct exec;
@@ -37,14 +39,14 @@ struct runner;
 struct spool;
 
 /*
- * Called once when a run has ended, with its final status ("success",
- * "failure", "timed_out", "interrupted", "cancelled", "skipped"). It
+ * Called once when a run has ended, with its final status (RS_SUCCESS,
+ * RS_FAILURE, RS_TIMED_OUT, RS_INTERRUPTED, RS_CANCELLED, RS_SKIPPED). It
  * may be called from inside run_start() when the run ends at once
  * (every job skipped, a secret that cannot be read, its concurrency
  * group skipping it).
  */
 typedef void	(*run_done_fn)(void *arg, long long run,
-		    const char *status);
+		    enum run_status status);
 
 /*
  * max_steps: the -j cap; grace_ms: SIGTERM to SIGKILL for timeouts, and

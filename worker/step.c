@@ -217,7 +217,7 @@ bad:
 }
 
 /* What a step ended as, and why. */
-static const char *
+static enum run_status
 step_outcome(struct rjob *j, const struct step *s,
     const struct exec_result *res, struct buf *why)
 {
@@ -226,11 +226,11 @@ step_outcome(struct rjob *j, const struct step *s,
 
 	if (j->stopped) {
 		buf_addstr(why, stopped_reason);
-		return "interrupted";
+		return RS_INTERRUPTED;
 	}
 	if (j->cancelled) {
 		buf_addstr(why, cancelled_reason);
-		return "cancelled";
+		return RS_CANCELLED;
 	}
 	if (res->timed_out) {
 		switch (j->dl_kind) {
@@ -248,16 +248,16 @@ step_outcome(struct rjob *j, const struct step *s,
 			r->timed_out = 1;
 			break;
 		}
-		return "timed_out";
+		return RS_TIMED_OUT;
 	}
 	if (res->exit_code == 0)
-		return "success";
+		return RS_SUCCESS;
 	if (res->exit_code > 0)
 		buf_printf(why, "exit status %d", res->exit_code);
 	else
 		buf_printf(why, "killed by signal %d (%s)", res->signal,
 		    strsignal(res->signal));
-	return "failure";
+	return RS_FAILURE;
 }
 
 /*
@@ -284,7 +284,7 @@ retry_delay(const struct step_retry *rt, int n)
 
 /* A step ended as status: go on with the job, or end it. */
 static void
-step_next(struct rjob *j, const struct step *s, const char *status,
+step_next(struct rjob *j, const struct step *s, enum run_status status,
     const char *why)
 {
 	struct runner	*rn = j->run->rn;
@@ -292,18 +292,18 @@ step_next(struct rjob *j, const struct step *s, const char *status,
 	long long	 delay;
 	int		 go_on;
 
-	if (strcmp(status, "interrupted") == 0) {
-		job_finish(j, "interrupted", stopped_reason);
+	if (status == RS_INTERRUPTED) {
+		job_finish(j, RS_INTERRUPTED, stopped_reason);
 		return;
 	}
-	if (strcmp(status, "cancelled") == 0 || j->run->cancelled) {
-		job_finish(j, "cancelled", cancelled_reason);
+	if (status == RS_CANCELLED || j->run->cancelled) {
+		job_finish(j, RS_CANCELLED, cancelled_reason);
 		return;
 	}
 	/* A failure or a step timeout: another attempt, if there are any. */
 	if (j->attempt < s->retry.attempts && !rn->stopping &&
-	    (strcmp(status, "failure") == 0 || (strcmp(status,
-	    "timed_out") == 0 && j->dl_kind == DL_STEP))) {
+	    (status == RS_FAILURE || (status == RS_TIMED_OUT &&
+	    j->dl_kind == DL_STEP))) {
 		delay = retry_delay(&s->retry, j->attempt);
 		j->attempt++;
 		j->state = J_RETRY;
@@ -312,8 +312,8 @@ step_next(struct rjob *j, const struct step *s, const char *status,
 		    j->name, s->name, j->attempt, s->retry.attempts, delay);
 		return;
 	}
-	go_on = strcmp(status, "success") == 0 || (s->continue_on_error &&
-	    (strcmp(status, "failure") == 0 || j->dl_kind == DL_STEP));
+	go_on = status == RS_SUCCESS || (s->continue_on_error &&
+	    (status == RS_FAILURE || j->dl_kind == DL_STEP));
 	if (!go_on) {
 		buf_printf(&b, "step %s: %s", s->name, why);
 		job_finish(j, status, buf_str(&b));
@@ -323,9 +323,9 @@ step_next(struct rjob *j, const struct step *s, const char *status,
 	j->next_step++;
 	j->attempt = 1;
 	if (j->next_step == j->job->nsteps)
-		job_finish(j, "success", NULL);
+		job_finish(j, RS_SUCCESS, NULL);
 	else if (rn->stopping)
-		job_finish(j, "interrupted", stopped_reason);
+		job_finish(j, RS_INTERRUPTED, stopped_reason);
 	else {
 		/* Ahead of jobs not started: a started job holds on. */
 		q_push(rn, j, 1);
@@ -340,7 +340,7 @@ step_done(void *arg, const struct exec_result *res)
 	struct runner		*rn = r->rn;
 	const struct step	*s = &j->job->steps[j->next_step];
 	struct buf		 why = BUF_INIT;
-	const char		*status;
+	enum run_status		 status;
 
 	rn->running--;
 	j->pid = 0;
@@ -351,9 +351,10 @@ step_done(void *arg, const struct exec_result *res)
 	if (unlink(j->output_path) == -1 && errno != ENOENT)
 		run_log(r, LOG_WARNING, "/%s/%s: %s: %s", j->name, s->name,
 		    j->output_path, strerror(errno));
-	history_step_set(rn->h, j->step_id, status_run_from_name(status),
-	    res->exit_code, res->signal, why.len > 0 ? buf_str(&why) : NULL);
-	run_log(r, LOG_INFO, "/%s/%s: %s%s%s", j->name, s->name, status,
+	history_step_set(rn->h, j->step_id, status, res->exit_code,
+	    res->signal, why.len > 0 ? buf_str(&why) : NULL);
+	run_log(r, LOG_INFO, "/%s/%s: %s%s%s", j->name, s->name,
+	    status_name(status),
 	    why.len > 0 ? ": " : "", buf_str(&why));
 	free(j->output_path);
 	j->output_path = NULL;
@@ -461,7 +462,7 @@ step_start(struct rjob *j)
 		r->timed_out = 1;
 		fmt_duration(d, sizeof(d), r->pl->timeout_ms);
 		buf_printf(&b, "pipeline timeout %s", d);
-		job_finish(j, j->started ? "timed_out" : "cancelled",
+		job_finish(j, j->started ? RS_TIMED_OUT : RS_CANCELLED,
 		    buf_str(&b));
 		buf_release(&b);
 		run_advance(r);
@@ -470,7 +471,7 @@ step_start(struct rjob *j)
 	if (j->deadline_ms != 0 && now >= j->deadline_ms) {
 		fmt_duration(d, sizeof(d), j->job->timeout_ms);
 		buf_printf(&b, "job timeout %s", d);
-		job_finish(j, "timed_out", buf_str(&b));
+		job_finish(j, RS_TIMED_OUT, buf_str(&b));
 		buf_release(&b);
 		run_advance(r);
 		return;
@@ -541,7 +542,7 @@ step_start(struct rjob *j)
 	if (pid == -1) {
 		run_log(r, LOG_WARNING, "/%s/%s: %s", j->name, s->name, err);
 		history_step_set(rn->h, j->step_id, RS_FAILURE, -1, -1, err);
-		step_next(j, s, "failure", err);
+		step_next(j, s, RS_FAILURE, err);
 		free(err);
 		run_advance(r);
 		return;

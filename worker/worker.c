@@ -338,14 +338,14 @@ event_run_add(struct wevent *we, long long run)
 }
 
 static void
-event_run_done(void *arg, long long run, const char *status)
+event_run_done(void *arg, long long run, enum run_status status)
 {
 	struct wevent	*we = arg;
 
 	/* It may end before run_start() returns its id. */
 	event_run_add(we, run);
 	worker_report_due(we->w, run);
-	if (strcmp(status, "interrupted") == 0)
+	if (status == RS_INTERRUPTED)
 		we->interrupted = 1;
 	event_unref(we);
 }
