@@ -1,17 +1,15 @@
 /*
- * hookdir worker: claim spool files, decide which pipelines they
- * trigger, run them (run.c), retire the files.
+ * hookdir worker: claim spool files (claim.c), decide which pipelines
+ * they trigger, run them (run.c), retire the files; with --watch, wait
+ * for more (watch.c).
  *
- * Claims follow the spool protocol (spool.h): rename new/ID to cur/ID
- * under an flock that lives as long as this process holds the file. A
- * file in cur/ whose lock is free belongs to a dead worker and is
+ * A file in cur/ whose lock is free belongs to a dead worker and is
  * recovered: the history marks its old runs interrupted and the event
  * is processed again. Any number of `--once` workers and a `--watch`
  * can share one spool; each event is processed once between them.
  */
 #include "autoconf.h"
 
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -42,94 +40,11 @@
 #include "spool.h"
 #include "trigger.h"
 #include "util.h"
+#include "worker-int.h"
 #include "xmalloc.h"
 
-/*
- * --watch: look for dead workers' files in cur/, and list new/ even
- * without inotify news, this often; poll this often without inotify.
- */
-#define RECOVER_EVERY_MS	(60 * 1000)
-#define RESCAN_EVERY_MS		(60 * 1000)
-#define FALLBACK_POLL_MS	(5 * 1000)
-/*
- * Events claimed between two looks at signals, step output and timers:
- * events that start no run are processed at once, and a queue of them
- * must not keep a SIGTERM waiting until the whole listing is done.
- */
-#define FILL_BATCH		64
 /* The status pages ("report": {"html": DIR}) are written at most this often. */
 #define REPORT_EVERY_MS		1000
-/*
- * While a pipeline file does not load, no event is claimed: look for a
- * fix this often, and say again that events are waiting this often.
- */
-#define BROKEN_CHECK_MS		1000
-#define BROKEN_REMIND_MS	(60 * 1000)
-
-/*
- * One load of the pipelines. Events keep the generation they were
- * matched against until their runs end, so a reload never pulls a
- * pipeline from under a running run.
- */
-struct pset {
-	struct pipeline_set	set;
-	int			refs;
-	size_t			nerrors;	/* files that did not load */
-};
-
-struct worker;
-
-struct wevent {
-	struct worker	*w;
-	struct event	 ev;
-	int		 fd;		/* holds the claim's lock */
-	struct pset	*ps;
-	int		 refs;		/* a run each, one while starting */
-	int		 interrupted;	/* a run was: process it again */
-	int		 failed;	/* the worker's own error */
-	long long	*runs;		/* started, for a waiting responder */
-	size_t		 nruns;
-};
-
-struct worker {
-	const struct config	*cf;
-	struct spool		 sp;
-	struct history		*h;
-	struct exec		*ex;
-	struct runner		*rn;
-	struct pset		*ps;
-	int			 watch;
-	int			 syslog;	/* --syslog */
-	int			 progress;	/* a progress line on stderr */
-	long			 seen;		/* events claimed so far */
-	long			 seen_listed;	/* ... when new/ was listed */
-	long long		 poll_ms;	/* --poll; 0: inotify */
-	long long		 grace_ms;
-	int			 stopping;
-	int			 rc;
-	unsigned long		 active;	/* events being processed */
-
-	/* the directory listing being worked through */
-	char			**ids;
-	long			 nids;
-	long			 next;
-	int			 listing_cur;
-	long			 pass_claimed;
-	int			 want_list;	/* list new/ again */
-	int			 fill_more;	/* worker_fill stopped at FILL_BATCH */
-	int			 need_recover;	/* list cur/ (dead workers) */
-
-	/* status pages to write: runs that ended since the last time */
-	long long		*report_runs;
-	size_t			 nreport_runs;
-	int			 report_due;
-	long long		 next_report_ms;
-
-	int			 ifd;		/* inotify on new/, or -1 */
-	long long		 next_scan_ms;
-	long long		 next_recover_ms;
-	long long		 next_remind_ms;	/* pipelines still broken */
-};
 
 static void
 pset_unref(struct pset *ps)
@@ -202,7 +117,7 @@ worker_pipelines(struct worker *w)
 }
 
 /* Does a pipeline file fail to load? Then no event may be claimed. */
-static int
+int
 worker_broken(struct worker *w)
 {
 	worker_pipelines(w);
@@ -440,7 +355,7 @@ event_why_add(struct buf *why, size_t *n, const char *pipeline,
  * A claimed file (or, with recovered, one taken over from a dead
  * worker), locked by fd: decide and start runs.
  */
-static void
+void
 event_process(struct worker *w, const char *id, int fd, int recovered)
 {
 	const struct pipeline	**matched;
@@ -599,132 +514,6 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	event_unref(we);
 }
 
-/* ---------------------------------------------------------------- claiming */
-
-/*
- * A file in cur/ whose lock we got: its claimer died. Unless it was
- * retired between our open and our flock (its claimer then released
- * the lock by moving it on): the name must still be this inode.
- */
-static int
-worker_recover_one(struct worker *w, const char *id)
-{
-	struct stat	 st_fd, st_path;
-	char		 path[PATH_MAX];
-	int		 fd;
-
-	if ((fd = spool_recover(&w->sp, id)) == -1) {
-		if (errno != EWOULDBLOCK && errno != ENOENT)
-			log_warn("recovering %s", id);
-		return -1;
-	}
-	if (spool_path(&w->sp, "cur", id, path, sizeof(path)) == -1 ||
-	    fstat(fd, &st_fd) == -1 || stat(path, &st_path) == -1 ||
-	    st_fd.st_dev != st_path.st_dev || st_fd.st_ino != st_path.st_ino) {
-		close(fd);
-		return -1;
-	}
-	log_info("event %s: recovered from cur/: its worker is gone", id);
-	/* Nothing of its old runs may go on while it runs again. */
-	if (runner_recover(w->rn, id) == -1) {
-		log_warnx("event %s: its stopped worker's steps could not be "
-		    "ended; left in cur/", id);
-		close(fd);
-		w->rc = EX_TEMPFAIL;
-		return -1;
-	}
-	return fd;
-}
-
-static int
-worker_claim_one(struct worker *w, const char *id)
-{
-	int	fd;
-
-	if ((fd = spool_claim(&w->sp, id)) == -1) {
-		/* Another worker was faster: normal. */
-		if (errno != ENOENT && errno != EWOULDBLOCK) {
-			log_warn("claiming %s", id);
-			w->rc = EX_TEMPFAIL;
-		}
-		return -1;
-	}
-	log_debug("event %s: claimed", id);
-	return fd;
-}
-
-static void
-worker_list(struct worker *w, int cur)
-{
-	spool_list_free(w->ids, w->nids);
-	w->ids = NULL;
-	w->nids = w->next = 0;
-	w->listing_cur = cur;
-	w->pass_claimed = 0;
-	w->seen_listed = w->seen;
-	if ((w->nids = spool_list(&w->sp, cur ? "cur" : "new", &w->ids)) ==
-	    -1) {
-		log_warn("listing %s/%s", w->sp.dir, cur ? "cur" : "new");
-		w->nids = 0;
-		w->ids = NULL;
-		w->rc = EX_TEMPFAIL;
-	}
-}
-
-/*
- * Claim and start events while the runner has room: first dead
- * workers' files in cur/, then new/ oldest first, listing new/ again
- * until a whole pass over it claims nothing.
- */
-static void
-worker_fill(struct worker *w)
-{
-	const char	*id;
-	int		 fd, n = 0;
-
-	w->fill_more = 0;
-	for (;;) {
-		if (w->stopping || !runner_has_room(w->rn) ||
-		    exec_stop_pending() || worker_broken(w))
-			return;
-		if (w->next < w->nids) {
-			if (n++ == FILL_BATCH) {
-				w->fill_more = 1;
-				return;
-			}
-			id = w->ids[w->next++];
-			fd = w->listing_cur ? worker_recover_one(w, id) :
-			    worker_claim_one(w, id);
-			if (fd == -1)
-				continue;
-			w->pass_claimed++;
-			event_process(w, id, fd, w->listing_cur);
-			continue;
-		}
-		if (!w->listing_cur && w->pass_claimed > 0)
-			w->want_list = 1;
-		w->pass_claimed = 0;
-		if (w->need_recover) {
-			w->need_recover = 0;
-			worker_list(w, 1);
-			continue;
-		}
-		if (!w->want_list)
-			return;
-		w->want_list = 0;
-		worker_list(w, 0);
-		if (w->nids == 0)
-			return;
-	}
-}
-
-/* Nothing left in the listing and nothing asks for another one. */
-static int
-worker_drained(const struct worker *w)
-{
-	return w->next >= w->nids && !w->want_list && !w->need_recover;
-}
-
 static void
 worker_stop(struct worker *w, int sig)
 {
@@ -738,52 +527,6 @@ worker_stop(struct worker *w, int sig)
 		log_warnx("%s again: stopping the steps now", strsignal(sig));
 		runner_stop(w->rn, 0);
 	}
-}
-
-static void
-worker_inotify_drain(struct worker *w)
-{
-	char	buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t	n;
-
-	/* Any news (IN_Q_OVERFLOW included) means: list new/ again. */
-	while ((n = read(w->ifd, buf, sizeof(buf))) > 0) {
-		if (!w->want_list)
-			log_debug("inotify: new/ changed");
-		w->want_list = 1;
-	}
-	if (n == -1 && errno != EAGAIN && errno != EINTR) {
-		log_warn("inotify; polling every %llds instead",
-		    (long long)FALLBACK_POLL_MS / 1000);
-		close(w->ifd);
-		w->ifd = -1;
-		w->poll_ms = FALLBACK_POLL_MS;
-		w->next_scan_ms = exec_now_ms() + w->poll_ms;
-	}
-}
-
-static void
-worker_watch_setup(struct worker *w)
-{
-	char	path[PATH_MAX];
-
-	w->next_recover_ms = exec_now_ms() + RECOVER_EVERY_MS;
-	if (w->poll_ms == 0) {
-		snprintf(path, sizeof(path), "%s/new", w->sp.dir);
-		if ((w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
-		    inotify_add_watch(w->ifd, path, IN_MOVED_TO | IN_CREATE) ==
-		    -1) {
-			log_warn("inotify on %s; polling every %llds instead",
-			    path, (long long)FALLBACK_POLL_MS / 1000);
-			if (w->ifd != -1)
-				close(w->ifd);
-			w->ifd = -1;
-			w->poll_ms = FALLBACK_POLL_MS;
-		}
-	}
-	w->next_scan_ms = exec_now_ms() +
-	    (w->poll_ms != 0 ? w->poll_ms : RESCAN_EVERY_MS);
 }
 
 static long long
@@ -800,7 +543,7 @@ static void
 worker_loop(struct worker *w)
 {
 	struct pollfd	 pfd;
-	long long	 wake, now;
+	long long	 wake;
 	int		 sig;
 
 	for (;;) {
@@ -816,13 +559,8 @@ worker_loop(struct worker *w)
 		/* More to claim: look at what happened, do not wait. */
 		if (w->fill_more)
 			wake = exec_now_ms();
-		if (w->watch && !w->stopping) {
-			wake = min_wake(wake, w->next_scan_ms);
-			wake = min_wake(wake, w->next_recover_ms);
-			if (w->ps->nerrors > 0)
-				wake = min_wake(wake, exec_now_ms() +
-				    BROKEN_CHECK_MS);
-		}
+		if (w->watch && !w->stopping)
+			wake = min_wake(wake, worker_watch_wake(w));
 		pfd.fd = w->ifd;
 		pfd.events = POLLIN;
 		sig = exec_poll(w->ex, &pfd, w->ifd != -1 ? 1 : 0, wake);
@@ -836,24 +574,8 @@ worker_loop(struct worker *w)
 		}
 		if (w->ifd != -1 && (pfd.revents & POLLIN))
 			worker_inotify_drain(w);
-		now = exec_now_ms();
-		if (w->watch && now >= w->next_scan_ms) {
-			w->want_list = 1;
-			w->next_scan_ms = now +
-			    (w->poll_ms != 0 ? w->poll_ms : RESCAN_EVERY_MS);
-		}
-		if (w->watch && now >= w->next_recover_ms) {
-			w->need_recover = 1;
-			w->next_recover_ms = now + RECOVER_EVERY_MS;
-		}
-		if (w->watch && w->ps->nerrors > 0 &&
-		    now >= w->next_remind_ms) {
-			log_warnx("the pipelines in %s still have errors; "
-			    "%ld event%s waiting in new/", w->cf->pipelines,
-			    spool_count(&w->sp, "new"),
-			    spool_count(&w->sp, "new") == 1 ? "" : "s");
-			w->next_remind_ms = now + BROKEN_REMIND_MS;
-		}
+		if (w->watch)
+			worker_watch_tick(w);
 		runner_tick(w->rn);
 	}
 	worker_report(w, 1);
