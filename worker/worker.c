@@ -351,153 +351,161 @@ event_why_add(struct buf *why, size_t *n, const char *pipeline,
 		buf_addstr(why, "...");
 }
 
-/*
- * A claimed file (or, with recovered, one taken over from a dead
- * worker), locked by fd: decide and start runs.
- */
-void
-event_process(struct worker *w, const char *id, int fd, int recovered)
+/* An event's claim cannot be retired now: left in cur/ for a later try. */
+static void
+event_leave(struct worker *w, int fd)
 {
-	const struct pipeline	**matched;
-	struct wevent		*we;
-	struct buf		 trace = BUF_INIT, nowhy = BUF_INIT;
-	const char		*why = NULL, *again = "";
-	char			 path[PATH_MAX];
-	char			*dup_of = NULL, *err = NULL, *reason;
-	struct json_object	*ended = NULL;
-	size_t			 i, nmatched = 0, nended = 0, nnot = 0;
-	long long		 run;
-	int			 r, m, cut, traced = 1, requeued = 0;
+	close(fd);
+	w->rc = EX_TEMPFAIL;
+}
 
-	we = xcalloc(1, sizeof(*we));
-	we->w = w;
-	we->fd = fd;
+/* Load the claimed file; one that cannot be read goes to failed/. */
+static int
+event_read(struct worker *w, struct wevent *we, const char *id)
+{
+	const char	*why = NULL;
+	char		 path[PATH_MAX];
+
 	if (spool_path(&w->sp, "cur", id, path, sizeof(path)) == -1)
 		why = "the spool path is too long";
 	else if (event_load(&we->ev, id, path, &why) == 0)
 		why = NULL;
-	if (why != NULL) {
-		history_event_unreadable(w->h, id, why);
-		if (spool_retire(&w->sp, id, fd, "failed") == -1)
-			log_warn("event %s: moving it to failed/", id);
-		log_warnx("event %s: unreadable: %s; moved to failed/", id,
-		    why);
-		event_release(&we->ev);
-		free(we);
-		return;
-	}
-	w->seen++;
-	if (w->progress)
-		log_progress("[%ld/%ld] event %s source=%s", w->seen,
-		    w->seen_listed + w->nids, id, we->ev.source);
+	if (why == NULL)
+		return 0;
+	history_event_unreadable(w->h, id, why);
+	if (spool_retire(&w->sp, id, we->fd, "failed") == -1)
+		log_warn("event %s: moving it to failed/", id);
+	log_warnx("event %s: unreadable: %s; moved to failed/", id, why);
+	return -1;
+}
 
-	/*
-	 * From new/, an event the history says had ended was put back:
-	 * by `hookdir requeue`, or by hand (mv failed/ID new/).
-	 */
-	if (!recovered)
-		requeued = history_event_came_back(w->h, id);
-	if (requeued == -1) {
-		r = -1;
-		err = xstrdup(history_error(w->h));
-	} else {
-		event_dedup(&we->ev, w->cf);
-		r = history_event_begin(w->h, &we->ev, &dup_of, &err);
+/*
+ * Record the event's start in the history (history_event_begin: new,
+ * recovered or a duplicate). From new/, an event the history says had
+ * ended was put back: by `hookdir requeue`, or by hand (mv failed/ID
+ * new/); *requeued says so. -1 with *err on error.
+ */
+static int
+event_begin(struct worker *w, struct wevent *we, int recovered,
+    int *requeued, char **dup_of, char **err)
+{
+	*requeued = 0;
+	if (!recovered &&
+	    (*requeued = history_event_came_back(w->h, we->ev.id)) == -1) {
+		*err = xstrdup(history_error(w->h));
+		return -1;
 	}
-	if (r == -1) {
-		log_warnx("event %s: %s", id, err);
-		free(err);
-		close(fd);
-		w->rc = EX_TEMPFAIL;
-		event_release(&we->ev);
-		free(we);
-		return;
-	}
-	if (r == EVENT_DUPLICATE) {
-		xasprintf(&reason, "duplicate of %s by %s = %s",
-		    dup_of != NULL ? dup_of : "an earlier event",
-		    we->ev.dedup_rule, we->ev.dedup_key);
-		if (history_event_finish(w->h, id, "duplicate", reason) == -1) {
-			close(fd);
-			w->rc = EX_TEMPFAIL;
-		} else if (spool_retire(&w->sp, id, fd, "done") == -1)
-			log_warn("event %s: moving it to done/", id);
-		log_notice("event %s source=%s type=%s: %s; no runs", id,
-		    we->ev.source, we->ev.type, reason);
-		free(reason);
-		free(dup_of);
-		event_release(&we->ev);
-		free(we);
-		return;
-	}
-	/* loop safety: an internal event too deep in its chain runs nothing */
-	if ((cut = chain_cut(w->h, w->cf, &we->ev)) != 0) {
-		if (cut == -1) {
-			close(fd);
-			w->rc = EX_TEMPFAIL;
-		} else if (spool_retire(&w->sp, id, fd, "done") == -1)
-			log_warn("event %s: moving it to done/", id);
-		event_release(&we->ev);
-		free(we);
-		return;
-	}
+	event_dedup(&we->ev, w->cf);
+	return history_event_begin(w->h, &we->ev, dup_of, err);
+}
 
-	/* worker_fill loaded them, without errors, before the claim. */
-	we->ps = w->ps;
-	we->ps->refs++;
-	if (recovered && r == EVENT_RECOVERED)
-		ended = event_ended_pipelines(w, id);
-	matched = xcalloc(we->ps->set.n + 1, sizeof(*matched));
+/* A duplicate runs nothing: recorded as such and retired to done/. */
+static void
+event_duplicate(struct worker *w, struct wevent *we, const char *dup_of)
+{
+	const char	*id = we->ev.id;
+	char		*reason;
+
+	xasprintf(&reason, "duplicate of %s by %s = %s",
+	    dup_of != NULL ? dup_of : "an earlier event",
+	    we->ev.dedup_rule, we->ev.dedup_key);
+	if (history_event_finish(w->h, id, "duplicate", reason) == -1)
+		event_leave(w, we->fd);
+	else if (spool_retire(&w->sp, id, we->fd, "done") == -1)
+		log_warn("event %s: moving it to done/", id);
+	log_notice("event %s source=%s type=%s: %s; no runs", id,
+	    we->ev.source, we->ev.type, reason);
+	free(reason);
+}
+
+/* The pipelines an event triggers, and what a log line says of it. */
+struct event_match {
+	const struct pipeline	**v;
+	size_t			  n;
+	size_t			  nended;	/* recovered: ran already */
+	struct buf		  why;		/* why the others did not */
+	size_t			  nnot;
+};
+
+/*
+ * Evaluate every pipeline's triggers, each evaluation traced in the
+ * history; for an event recovered from a dead worker (recovered), not
+ * the pipelines whose runs had ended. -1 when a trace could not be
+ * recorded: the event is not run without its history.
+ */
+static int
+event_match(struct worker *w, struct wevent *we, int recovered,
+    struct event_match *m)
+{
+	const struct pipeline	*pl;
+	struct json_object	*ended = NULL;
+	struct buf		 trace = BUF_INIT;
+	size_t			 i;
+	int			 hit, traced = 1;
+
+	if (recovered)
+		ended = event_ended_pipelines(w, we->ev.id);
+	m->v = xcalloc(we->ps->set.n + 1, sizeof(*m->v));
 	for (i = 0; i < we->ps->set.n; i++) {
+		pl = we->ps->set.v[i];
 		buf_reset(&trace);
-		m = trigger_eval(we->ps->set.v[i], &we->ev, &trace);
-		if (m && ended != NULL && json_object_object_get_ex(ended,
-		    we->ps->set.v[i]->name, NULL))
-			nended++;
-		else if (m)
-			matched[nmatched++] = we->ps->set.v[i];
+		hit = trigger_eval(pl, &we->ev, &trace);
+		if (hit && ended != NULL &&
+		    json_object_object_get_ex(ended, pl->name, NULL))
+			m->nended++;
+		else if (hit)
+			m->v[m->n++] = pl;
 		else
-			event_why_add(&nowhy, &nnot, we->ps->set.v[i]->name,
+			event_why_add(&m->why, &m->nnot, pl->name,
 			    buf_str(&trace));
-		if (history_event_trace(w->h, id, we->ps->set.v[i]->name, m,
+		if (history_event_trace(w->h, we->ev.id, pl->name, hit,
 		    buf_str(&trace)) == -1)
 			traced = 0;
 	}
 	buf_release(&trace);
 	json_object_put(ended);
-	if (!traced) {
-		buf_release(&nowhy);
-		/* Not without its history: left in cur/ to try again. */
-		log_warnx("event %s: left in cur/ to be processed again", id);
-		free(matched);
-		pset_unref(we->ps);
-		close(fd);
-		w->rc = EX_TEMPFAIL;
-		event_release(&we->ev);
-		free(we);
-		return;
-	}
-	if (r == EVENT_RECOVERED)
+	return traced ? 0 : -1;
+}
+
+/* The event's line: how many runs, and why none when none. */
+static void
+event_log_runs(const struct wevent *we, struct event_match *m,
+    int recovered, int requeued)
+{
+	const char	*again = "";
+
+	if (recovered)
 		again = requeued == 1 ? " (requeued)" :
 		    " (recovered from a stopped worker)";
-	if (nended > 0)
+	if (m->nended > 0)
 		log_warnx("event %s source=%s type=%s: %zu run%s (recovered "
-		    "from a stopped worker; %zu had ended)", id, we->ev.source,
-		    we->ev.type, nmatched, nmatched == 1 ? "" : "s", nended);
+		    "from a stopped worker; %zu had ended)", we->ev.id,
+		    we->ev.source, we->ev.type, m->n, m->n == 1 ? "" : "s",
+		    m->nended);
 	else
-		log_at(r == EVENT_RECOVERED && requeued != 1 ? LOG_WARNING :
-		    LOG_NOTICE, "event %s source=%s type=%s: %zu run%s%s%s", id,
-		    we->ev.source, we->ev.type, nmatched,
-		    nmatched == 1 ? "" : "s", again,
-		    nmatched == 0 ? buf_str(&nowhy) : "");
-	buf_release(&nowhy);
+		log_at(recovered && requeued != 1 ? LOG_WARNING : LOG_NOTICE,
+		    "event %s source=%s type=%s: %zu run%s%s%s", we->ev.id,
+		    we->ev.source, we->ev.type, m->n, m->n == 1 ? "" : "s",
+		    again, m->n == 0 ? buf_str(&m->why) : "");
+}
+
+/*
+ * Start the matched pipelines' runs. From here on the event is theirs:
+ * the last to end (or this, when none runs) retires it (event_unref).
+ */
+static void
+event_start_runs(struct worker *w, struct wevent *we,
+    const struct event_match *m)
+{
+	long long	run;
+	size_t		i;
 
 	/* Runs may end at once and drop their reference: hold one. */
 	we->refs = 1;
 	w->active++;
-	for (i = 0; i < nmatched; i++) {
+	for (i = 0; i < m->n; i++) {
 		we->refs++;
-		if ((run = run_start(w->rn, &we->ev, matched[i],
+		if ((run = run_start(w->rn, &we->ev, m->v[i],
 		    event_run_done, we)) == -1) {
 			we->refs--;
 			we->failed = 1;
@@ -507,11 +515,78 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 			worker_report_due(w, 0);
 		}
 	}
-	free(matched);
 	/* Unless they all ended already (event_unref tells that). */
 	if (we->refs > 1 && we->nruns > 0)
-		respond_note(w->cf->respond_dir, id, we->runs, we->nruns, 0);
+		respond_note(w->cf->respond_dir, we->ev.id, we->runs,
+		    we->nruns, 0);
 	event_unref(we);
+}
+
+/*
+ * A claimed file (or, with recovered, one taken over from a dead
+ * worker), locked by fd: decide and start runs. Every way out passes
+ * `out`, which frees what this made; the event, once its runs start,
+ * is theirs.
+ */
+void
+event_process(struct worker *w, const char *id, int fd, int recovered)
+{
+	struct wevent		*we;
+	struct event_match	 m = { NULL, 0, 0, BUF_INIT, 0 };
+	char			*dup_of = NULL, *err = NULL;
+	int			 r, cut, requeued;
+
+	we = xcalloc(1, sizeof(*we));
+	we->w = w;
+	we->fd = fd;
+	if (event_read(w, we, id) == -1)
+		goto out;
+	w->seen++;
+	if (w->progress)
+		log_progress("[%ld/%ld] event %s source=%s", w->seen,
+		    w->seen_listed + w->nids, id, we->ev.source);
+
+	if ((r = event_begin(w, we, recovered, &requeued, &dup_of,
+	    &err)) == -1) {
+		log_warnx("event %s: %s", id, err);
+		event_leave(w, fd);
+		goto out;
+	}
+	if (r == EVENT_DUPLICATE) {
+		event_duplicate(w, we, dup_of);
+		goto out;
+	}
+	/* loop safety: an internal event too deep in its chain runs nothing */
+	if ((cut = chain_cut(w->h, w->cf, &we->ev)) != 0) {
+		if (cut == -1)
+			event_leave(w, fd);
+		else if (spool_retire(&w->sp, id, fd, "done") == -1)
+			log_warn("event %s: moving it to done/", id);
+		goto out;
+	}
+
+	/* worker_fill loaded them, without errors, before the claim. */
+	we->ps = w->ps;
+	we->ps->refs++;
+	if (event_match(w, we, recovered && r == EVENT_RECOVERED, &m) == -1) {
+		/* Not without its history: left in cur/ to try again. */
+		log_warnx("event %s: left in cur/ to be processed again", id);
+		event_leave(w, fd);
+		goto out;
+	}
+	event_log_runs(we, &m, r == EVENT_RECOVERED, requeued);
+	event_start_runs(w, we, &m);
+	we = NULL;
+out:
+	if (we != NULL) {
+		pset_unref(we->ps);
+		event_release(&we->ev);
+		free(we);
+	}
+	free(m.v);
+	buf_release(&m.why);
+	free(dup_of);
+	free(err);
 }
 
 static void
@@ -615,8 +690,22 @@ worker_usage(FILE *fp)
 	    "  -h, --help        this text\n");
 }
 
-int
-cmd_worker(struct cli *cli, int argc, char **argv)
+/* What the command line asks for. */
+struct worker_opts {
+	int		once;
+	int		watch;
+	int		syslog;
+	long		jobs;		/* 0: worker.jobs */
+	long long	poll_ms;	/* 0: inotify */
+	long long	grace_ms;	/* -1: worker.grace */
+};
+
+/*
+ * Parse the options into o. -1 when the worker is to run, else the
+ * command's exit status (--help, a usage error).
+ */
+static int
+worker_args(struct cli *cli, int argc, char **argv, struct worker_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "once",	no_argument,		NULL, 'o' },
@@ -629,49 +718,48 @@ cmd_worker(struct cli *cli, int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct worker	 w;
-	char		*err = NULL, *end;
-	long		 jobs = 0;
-	long long	 poll_ms = 0, grace_ms = -1;
-	int		 ch, once = 0, watch = 0, use_syslog = 0;
+	char		*end;
+	int		 ch;
 
+	memset(o, 0, sizeof(*o));
+	o->grace_ms = -1;
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "hj:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
-			once = 1;
+			o->once = 1;
 			break;
 		case 'w':
-			watch = 1;
+			o->watch = 1;
 			break;
 		case 'j':
 			errno = 0;
-			jobs = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || jobs < 1 ||
-			    jobs > 1024) {
+			o->jobs = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || o->jobs < 1 ||
+			    o->jobs > 1024) {
 				fprintf(stderr, "hookdir worker: -j: want "
 				    "1..1024, not `%s`\n", optarg);
 				return EX_USAGE;
 			}
 			break;
 		case 'p':
-			poll_ms = parse_duration_ms(optarg);
-			if (poll_ms <= 0) {
+			o->poll_ms = parse_duration_ms(optarg);
+			if (o->poll_ms <= 0) {
 				fprintf(stderr, "hookdir worker: --poll: not a "
 				    "duration: `%s`\n", optarg);
 				return EX_USAGE;
 			}
 			break;
 		case 'g':
-			grace_ms = parse_duration_ms(optarg);
-			if (grace_ms < 0) {
+			o->grace_ms = parse_duration_ms(optarg);
+			if (o->grace_ms < 0) {
 				fprintf(stderr, "hookdir worker: --grace: "
 				    "not a duration: `%s`\n", optarg);
 				return EX_USAGE;
 			}
 			break;
 		case 's':
-			use_syslog = 1;
+			o->syslog = 1;
 			break;
 		case 'R':
 			cli->allow_root = 1;
@@ -684,77 +772,108 @@ cmd_worker(struct cli *cli, int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind != argc || (once && watch)) {
+	if (optind != argc || (o->once && o->watch)) {
 		worker_usage(stderr);
 		return EX_USAGE;
 	}
-	if (once && poll_ms != 0) {
+	if (o->once && o->poll_ms != 0) {
 		fprintf(stderr, "hookdir worker: --poll is for --watch\n");
 		return EX_USAGE;
 	}
+	return -1;
+}
 
-	memset(&w, 0, sizeof(w));
-	w.ifd = -1;
-	w.watch = !once;
-	w.poll_ms = poll_ms;
+/*
+ * Logging, the signals, the spool, the history, the runner and the
+ * pipelines. EX_OK, or the command's exit status when one cannot be had.
+ */
+static int
+worker_open(struct worker *w, struct cli *cli, const struct worker_opts *o)
+{
+	char	*err = NULL;
+
+	memset(w, 0, sizeof(*w));
+	w->ifd = -1;
+	w->watch = !o->once;
+	w->poll_ms = o->poll_ms;
 	/*
 	 * A daemon logs each event and run; from cron, --once says nothing
 	 * unless something went wrong, and a terminal gets a progress line.
 	 */
-	w.syslog = use_syslog;
-	if (use_syslog)
+	w->syslog = o->syslog;
+	if (o->syslog)
 		log_init("hookdir", 1);
 	else
 		log_timestamps();
-	log_setnotice(w.watch);
-	w.progress = once && !use_syslog && isatty(STDERR_FILENO);
+	log_setnotice(w->watch);
+	w->progress = o->once && !o->syslog && isatty(STDERR_FILENO);
 	/* Signals go to the signalfd from now on: none is lost during setup. */
-	if ((w.ex = exec_new(&err)) == NULL) {
+	if ((w->ex = exec_new(&err)) == NULL) {
 		log_warnx("%s", err);
 		free(err);
 		return EX_OSERR;
 	}
-	w.cf = cli_config(cli);
-	w.grace_ms = grace_ms >= 0 ? grace_ms : w.cf->worker_grace_ms;
-	if (spool_open(&w.sp, w.cf->spool, 1) == -1) {
-		log_warn("spool %s", w.cf->spool);
-		exec_free(w.ex);
+	w->cf = cli_config(cli);
+	w->grace_ms = o->grace_ms >= 0 ? o->grace_ms : w->cf->worker_grace_ms;
+	if (spool_open(&w->sp, w->cf->spool, 1) == -1) {
+		log_warn("spool %s", w->cf->spool);
+		exec_free(w->ex);
 		return EX_CANTCREAT;
 	}
-	if ((w.h = history_open(w.cf->state, 1, &err)) == NULL) {
+	if ((w->h = history_open(w->cf->state, 1, &err)) == NULL) {
 		log_warnx("%s", err);
 		free(err);
-		spool_close(&w.sp);
-		exec_free(w.ex);
+		spool_close(&w->sp);
+		exec_free(w->ex);
 		return EX_CANTCREAT;
 	}
-	w.rn = runner_new(w.ex, w.h, w.cf, jobs > 0 ? (int)jobs :
-	    w.cf->worker_jobs, w.grace_ms);
-	runner_set_spool(w.rn, &w.sp, worker_listens, &w);
-	worker_pipelines(&w);
-	if (w.watch)
-		worker_watch_setup(&w);
-	w.need_recover = 1;
-	w.want_list = 1;
+	w->rn = runner_new(w->ex, w->h, w->cf, o->jobs > 0 ? (int)o->jobs :
+	    w->cf->worker_jobs, w->grace_ms);
+	runner_set_spool(w->rn, &w->sp, worker_listens, w);
+	worker_pipelines(w);
+	if (w->watch)
+		worker_watch_setup(w);
+	w->need_recover = 1;
+	w->want_list = 1;
+	return EX_OK;
+}
 
-	worker_loop(&w);
-	if (w.progress)
+/* After worker_loop(): the exit status, and everything let go. */
+static int
+worker_close(struct worker *w)
+{
+	if (w->progress)
 		log_progress_end();
 	/* --once with pipelines that do not load: what it claimed not. */
-	if (!w.watch && w.ps->nerrors > 0)
-		w.rc = EX_CONFIG;
+	if (!w->watch && w->ps->nerrors > 0)
+		w->rc = EX_CONFIG;
 	/* Whatever the history failed to record, the exit status says so. */
-	if (history_errors(w.h) > 0 && w.rc == EX_OK)
-		w.rc = EX_TEMPFAIL;
+	if (history_errors(w->h) > 0 && w->rc == EX_OK)
+		w->rc = EX_TEMPFAIL;
 
-	spool_list_free(w.ids, w.nids);
-	free(w.report_runs);
-	if (w.ifd != -1)
-		close(w.ifd);
-	pset_unref(w.ps);
-	runner_free(w.rn);
-	exec_free(w.ex);
-	history_close(w.h);
-	spool_close(&w.sp);
-	return w.rc;
+	spool_list_free(w->ids, w->nids);
+	free(w->report_runs);
+	if (w->ifd != -1)
+		close(w->ifd);
+	pset_unref(w->ps);
+	runner_free(w->rn);
+	exec_free(w->ex);
+	history_close(w->h);
+	spool_close(&w->sp);
+	return w->rc;
+}
+
+int
+cmd_worker(struct cli *cli, int argc, char **argv)
+{
+	struct worker_opts	 o;
+	struct worker		 w;
+	int			 rc;
+
+	if ((rc = worker_args(cli, argc, argv, &o)) != -1)
+		return rc;
+	if ((rc = worker_open(&w, cli, &o)) != EX_OK)
+		return rc;
+	worker_loop(&w);
+	return worker_close(&w);
 }
