@@ -29,6 +29,7 @@
 #include "message.h"
 #include "provider.h"
 #include "ratelimit.h"
+#include "respond.h"
 #include "request.h"
 #include "spool.h"
 #include "util.h"
@@ -184,7 +185,6 @@ respond(struct request *req, int status, const char *extra_headers,
 }
 
 static void	drain_body(struct request *);
-static long long monotonic_ms(void);
 
 /*
  * An error answer: a JSON body that says what kind of failure it was
@@ -395,20 +395,6 @@ cmp_header_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Is [p, end) a header name: an HTTP token (RFC 9110 5.6.2)? */
-static int
-header_name_ok(const char *p, const char *end)
-{
-	if (p == end)
-		return 0;
-	for (; p < end; p++)
-		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= 'a' && *p <= 'z') &&
-		    !(*p >= '0' && *p <= '9') &&
-		    (*p == '\0' || strchr("!#$%&'*+-.^_`|~", *p) == NULL))
-			return 0;
-	return 1;
-}
-
 /*
  * Does the parameter [e, eq) become a header of the spool file? Only
  * what a web server makes of a request header: HTTP_ and then upper-case
@@ -558,290 +544,32 @@ answer_accepted(struct request *req, const char *runs)
 	buf_release(&body);
 }
 
-/*
- * Synchronous responses (a source's "respond"): after the durable write
- * the request waits, at most the source's respond.wait, for a step of a
- * run of this event to call `hookdir respond`. The exchange through
- * respond_dir is described in worker/cmd_respond.c: ID.wait, created
- * before the event is spooled (so that no step can be told nobody is
- * waiting) and share-locked while waiting; ID, the answer, moved into
- * place whole; ID.runs, the runs the worker started for the event and
- * whether they all ended. inotify on the directory wakes the wait;
- * nothing polls.
- */
-struct respond_wait {
-	int	dirfd;
-	int	ifd;		/* inotify on respond_dir */
-	int	markfd;		/* ID.wait */
-	char	mark[SPOOL_ID_MAX + sizeof(RESPOND_WAIT_SUFFIX)];
-	char	runs[SPOOL_ID_MAX + sizeof(RESPOND_RUNS_SUFFIX)];
-};
-
+/* Trouble while waiting for a step's answer, for the request's log. */
 static void
-respond_wait_close(struct respond_wait *w)
+respond_log(void *arg, const char *msg)
 {
-	if (w->markfd != -1)
-		close(w->markfd);
-	if (w->ifd != -1)
-		close(w->ifd);
-	if (w->dirfd != -1)
-		close(w->dirfd);
-	w->markfd = w->ifd = w->dirfd = -1;
-}
-
-/* Get ready to wait: 0, or -1 (logged) to answer at once instead. */
-static int
-respond_wait_begin(struct request *req, const char *dir,
-    struct respond_wait *w)
-{
-	const char	*what = "open";
-
-	w->ifd = w->markfd = -1;
-	snprintf(w->mark, sizeof(w->mark), "%s" RESPOND_WAIT_SUFFIX, req->id);
-	snprintf(w->runs, sizeof(w->runs), "%s" RESPOND_RUNS_SUFFIX, req->id);
-	if ((w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		goto fail;
-	/* Watch first: an answer cannot come before the marker exists. */
-	what = "inotify";
-	if ((w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
-	    inotify_add_watch(w->ifd, dir, IN_CREATE | IN_MOVED_TO) == -1)
-		goto fail;
-	what = w->mark;
-	w->markfd = openat(w->dirfd, w->mark, O_RDONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (w->markfd == -1)
-		goto fail;
-	/*
-	 * Our umask would make it 0640; the worker's user opens it to lock
-	 * it. The shared lock says a live responder waits on it.
-	 */
-	if (fchmod(w->markfd, 0644) == -1 || flock(w->markfd, LOCK_SH) == -1) {
-		unlinkat(w->dirfd, w->mark, 0);
-		goto fail;
-	}
-	return 0;
-fail:
-	request_log(req, "respond source=%s: respond_dir %s: %s: %s; "
-	    "answering without waiting", req->source->name, dir, what,
-	    strerror(errno));
-	respond_wait_close(w);
-	return -1;
-}
-
-/* The event was not spooled after all: nobody is to answer it. */
-static void
-respond_wait_cancel(struct respond_wait *w)
-{
-	unlinkat(w->dirfd, w->mark, 0);
-	respond_wait_close(w);
+	request_log(arg, "%s", msg);
 }
 
 /*
- * What ID.runs says: the run ids as a JSON array in json ("[]" without
- * the file); 1 when it says they all ended, else 0. Lines that are not
- * a run id or "ended" are ignored.
- */
-static int
-respond_runs_read(struct respond_wait *w, struct buf *json)
-{
-	char	 b[4096], *line, *nl;
-	ssize_t	 n;
-	size_t	 len = 0, nruns = 0;
-	int	 fd, ended = 0;
-
-	buf_reset(json);
-	buf_addch(json, '[');
-	fd = openat(w->dirfd, w->runs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd != -1) {
-		while (len < sizeof(b) - 1 && ((n = read(fd, b + len,
-		    sizeof(b) - 1 - len)) > 0 || (n == -1 && errno == EINTR)))
-			if (n > 0)
-				len += (size_t)n;
-		close(fd);
-	}
-	b[len] = '\0';
-	for (line = b; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
-		*nl = '\0';
-		if (strcmp(line, "ended") == 0)
-			ended = 1;
-		else if (*line != '\0' && nl - line <= 18 &&
-		    strspn(line, "0123456789") == (size_t)(nl - line))
-			buf_printf(json, "%s%s", nruns++ > 0 ? "," : "", line);
-	}
-	buf_addch(json, ']');
-	return ended;
-}
-
-static long long
-monotonic_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Wait until the answer is there, every run of the event ended without
- * giving one, or wait_ms have passed, then stop waiting: take the
- * marker's lock exclusively (a `hookdir respond` in the middle of its
- * move finishes first), take the answer if there is one and the runs,
- * remove the marker. 1 with the answer's bytes in out; 0 without. runs:
- * the runs started for the event, a JSON array.
- */
-static int
-respond_wait_end(struct request *req, struct respond_wait *w,
-    long long wait_ms, struct buf *out, struct buf *runs)
-{
-	char		 ev[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	struct pollfd	 pfd;
-	struct stat	 st;
-	long long	 deadline, left;
-	ssize_t		 n;
-	size_t		 max = RESPOND_HEAD_MAX + RESPOND_BODY_MAX;
-	int		 fd, got = 0;
-
-	deadline = monotonic_ms() + wait_ms;
-	for (;;) {
-		if (fstatat(w->dirfd, req->id, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			break;
-		/* Nobody is left to answer: no use waiting. */
-		if (respond_runs_read(w, runs) == 1)
-			break;
-		if ((left = deadline - monotonic_ms()) <= 0)
-			break;
-		pfd.fd = w->ifd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR) {
-			request_log(req, "respond: poll: %s", strerror(errno));
-			break;
-		}
-		/* Which name changed does not matter: look again. */
-		while ((n = read(w->ifd, ev, sizeof(ev))) > 0)
-			;
-	}
-	if (flock(w->markfd, LOCK_EX) == -1)
-		request_log(req, "respond: flock %s: %s", w->mark,
-		    strerror(errno));
-	fd = openat(w->dirfd, req->id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd != -1) {
-		buf_reset(out);
-		for (;;) {
-			buf_grow(out, 65536);
-			n = read(fd, out->data + out->len, 65536);
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			out->len += (size_t)n;
-			out->data[out->len] = '\0';
-			if (out->len > max)
-				break;
-		}
-		if (n == -1)
-			request_log(req, "respond: reading %s: %s", req->id,
-			    strerror(errno));
-		else if (out->len > max)
-			request_log(req, "respond: the answer is larger than "
-			    "%zu bytes", max);
-		else
-			got = 1;
-		close(fd);
-		unlinkat(w->dirfd, req->id, 0);
-	}
-	respond_runs_read(w, runs);
-	unlinkat(w->dirfd, w->runs, 0);
-	unlinkat(w->dirfd, w->mark, 0);
-	respond_wait_close(w);
-	return got;
-}
-
-/* Set by hookdir.fcgi itself, or about the connection: never relayed. */
-static const char *respond_reserved[] = {
-	"Status", "Content-Length", "Connection", "Keep-Alive",
-	"Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-	NULL
-};
-
-static int
-respond_is_reserved(const char *p, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; respond_reserved[i] != NULL; i++)
-		if (strlen(respond_reserved[i]) == len &&
-		    ascii_ncasecmp(p, respond_reserved[i], len) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * Send the answer a step gave: "Status: N", header lines, a blank line,
- * the body. It comes from the worker's side, so it is checked as the
- * command that wrote it checked it. 0, or -1 (logged) if it is not
- * usable.
+ * Send the answer a step gave (respond.h). It comes from the worker's
+ * side, so it is checked as the command that wrote it checked it. 0, or
+ * -1 (logged) if it is not usable.
  */
 static int
 respond_with_answer(struct request *req, const struct buf *a)
 {
-	const char	*p = a->data, *end = a->data + a->len, *nl, *colon;
-	const char	*v, *c;
-	struct buf	 hdrs = BUF_INIT;
-	char		*ctype = NULL;
-	long		 status = 0;
+	struct respond_answer	ans;
+	int			r;
 
-	while (p < end) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			goto bad;
-		if (nl == p) {
-			p = nl + 1;
-			break;
-		}
-		colon = memchr(p, ':', (size_t)(nl - p));
-		if (colon == NULL || !header_name_ok(p, colon))
-			goto bad;
-		for (v = colon + 1; v < nl && (*v == ' ' || *v == '\t'); v++)
-			;
-		for (c = v; c < nl; c++)
-			if (((unsigned char)*c < 0x20 && *c != '\t') ||
-			    *c == 0x7f)
-				goto bad;
-		if (status == 0) {
-			/* The first line, and only it: "Status: NNN". */
-			if ((size_t)(colon - p) != 6 ||
-			    ascii_ncasecmp(p, "Status", 6) != 0 ||
-			    nl - v != 3 || v[0] < '2' || v[0] > '5' ||
-			    v[1] < '0' || v[1] > '9' || v[2] < '0' ||
-			    v[2] > '9')
-				goto bad;
-			status = (v[0] - '0') * 100 + (v[1] - '0') * 10 +
-			    (v[2] - '0');
-		} else if ((size_t)(colon - p) == 12 &&
-		    ascii_ncasecmp(p, "Content-Type", 12) == 0) {
-			free(ctype);
-			ctype = xstrndup(v, (size_t)(nl - v));
-		} else if (respond_is_reserved(p, (size_t)(colon - p)))
-			goto bad;
-		else {
-			buf_add(&hdrs, p, (size_t)(nl - p));
-			buf_addstr(&hdrs, "\r\n");
-		}
-		p = nl + 1;
-	}
-	if (status == 0 || (size_t)(end - p) > RESPOND_BODY_MAX)
-		goto bad;
-	respond_bytes(req, (int)status, hdrs.data, ctype, p,
-	    (size_t)(end - p));
-	free(ctype);
-	buf_release(&hdrs);
-	return 0;
-bad:
-	request_log(req, "respond source=%s: the answer is malformed; "
-	    "answering 202", req->source->name);
-	free(ctype);
-	buf_release(&hdrs);
-	return -1;
+	if ((r = respond_answer_parse(a, &ans)) == 0)
+		respond_bytes(req, ans.status, ans.headers.data, ans.ctype,
+		    ans.body, ans.body_len);
+	else
+		request_log(req, "respond source=%s: the answer is malformed; "
+		    "answering 202", req->source->name);
+	respond_answer_release(&ans);
+	return r;
 }
 
 /* The spool, opened (and made) at first use: 0, or -1 after a 503. */
@@ -901,21 +629,13 @@ rate_limit(struct responder *rs, struct request *req, long long now_us)
 	return 0;
 }
 
-void
-handle_request(struct responder *rs, struct request *req)
+/* The request's parameters: method, query, content type and length. */
+static int
+request_read_params(struct request *req)
 {
-	struct hook_request	 hr;
-	struct respond_wait	 rw;
-	struct iovec		 iov[2];
-	const char		*pi, *cl, *why;
-	char			*end, name[72];
-	long long		 max_body, now_s;
-	long			 now_us, depth;
-	size_t			 len;
-	int			 r, waiting = 0;
+	const char	*cl;
+	char		*end;
 
-	now_timeval(&now_s, &now_us);
-	spool_new_id(req->id);
 	req->method = param(req, "REQUEST_METHOD");
 	if (req->method == NULL)
 		req->method = "GET";
@@ -934,24 +654,43 @@ handle_request(struct responder *rs, struct request *req)
 		if (errno != 0 || *end != '\0' || req->content_length < 0) {
 			fail(req, 400, NULL, "bad request",
 			    "malformed CONTENT_LENGTH");
-			return;
+			return -1;
 		}
 	}
+	return 0;
+}
 
+/* A configuration to use: 0, or -1 after a 503. */
+static int
+request_config(struct responder *rs, struct request *req)
+{
 	if (req->conf_refused != NULL) {
 		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
 		    "configuration error", "the request's HOOKDIR_CONF is "
 		    "refused: %s", req->conf_refused);
-		return;
+		return -1;
 	}
 	if (rs->cf == NULL) {
 		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
 		    "configuration error", "configuration %s cannot be used "
 		    "(see the errors logged for it)", rs->cf_path);
-		return;
+		return -1;
 	}
+	return 0;
+}
 
-	/* 1. Which source: /NAME, nothing more, nothing that could be a path. */
+/*
+ * Which source: /NAME, nothing more, nothing that could be a path; and
+ * a method it takes. 0, or -1 after a 404 or a 405.
+ */
+static int
+request_source(struct responder *rs, struct request *req)
+{
+	struct buf	 b = BUF_INIT;
+	const char	*pi;
+	char		 name[72];
+	size_t		 len, i;
+
 	pi = param(req, "PATH_INFO");
 	req->path_info = pi;
 	len = pi != NULL && pi[0] == '/' ? strlen(pi + 1) : 0;
@@ -961,39 +700,42 @@ handle_request(struct responder *rs, struct request *req)
 			req->source = config_source(rs->cf, name);
 	}
 	if (req->source == NULL) {
-		struct buf asked = BUF_INIT;
-
 		if (pi == NULL)
-			buf_addstr(&asked, "none: no PATH_INFO");
+			buf_addstr(&b, "none: no PATH_INFO");
 		else if (pi[0] != '/') {
-			buf_addstr(&asked, "none: PATH_INFO ");
-			add_log_safe(&asked, pi, LOG_NAME_MAX);
+			buf_addstr(&b, "none: PATH_INFO ");
+			add_log_safe(&b, pi, LOG_NAME_MAX);
 		} else
-			add_log_safe(&asked, pi + 1, LOG_NAME_MAX);
+			add_log_safe(&b, pi + 1, LOG_NAME_MAX);
 		fail(req, 404, NULL, "unknown source", "unknown source %s",
-		    asked.data);
-		buf_release(&asked);
-		return;
+		    b.data);
+		buf_release(&b);
+		return -1;
 	}
 	if (!method_allowed(req->source, req->method)) {
-		struct buf allow = BUF_INIT;
-		size_t i;
-
-		buf_addstr(&allow, "Allow: ");
+		buf_addstr(&b, "Allow: ");
 		for (i = 0; i < req->source->nmethods; i++)
-			buf_printf(&allow, "%s%s", i ? ", " : "",
+			buf_printf(&b, "%s%s", i ? ", " : "",
 			    req->source->methods[i]);
-		buf_addstr(&allow, "\r\n");
-		fail(req, 405, allow.data, "method not allowed", "method %s",
+		buf_addstr(&b, "\r\n");
+		fail(req, 405, b.data, "method not allowed", "method %s",
 		    req->method);
-		buf_release(&allow);
-		return;
+		buf_release(&b);
+		return -1;
 	}
+	return 0;
+}
 
-	/* 2. Origin and size. */
+/* Origin and size, then the body. 0, or -1 after a 403, 413, 431, 400. */
+static int
+request_admit(struct responder *rs, struct request *req)
+{
+	long long	max_body;
+	int		r;
+
 	if (!origin_allowed(req->source, req->remote_addr)) {
 		fail(req, 403, NULL, "forbidden", "address not in allow_from");
-		return;
+		return -1;
 	}
 	max_body = req->source->max_body > 0 ? req->source->max_body :
 	    rs->cf->max_body;
@@ -1001,28 +743,42 @@ handle_request(struct responder *rs, struct request *req)
 		fail(req, 413, NULL, "payload too large", "Content-Length "
 		    "%lld over the limit of %lld", req->content_length,
 		    max_body);
-		return;
+		return -1;
 	}
 	if (headers_too_large(req)) {
 		fail(req, 431, NULL, "request headers too large", "more than "
 		    "%d headers or %d bytes of them", MAX_HEADERS,
 		    MAX_HEADER_BYTES);
-		return;
+		return -1;
 	}
 	r = read_body(req, max_body);
 	if (r == 413) {
 		fail(req, 413, NULL, "payload too large", "body over the "
 		    "limit of %lld bytes", max_body);
-		return;
+		return -1;
 	}
 	if (r == 400) {
 		fail(req, 400, NULL, "bad request", "body shorter than its "
 		    "Content-Length (%zu of %lld bytes)", req->body->len,
 		    req->content_length);
-		return;
+		return -1;
 	}
+	return 0;
+}
 
-	/* 3. The signature. */
+/*
+ * The signature, then the spool file's header block, checked by the
+ * worker's own rules for reading it: each line as written (the URI, an
+ * event type a provider takes from the body, every header), not as
+ * received. What is acknowledged must be readable. 0, or -1 after a 401
+ * or a 431.
+ */
+static int
+request_verify(struct request *req, long long now_s, long now_us)
+{
+	struct hook_request	 hr;
+	const char		*why;
+
 	memset(&hr, 0, sizeof(hr));
 	hr.method = req->method;
 	hr.query = req->query;
@@ -1041,34 +797,25 @@ handle_request(struct responder *rs, struct request *req)
 		fail(req, 401, NULL, "invalid signature", "%s: %s",
 		    provider_name(req->provider),
 		    req->vr.reason ? req->vr.reason : "rejected");
-		return;
+		return -1;
 	}
-
-	/*
-	 * The spool file's header block, checked by the worker's own rules
-	 * for reading it: each line as written (the URI, an event type a
-	 * provider takes from the body, every header), not as received.
-	 * What is acknowledged must be readable.
-	 */
 	build_head(req, now_s, now_us);
 	if (message_check_head(req->head.data, req->head.len, &why) == -1) {
 		fail(req, 431, NULL, "request headers too large", "the spool "
 		    "file's headers would not be readable: %s", why);
-		return;
+		return -1;
 	}
+	return 0;
+}
 
-	/*
-	 * 4. The source's rate limit. Only verified requests count: were
-	 * the others counted, anyone could use up a source's budget and
-	 * have its sender's deliveries refused.
-	 */
-	if (req->source->rate_per_minute > 0 &&
-	    rate_limit(rs, req, now_s * 1000000LL + now_us) == -1)
-		return;
+/* Room in the queue, and a spool to write to: 0, or -1 after a 503. */
+static int
+request_queue_room(struct responder *rs, struct request *req)
+{
+	long	depth;
 
-	/* 5. Room in the queue, and a spool to write to. */
 	if (responder_spool(rs, req) == -1)
-		return;
+		return -1;
 	/*
 	 * Counting new/ costs a directory scan: far from the limit a
 	 * second-old count will do; near it, count every time.
@@ -1080,15 +827,35 @@ handle_request(struct responder *rs, struct request *req)
 		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
 		    "queue full", "%ld events waiting in new/ (max_queue %ld)",
 		    depth, rs->cf->max_queue);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The durable write (tmp/, fsync, rename into new/, fsync new/), and
+ * only then the answer: with a step's if the source waits for one and
+ * it comes in time (respond.h), else as usual. 0, or -1 after a 503.
+ */
+static int
+request_spool(struct responder *rs, struct request *req)
+{
+	struct respond_wait	 rw;
+	struct buf		 answer = BUF_INIT, runs = BUF_INIT;
+	struct iovec		 iov[2];
+	const char		*what;
+	int			 waiting = 0;
 
 	/* A step may answer as soon as the event is in new/: be ready first. */
-	if (req->source->respond_wait_ms > 0 && req->vr.handshake_status == 0)
-		waiting = respond_wait_begin(req, rs->cf->respond_dir,
-		    &rw) == 0;
-
-	/* 6. Durable write: tmp/, fsync, rename into new/, fsync new/. */
+	if (req->source->respond_wait_ms > 0 && req->vr.handshake_status == 0) {
+		waiting = respond_wait_begin(&rw, rs->cf->respond_dir,
+		    req->id, respond_log, req, &what) == 0;
+		if (!waiting)
+			request_log(req, "respond source=%s: respond_dir %s: "
+			    "%s: %s; answering without waiting",
+			    req->source->name, rs->cf->respond_dir, what,
+			    strerror(errno));
+	}
 	iov[0].iov_base = req->head.data;
 	iov[0].iov_len = req->head.len;
 	iov[1].iov_base = req->body->data ? req->body->data : "";
@@ -1099,24 +866,48 @@ handle_request(struct responder *rs, struct request *req)
 		fail(req, 503, "Retry-After: " RETRY_AFTER "\r\n",
 		    "spool unavailable", "writing %s/tmp/%s: %s",
 		    rs->cf->spool, req->id, strerror(errno));
-		return;
+		return -1;
 	}
-
-	/*
-	 * 7. Only now is it acknowledged: with a step's answer if one comes
-	 * in time, else as usual.
-	 */
-	if (waiting) {
-		struct buf answer = BUF_INIT, runs = BUF_INIT;
-
-		if (respond_wait_end(req, &rw, req->source->respond_wait_ms,
-		    &answer, &runs) == 0 ||
-		    respond_with_answer(req, &answer) == -1)
-			answer_accepted(req, runs.data);
-		buf_release(&answer);
-		buf_release(&runs);
-	} else
+	if (!waiting)
 		answer_accepted(req, NULL);
+	else if (respond_wait_end(&rw, req->source->respond_wait_ms,
+	    &answer, &runs) == 0 || respond_with_answer(req, &answer) == -1)
+		answer_accepted(req, runs.data);
+	buf_release(&answer);
+	buf_release(&runs);
+	return 0;
+}
+
+/*
+ * A request's life: source, method, origin, size, signature, rate,
+ * queue, durable write, answer — in that order, as the senders' retry
+ * logic expects. Each step answers the request itself when it ends it.
+ */
+void
+handle_request(struct responder *rs, struct request *req)
+{
+	long long	now_s;
+	long		now_us;
+
+	now_timeval(&now_s, &now_us);
+	spool_new_id(req->id);
+	if (request_read_params(req) == -1 || request_config(rs, req) == -1)
+		return;
+	/* 1. Which source, 2. origin and size, 3. the signature. */
+	if (request_source(rs, req) == -1 || request_admit(rs, req) == -1 ||
+	    request_verify(req, now_s, now_us) == -1)
+		return;
+	/*
+	 * 4. The source's rate limit. Only verified requests count: were
+	 * the others counted, anyone could use up a source's budget and
+	 * have its sender's deliveries refused.
+	 */
+	if (req->source->rate_per_minute > 0 &&
+	    rate_limit(rs, req, now_s * 1000000LL + now_us) == -1)
+		return;
+	/* 5. Room in the queue; 6. the durable write; 7. the answer. */
+	if (request_queue_room(rs, req) == -1 || request_spool(rs, req) == -1)
+		return;
 	if (log_getverbose() > 0)
 		request_log(req, "%d source=%s provider=%s event=%s "
 		    "delivery=%s bytes=%zu", req->status, req->source->name,

@@ -25,17 +25,11 @@ struct provider;
 #define RATE_LIMIT_MAX		1000000L
 
 /*
- * Synchronous responses (a source's "respond"): the longest a request may
- * be held open waiting for a step's `hookdir respond`, and the most a
- * response file may hold. In respond_dir, ID.wait says that a responder
- * is waiting for event ID; ID is the response: "Status: N", header
- * lines, a blank line, the body.
+ * Synchronous responses (a source's "respond"; the exchange is in
+ * respond.h): the longest a request may be held open waiting for a
+ * step's `hookdir respond`.
  */
 #define RESPOND_MAX_WAIT_MS	30000
-#define RESPOND_BODY_MAX	(1024 * 1024)
-#define RESPOND_HEAD_MAX	(64 * 1024)
-#define RESPOND_WAIT_SUFFIX	".wait"
-#define RESPOND_RUNS_SUFFIX	".runs"
 
 struct secret {
 	unsigned char	*data;		/* as configured, NUL-terminated */

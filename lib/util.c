@@ -227,6 +227,15 @@ now_timeval(long long *sec, long *usec)
 	*usec = (long)tv.tv_usec;
 }
 
+long long
+monotonic_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 format_rfc3339(char *buf, size_t len, long long sec, long usec)
 {

@@ -32,6 +32,8 @@ int	cidr_match(const struct cidr *, const char *addr);
 
 /* Current wall-clock time with microseconds. */
 void	now_timeval(long long *sec, long *usec);
+/* A clock for timeouts, in milliseconds: never set back. */
+long long monotonic_ms(void);
 /* RFC 3339 UTC with microseconds: 2026-11-22T05:00:54.123456Z (buf >= 32). */
 void	format_rfc3339(char *buf, size_t len, long long sec, long usec);
 

@@ -171,8 +171,6 @@ int	cli_log_run(struct cli *, struct history *, long long id,
 int	cmd_output(struct cli *, int, char **);
 int	cmd_cancel(struct cli *, int, char **);
 int	cmd_respond(struct cli *, int, char **);
-void	respond_note(const char *, const char *, const long long *, size_t,
-	    int);
 int	cmd_report(struct cli *, int, char **);
 int	cmd_sign(struct cli *, int, char **);
 

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "report.h"
+#include "respond.h"
 #include "run.h"
 #include "spool.h"
 #include "trigger.h"
