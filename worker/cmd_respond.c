@@ -43,8 +43,20 @@ static const char usage_respond[] =
     "75 when it was ignored: nobody is waiting (the wait was over, or the\n"
     "source does not wait) or another answer came first.\n";
 
-int
-cmd_respond(struct cli *cli, int argc, char **argv)
+/* What the command line gives. */
+struct respond_args {
+	long		 status;
+	struct buf	 head;		/* header lines (respond_header_add) */
+	int		 have_ctype;
+	const char	*body;		/* --body, or NULL */
+};
+
+/*
+ * Parse and check the options into a. -1 when the command goes on, else
+ * its exit status (--help, a usage error).
+ */
+static int
+respond_getopt(int argc, char **argv, struct respond_args *a)
 {
 	static const struct option opts[] = {
 		{ "status",	required_argument,	NULL, 's' },
@@ -53,111 +65,106 @@ cmd_respond(struct cli *cli, int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct config	*cf;
-	struct buf	 head = BUF_INIT, body = BUF_INIT, resp = BUF_INIT;
-	struct buf	 mhead = BUF_INIT, mbody = BUF_INIT;
-	const char	*id, *body_arg = NULL, **secrets = NULL;
-	char		*names = NULL, *why = NULL;
-	char		*end;
-	long		 status = 200;
-	int		 ch, nheaders = 0, have_ctype = 0, rc = EX_USAGE;
+	char	*end, *why = NULL;
+	int	 ch, nheaders = 0;
 
 	while ((ch = getopt_long(argc, argv, "s:H:b:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			errno = 0;
-			status = strtol(optarg, &end, 10);
+			a->status = strtol(optarg, &end, 10);
 			if (errno != 0 || *optarg == '\0' || *end != '\0' ||
-			    status < 200 || status > 599) {
+			    a->status < 200 || a->status > 599) {
 				fprintf(stderr, "hookdir respond: --status "
 				    "%s: must be 200-599\n", optarg);
-				goto done;
+				return EX_USAGE;
 			}
 			break;
 		case 'H':
 			if (++nheaders > RESPOND_MAX_HEADERS) {
 				fprintf(stderr, "hookdir respond: at most %d "
 				    "headers\n", RESPOND_MAX_HEADERS);
-				goto done;
+				return EX_USAGE;
 			}
-			if (respond_header_add(&head, optarg, &have_ctype,
-			    &why) == -1) {
+			if (respond_header_add(&a->head, optarg,
+			    &a->have_ctype, &why) == -1) {
 				fprintf(stderr, "hookdir respond: %s\n", why);
-				goto done;
+				free(why);
+				return EX_USAGE;
 			}
 			break;
 		case 'b':
-			body_arg = optarg;
+			a->body = optarg;
 			break;
 		case 'h':
 			fputs(usage_respond, stdout);
-			rc = 0;
-			goto done;
+			return EX_OK;
 		default:
 			fputs(usage_respond, stderr);
-			goto done;
+			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
 		fputs(usage_respond, stderr);
-		goto done;
+		return EX_USAGE;
 	}
-	if (head.len > RESPOND_HEAD_MAX - 64) {
+	if (a->head.len > RESPOND_HEAD_MAX - 64) {
 		fprintf(stderr, "hookdir respond: the headers are larger than "
 		    "%d bytes\n", RESPOND_HEAD_MAX - 64);
-		goto done;
+		return EX_USAGE;
 	}
-	id = getenv("HOOKDIR_EVENT_ID");
-	if (id == NULL || *id == '\0') {
-		fprintf(stderr, "hookdir respond: HOOKDIR_EVENT_ID is not set: "
-		    "run it from a pipeline's step\n");
-		goto done;
-	}
-	if (!spool_id_is_valid(id)) {
-		fprintf(stderr, "hookdir respond: HOOKDIR_EVENT_ID `%s` is not "
-		    "an event id\n", id);
-		goto done;
-	}
-	if (body_arg != NULL && strcmp(body_arg, "-") == 0) {
-		if (read_fd(STDIN_FILENO, &body, RESPOND_BODY_MAX) == -1) {
-			if (errno == EFBIG)
-				fprintf(stderr, "hookdir respond: the body is "
-				    "larger than %d bytes\n",
-				    RESPOND_BODY_MAX);
-			else
-				fprintf(stderr, "hookdir respond: standard "
-				    "input: %s\n", strerror(errno));
-			rc = errno == EFBIG ? EX_DATAERR : EX_IOERR;
-			goto done;
-		}
-	} else if (body_arg != NULL) {
-		if (strlen(body_arg) > RESPOND_BODY_MAX) {
+	return -1;
+}
+
+/* The body: --body's text, or standard input for `-`. 0, or an exit status. */
+static int
+respond_body(const char *arg, struct buf *body)
+{
+	if (arg == NULL)
+		return 0;
+	if (strcmp(arg, "-") == 0) {
+		if (read_fd(STDIN_FILENO, body, RESPOND_BODY_MAX) == 0)
+			return 0;
+		if (errno == EFBIG) {
 			fprintf(stderr, "hookdir respond: the body is larger "
 			    "than %d bytes\n", RESPOND_BODY_MAX);
-			rc = EX_DATAERR;
-			goto done;
+			return EX_DATAERR;
 		}
-		buf_addstr(&body, body_arg);
+		fprintf(stderr, "hookdir respond: standard input: %s\n",
+		    strerror(errno));
+		return EX_IOERR;
 	}
-	if ((status == 204 || status == 304) && body.len > 0) {
-		fprintf(stderr, "hookdir respond: a %ld response has no body\n",
-		    status);
-		goto done;
+	if (strlen(arg) > RESPOND_BODY_MAX) {
+		fprintf(stderr, "hookdir respond: the body is larger than %d "
+		    "bytes\n", RESPOND_BODY_MAX);
+		return EX_DATAERR;
 	}
-	cf = cli_config(cli);
-	/*
-	 * The answer leaves the machine: the run's secrets are masked in
-	 * it as in the step's log.
-	 */
-	if ((rc = chain_step_secrets("respond", &secrets, &names)) != 0)
-		goto done;
+	buf_addstr(body, arg);
+	return 0;
+}
 
-	exec_mask(secrets, head.data != NULL ? head.data : "", head.len,
-	    &mhead);
-	exec_mask(secrets, body.data != NULL ? body.data : "", body.len,
-	    &mbody);
-	respond_answer_format(&resp, status, &mhead, have_ctype, &mbody);
-	switch (respond_deliver(cf->respond_dir, id, &resp, &why)) {
+/*
+ * The answer leaves the machine: the run's secrets are masked in it as
+ * in the step's log. Then hand it over: 0, EX_TEMPFAIL when it is
+ * ignored, another exit status on errors (printed).
+ */
+static int
+respond_send(const char *dir, const char *id, const struct respond_args *a,
+    const struct buf *body)
+{
+	struct buf	 head = BUF_INIT, masked = BUF_INIT, resp = BUF_INIT;
+	const char	**secrets = NULL;
+	char		*names = NULL, *why = NULL;
+	int		 rc;
+
+	if ((rc = chain_step_secrets("respond", &secrets, &names)) != 0)
+		return rc;
+	exec_mask(secrets, a->head.data != NULL ? a->head.data : "",
+	    a->head.len, &head);
+	exec_mask(secrets, body->data != NULL ? body->data : "", body->len,
+	    &masked);
+	respond_answer_format(&resp, a->status, &head, a->have_ctype, &masked);
+	switch (respond_deliver(dir, id, &resp, &why)) {
 	case RESPOND_DELIVERED:
 		rc = 0;
 		break;
@@ -170,14 +177,48 @@ cmd_respond(struct cli *cli, int argc, char **argv)
 	}
 	if (why != NULL)
 		fprintf(stderr, "hookdir respond: %s\n", why);
-done:
 	free(why);
 	free(secrets);
 	free(names);
 	buf_release(&head);
-	buf_release(&body);
+	buf_release(&masked);
 	buf_release(&resp);
-	buf_release(&mhead);
-	buf_release(&mbody);
+	return rc;
+}
+
+int
+cmd_respond(struct cli *cli, int argc, char **argv)
+{
+	struct respond_args	 a = { 200, BUF_INIT, 0, NULL };
+	struct buf		 body = BUF_INIT;
+	const char		*id;
+	int			 rc;
+
+	if ((rc = respond_getopt(argc, argv, &a)) != -1)
+		goto done;
+	rc = EX_USAGE;
+	id = getenv("HOOKDIR_EVENT_ID");
+	if (id == NULL || *id == '\0') {
+		fprintf(stderr, "hookdir respond: HOOKDIR_EVENT_ID is not set: "
+		    "run it from a pipeline's step\n");
+		goto done;
+	}
+	if (!spool_id_is_valid(id)) {
+		fprintf(stderr, "hookdir respond: HOOKDIR_EVENT_ID `%s` is not "
+		    "an event id\n", id);
+		goto done;
+	}
+	if ((rc = respond_body(a.body, &body)) != 0)
+		goto done;
+	if ((a.status == 204 || a.status == 304) && body.len > 0) {
+		fprintf(stderr, "hookdir respond: a %ld response has no body\n",
+		    a.status);
+		rc = EX_USAGE;
+		goto done;
+	}
+	rc = respond_send(cli_config(cli)->respond_dir, id, &a, &body);
+done:
+	buf_release(&a.head);
+	buf_release(&body);
 	return rc;
 }

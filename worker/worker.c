@@ -172,6 +172,14 @@ worker_listens(void *arg, const char *kind, const char *pipeline,
 	return 0;
 }
 
+/* An event's claim cannot be retired now: left in cur/ for a later try. */
+static void
+event_leave(struct worker *w, int fd)
+{
+	close(fd);
+	w->rc = EX_TEMPFAIL;
+}
+
 static void
 event_unref(struct wevent *we)
 {
@@ -191,10 +199,9 @@ event_unref(struct wevent *we)
 		 */
 		close(we->fd);
 		log_warnx("event %s: left in cur/ to be processed again", id);
-	} else if (history_event_finish(w->h, id, "done", NULL) == -1) {
-		close(we->fd);
-		w->rc = EX_TEMPFAIL;
-	} else if (spool_retire(&w->sp, id, we->fd, "done") == -1) {
+	} else if (history_event_finish(w->h, id, "done", NULL) == -1)
+		event_leave(w, we->fd);
+	else if (spool_retire(&w->sp, id, we->fd, "done") == -1) {
 		log_warn("event %s: moving it to done/", id);
 		w->rc = EX_TEMPFAIL;
 	}
@@ -350,14 +357,6 @@ event_why_add(struct buf *why, size_t *n, const char *pipeline,
 	}
 	if (trace[len] != '\0' && trace[len] != '\n')
 		buf_addstr(why, "...");
-}
-
-/* An event's claim cannot be retired now: left in cur/ for a later try. */
-static void
-event_leave(struct worker *w, int fd)
-{
-	close(fd);
-	w->rc = EX_TEMPFAIL;
 }
 
 /* Load the claimed file; one that cannot be read goes to failed/. */
