@@ -672,6 +672,157 @@ init_warn_root(const struct init *in)
 	    in->dir, in->dir, in->dir, in->secret, in->dir, in->dir, in->dir);
 }
 
+/*
+ * The words on the command line, checked before anything is made: 0, or
+ * an exit status printed.
+ */
+static int
+init_check_args(struct cli *cli, struct init *in, const char *provider,
+    const char *dir)
+{
+	if (cli->conf_path != NULL) {
+		fprintf(stderr, "hookdir init: it writes DIR/hookdir.conf; "
+		    "-c %s does not apply\n", cli->conf_path);
+		return EX_USAGE;
+	}
+	if ((in->p = provider_find(provider)) == NULL)
+		return init_unknown_provider(provider);
+	if (strcmp(provider, INIT_NOT_PROVIDER) == 0) {
+		fprintf(stderr, "hookdir init: a %s source starts only the "
+		    "pipelines that opt in and that its body names, never the "
+		    "echo pipeline init writes: add one to a configuration by "
+		    "hand (hookdir.conf(5))\n", provider);
+		return EX_USAGE;
+	}
+	if (in->source == NULL)
+		in->source = provider_name(in->p);
+	if (!name_is_valid(in->source)) {
+		fprintf(stderr, "hookdir init: `%s` is not a source name: 1 to "
+		    "64 of A-Z a-z 0-9 . _ -, starting with a letter or "
+		    "digit\n", in->source);
+		return EX_USAGE;
+	}
+	if (in->sock[0] != '/' || !init_path_is_plain(in->sock)) {
+		fprintf(stderr, "hookdir init: --socket %s: not an absolute "
+		    "path of letters, digits and /._-+@,~\n", in->sock);
+		return EX_USAGE;
+	}
+	if (!init_url_is_plain(in->url)) {
+		fprintf(stderr, "hookdir init: --url %s: not an http:// or "
+		    "https:// URL of letters, digits and /._-+@,~:%%=\n",
+		    in->url);
+		return EX_USAGE;
+	}
+	if (!init_path_is_plain(dir)) {
+		fprintf(stderr, "hookdir init: %s: not a path of letters, "
+		    "digits and /._-+@,~ (the printed snippets name it)\n",
+		    dir);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * A random secret in both spellings, and the one the provider takes:
+ * a provider that takes none stops init here. 0, or an exit status
+ * printed.
+ */
+static int
+init_new_secret(const struct init *in, struct buf *hex, struct buf *whsec,
+    enum init_form *form)
+{
+	unsigned char	 raw[INIT_SECRET_BYTES];
+	struct diag	 d;
+	size_t		 i;
+
+	randombytes_buf(raw, sizeof(raw));
+	hex_encode(hex, raw, sizeof(raw));
+	buf_addstr(whsec, "whsec_");
+	base64_encode(whsec, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	if (init_secret_form(in->p, in->source, buf_str(hex), buf_str(whsec),
+	    form, &d) == 0)
+		return 0;
+	fprintf(stderr, "hookdir init: %s does not verify with a "
+	    "shared secret, which is what init writes:\n",
+	    provider_name(in->p));
+	/* Its errors only: a warning about the secret confuses. */
+	for (i = 0; i < d.n; i++)
+		if (d.v[i].level == DIAG_ERROR)
+			fprintf(stderr, "    %s\n", d.v[i].text);
+	diag_release(&d);
+	fprintf(stderr, "Write its source into hookdir.conf by hand, "
+	    "with the sender's public_key (hookdir.conf(5)).\n");
+	return EX_USAGE;
+}
+
+/*
+ * DIR and the paths init names: the configuration, the secret, this
+ * hookdir and hookdir.fcgi. 0, or an exit status printed.
+ */
+static int
+init_dir(struct init *in, const char *dir)
+{
+	int	fresh;
+
+	/*
+	 * DIR and its missing parents 0755: the web server's user walks
+	 * through them. Inside, each file gets its mode as it is created.
+	 */
+	fresh = access(dir, F_OK) == -1;
+	umask(022);
+	if (mkdir_p(dir, 0755) == -1 || (in->dir = realpath(dir, NULL)) ==
+	    NULL) {
+		fprintf(stderr, "hookdir init: %s: %s\n", dir,
+		    strerror(errno));
+		return EX_CANTCREAT;
+	}
+	umask(077);
+	if (fresh)
+		init_created(in, in->dir);
+	xasprintf(&in->conf, "%s/hookdir.conf", in->dir);
+	xasprintf(&in->secret, "%s/secrets/%s", in->dir, in->source);
+	init_find_programs(in);
+	/* The working directory and the installation are paths too. */
+	if (!init_path_is_plain(in->dir) || !init_path_is_plain(in->self) ||
+	    !init_path_is_plain(in->fcgi)) {
+		fprintf(stderr, "hookdir init: %s, %s, %s: the printed "
+		    "snippets need paths of letters, digits and /._-+@,~\n",
+		    in->dir, in->self, in->fcgi);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * What it wrote must pass `hookdir check`; then the next steps. 0, or
+ * an exit status printed.
+ */
+static int
+init_check_and_print(const struct init *in, const char *user)
+{
+	struct diag	 d;
+	struct config	*cf;
+	const char	*why = NULL;
+	int		 can_sign;
+
+	diag_init(&d);
+	cf = config_load(in->conf, &d);
+	diag_print(&d);
+	diag_release(&d);
+	if (cf == NULL) {
+		fprintf(stderr, "hookdir init: %s does not load\n", in->conf);
+		return EX_SOFTWARE;
+	}
+	can_sign = init_can_sign(cf, in->source, &why);
+	config_free(cf);
+	init_print_steps(in, can_sign, why);
+	fflush(stdout);
+	if (geteuid() == 0 && user == NULL)
+		init_warn_root(in);
+	return 0;
+}
+
 int
 cmd_init(struct cli *cli, int argc, char **argv)
 {
@@ -686,15 +837,11 @@ cmd_init(struct cli *cli, int argc, char **argv)
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct init	 in;
-	struct diag	 d;
-	struct config	*cf;
 	struct buf	 hex = BUF_INIT, whsec = BUF_INIT;
-	unsigned char	 raw[INIT_SECRET_BYTES];
 	enum init_form	 form;
-	const char	*provider = INIT_PROVIDER, *user = NULL, *why = NULL;
-	char		*url = NULL, *dir;
-	size_t		 i;
-	int		 ch, r, can_sign, fresh;
+	const char	*provider = INIT_PROVIDER, *user = NULL;
+	char		*url = NULL;
+	int		 ch, r;
 
 	memset(&in, 0, sizeof(in));
 	in.url = INIT_URL;
@@ -727,45 +874,8 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return init_usage(0);
-	if (cli->conf_path != NULL) {
-		fprintf(stderr, "hookdir init: it writes DIR/hookdir.conf; "
-		    "-c %s does not apply\n", cli->conf_path);
-		return EX_USAGE;
-	}
-	if ((in.p = provider_find(provider)) == NULL)
-		return init_unknown_provider(provider);
-	if (strcmp(provider, INIT_NOT_PROVIDER) == 0) {
-		fprintf(stderr, "hookdir init: a %s source starts only the "
-		    "pipelines that opt in and that its body names, never the "
-		    "echo pipeline init writes: add one to a configuration by "
-		    "hand (hookdir.conf(5))\n", provider);
-		return EX_USAGE;
-	}
-	if (in.source == NULL)
-		in.source = provider_name(in.p);
-	if (!name_is_valid(in.source)) {
-		fprintf(stderr, "hookdir init: `%s` is not a source name: 1 to "
-		    "64 of A-Z a-z 0-9 . _ -, starting with a letter or "
-		    "digit\n", in.source);
-		return EX_USAGE;
-	}
-	if (in.sock[0] != '/' || !init_path_is_plain(in.sock)) {
-		fprintf(stderr, "hookdir init: --socket %s: not an absolute "
-		    "path of letters, digits and /._-+@,~\n", in.sock);
-		return EX_USAGE;
-	}
-	if (!init_url_is_plain(in.url)) {
-		fprintf(stderr, "hookdir init: --url %s: not an http:// or "
-		    "https:// URL of letters, digits and /._-+@,~:%%=\n",
-		    in.url);
-		return EX_USAGE;
-	}
-	if (!init_path_is_plain(argv[optind])) {
-		fprintf(stderr, "hookdir init: %s: not a path of letters, "
-		    "digits and /._-+@,~ (the printed snippets name it)\n",
-		    argv[optind]);
-		return EX_USAGE;
-	}
+	if ((r = init_check_args(cli, &in, provider, argv[optind])) != 0)
+		return r;
 	if (in.url[strlen(in.url) - 1] != '/') {
 		xasprintf(&url, "%s/", in.url);
 		in.url = url;
@@ -777,78 +887,12 @@ cmd_init(struct cli *cli, int argc, char **argv)
 		return EX_SOFTWARE;
 	}
 
-	/* The secret first: a provider that takes none stops here. */
-	randombytes_buf(raw, sizeof(raw));
-	hex_encode(&hex, raw, sizeof(raw));
-	buf_addstr(&whsec, "whsec_");
-	base64_encode(&whsec, raw, sizeof(raw));
-	sodium_memzero(raw, sizeof(raw));
-	if (init_secret_form(in.p, in.source, buf_str(&hex), buf_str(&whsec),
-	    &form, &d) == -1) {
-		fprintf(stderr, "hookdir init: %s does not verify with a "
-		    "shared secret, which is what init writes:\n",
-		    provider_name(in.p));
-		/* Its errors only: a warning about the secret confuses. */
-		for (i = 0; i < d.n; i++)
-			if (d.v[i].level == DIAG_ERROR)
-				fprintf(stderr, "    %s\n", d.v[i].text);
-		diag_release(&d);
-		fprintf(stderr, "Write its source into hookdir.conf by hand, "
-		    "with the sender's public_key (hookdir.conf(5)).\n");
-		r = EX_USAGE;
+	if ((r = init_new_secret(&in, &hex, &whsec, &form)) != 0 ||
+	    (r = init_user(&in, user)) != 0 ||
+	    (r = init_dir(&in, argv[optind])) != 0 ||
+	    (r = init_create(&in, buf_str(&hex), buf_str(&whsec), form)) != 0)
 		goto done;
-	}
-	if ((r = init_user(&in, user)) != 0)
-		goto done;
-
-	/*
-	 * DIR and its missing parents 0755: the web server's user walks
-	 * through them. Inside, each file gets its mode as it is created.
-	 */
-	dir = argv[optind];
-	fresh = access(dir, F_OK) == -1;
-	umask(022);
-	if (mkdir_p(dir, 0755) == -1 || (in.dir = realpath(dir, NULL)) ==
-	    NULL) {
-		fprintf(stderr, "hookdir init: %s: %s\n", dir,
-		    strerror(errno));
-		r = EX_CANTCREAT;
-		goto done;
-	}
-	umask(077);
-	if (fresh)
-		init_created(&in, in.dir);
-	xasprintf(&in.conf, "%s/hookdir.conf", in.dir);
-	xasprintf(&in.secret, "%s/secrets/%s", in.dir, in.source);
-	init_find_programs(&in);
-	/* The working directory and the installation are paths too. */
-	if (!init_path_is_plain(in.dir) || !init_path_is_plain(in.self) ||
-	    !init_path_is_plain(in.fcgi)) {
-		fprintf(stderr, "hookdir init: %s, %s, %s: the printed "
-		    "snippets need paths of letters, digits and /._-+@,~\n",
-		    in.dir, in.self, in.fcgi);
-		r = EX_USAGE;
-		goto done;
-	}
-	if ((r = init_create(&in, buf_str(&hex), buf_str(&whsec), form)) != 0)
-		goto done;
-
-	/* What it wrote must pass `hookdir check`. */
-	diag_init(&d);
-	cf = config_load(in.conf, &d);
-	diag_print(&d);
-	diag_release(&d);
-	if (cf == NULL) {
-		fprintf(stderr, "hookdir init: %s does not load\n", in.conf);
-		r = EX_SOFTWARE;
-		goto done;
-	}
-	can_sign = init_can_sign(cf, in.source, &why);
-	config_free(cf);
-	init_print_steps(&in, can_sign, why);
-	fflush(stdout);
-	if (geteuid() == 0 && user == NULL)
-		init_warn_root(&in);
+	r = init_check_and_print(&in, user);
 done:
 	sodium_memzero(hex.data, hex.len);
 	sodium_memzero(whsec.data, whsec.len);
