@@ -115,6 +115,74 @@ sign_delivery(char *id, size_t len)
 	    r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
+/* Where to send it: URL, and SOURCE after it when URL ends in '/'. */
+static char *
+sign_url(const char *url, const char *source)
+{
+	char	*full;
+
+	if (url == NULL)
+		url = SIGN_URL;
+	if (url[0] != '\0' && url[strlen(url) - 1] == '/')
+		xasprintf(&full, "%s%s", url, source);
+	else
+		full = xstrdup(url);
+	return full;
+}
+
+/*
+ * The signature headers into sig for body posted to url with the
+ * headers in hs, as the provider computes them: 0, or an exit status
+ * printed.
+ */
+static int
+sign_body(const struct provider *prov, const struct source *src,
+    const char *url, const char *ctype, struct buf *body, struct buf *hs,
+    struct buf *sig)
+{
+	struct hook_request	 req;
+	const char		*why;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.query = "";
+	req.url = url;
+	req.content_type = ctype;
+	req.body = (const unsigned char *)buf_str(body);
+	req.body_len = body->len;
+	req.now = (long long)time(NULL);
+	req.header = sign_header_get;
+	req.ctx = hs;
+	if (provider_sign(prov, src, &req, sig, &why) == -1) {
+		fprintf(stderr, "hookdir sign: source `%s` (%s) cannot be "
+		    "signed here: %s\n", src->name, provider_name(prov), why);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+/* The curl command on standard output. */
+static void
+sign_print_curl(struct buf *hs, struct buf *sig, const char *file,
+    const char *url)
+{
+	struct buf	 cmd = BUF_INIT;
+	char		*at;
+
+	/* The signer's own headers (Standard Webhooks' webhook-id) win. */
+	buf_addstr(&cmd, "curl -sS -X POST");
+	sign_headers(&cmd, hs, sig);
+	sign_headers(&cmd, sig, NULL);
+	buf_addstr(&cmd, " --data-binary ");
+	xasprintf(&at, "@%s", file);
+	sign_quote(&cmd, at);
+	free(at);
+	buf_addch(&cmd, ' ');
+	sign_quote(&cmd, url);
+	printf("%s\n", buf_str(&cmd));
+	buf_release(&cmd);
+}
+
 int
 cmd_sign(struct cli *cli, int argc, char **argv)
 {
@@ -126,13 +194,11 @@ cmd_sign(struct cli *cli, int argc, char **argv)
 	};
 	const struct provider	*prov;
 	const struct source	*src;
-	struct hook_request	 req;
 	struct config		*cf;
 	struct buf		 body = BUF_INIT, hs = BUF_INIT, sig = BUF_INIT;
-	struct buf		 cmd = BUF_INIT;
-	const char		*event = NULL, *url = NULL, *why;
+	const char		*event = NULL, *url = NULL;
 	const char		*file, *ctype;
-	char			 delivery[40], *full, *at;
+	char			 delivery[40], *full;
 	int			 ch, rc, in_header;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -174,12 +240,7 @@ cmd_sign(struct cli *cli, int argc, char **argv)
 		return EX_SOFTWARE;
 	}
 
-	if (url == NULL)
-		url = SIGN_URL;
-	if (url[0] != '\0' && url[strlen(url) - 1] == '/')
-		xasprintf(&full, "%s%s", url, src->name);
-	else
-		full = xstrdup(url);
+	full = sign_url(url, src->name);
 
 	/* What curl --data-binary would say, unless the file is JSON. */
 	ctype = cli_looks_like_json(&body) ? "application/json" :
@@ -189,41 +250,16 @@ cmd_sign(struct cli *cli, int argc, char **argv)
 	in_header = provider_sender_headers(prov, src,
 	    event != NULL ? event : SIGN_EVENT, delivery, &hs);
 
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.query = "";
-	req.url = full;
-	req.content_type = ctype;
-	req.body = (const unsigned char *)buf_str(&body);
-	req.body_len = body.len;
-	req.now = (long long)time(NULL);
-	req.header = sign_header_get;
-	req.ctx = &hs;
-	if (provider_sign(prov, src, &req, &sig, &why) == -1) {
-		fprintf(stderr, "hookdir sign: source `%s` (%s) cannot be "
-		    "signed here: %s\n", src->name, provider_name(prov), why);
-		rc = EX_DATAERR;
+	if ((rc = sign_body(prov, src, full, ctype, &body, &hs, &sig)) != 0)
 		goto done;
-	}
 	if (event != NULL && !in_header)
 		fprintf(stderr, "hookdir sign: --event ignored: source `%s` "
 		    "(%s) has no event type header\n", src->name,
 		    provider_name(prov));
 
-	/* The signer's own headers (Standard Webhooks' webhook-id) win. */
-	buf_addstr(&cmd, "curl -sS -X POST");
-	sign_headers(&cmd, &hs, &sig);
-	sign_headers(&cmd, &sig, NULL);
-	buf_addstr(&cmd, " --data-binary ");
-	xasprintf(&at, "@%s", file);
-	sign_quote(&cmd, at);
-	free(at);
-	buf_addch(&cmd, ' ');
-	sign_quote(&cmd, full);
-	printf("%s\n", buf_str(&cmd));
+	sign_print_curl(&hs, &sig, file, full);
 done:
 	free(full);
-	buf_release(&cmd);
 	buf_release(&hs);
 	buf_release(&sig);
 	buf_release(&body);
