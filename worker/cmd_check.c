@@ -322,6 +322,81 @@ test_find_id(const struct config *cf, const char *id)
 	return NULL;
 }
 
+/*
+ * PIPELINE: a path, or a name in the pipelines directory. The
+ * malloc'd path in *pathp, or an exit status printed.
+ */
+static int
+test_pipeline_path(struct cli *cli, const char *parg, char **pathp)
+{
+	struct config	*cf;
+	struct stat	 st;
+
+	if (is_pipeline_path(parg)) {
+		*pathp = xstrdup(parg);
+		return 0;
+	}
+	if (!name_is_valid(parg)) {
+		log_warnx("test: '%s' is neither a pipeline name nor a "
+		    ".json file", parg);
+		return EX_USAGE;
+	}
+	cf = cli_config(cli);
+	xasprintf(pathp, "%s/%s.json", cf->pipelines, parg);
+	if (stat(*pathp, &st) == -1) {
+		log_warnx("test: no pipeline '%s' (%s: %s)", parg,
+		    *pathp, strerror(errno));
+		return EX_NOINPUT;
+	}
+	return 0;
+}
+
+/*
+ * FILE|ID: an existing file wins; otherwise the name is a spool id. The
+ * malloc'd path in *pathp, or an exit status printed.
+ */
+static int
+test_event_path(struct cli *cli, const char *earg, char **pathp)
+{
+	struct config	*cf;
+	struct stat	 st;
+
+	if (stat(earg, &st) == 0) {
+		*pathp = xstrdup(earg);
+		return 0;
+	}
+	if (strchr(earg, '/') != NULL || !spool_id_is_valid(earg)) {
+		log_warnx("test: %s: %s", earg, strerror(ENOENT));
+		return EX_NOINPUT;
+	}
+	cf = cli_config(cli);
+	if ((*pathp = test_find_id(cf, earg)) == NULL) {
+		log_warnx("test: no spool file %s in new/, cur/, "
+		    "done/ or failed/ of %s", earg, cf->spool);
+		return EX_NOINPUT;
+	}
+	return 0;
+}
+
+/* The trace and the verdict: 0 if p would run for ev, 1 if not. */
+static int
+test_verdict(const struct pipeline *p, struct event *ev, struct buf *trace)
+{
+	size_t	i;
+
+	if (trigger_eval(p, ev, trace)) {
+		printf("%s\nwould run: job%s ", cli_text(buf_str(trace)),
+		    p->njobs == 1 ? "" : "s");
+		for (i = 0; i < p->njobs; i++)
+			printf("%s%s", i > 0 ? ", " : "",
+			    cli_text(p->jobs[p->order[i]].name));
+		printf("\n");
+		return 0;
+	}
+	printf("%s\nwould not run\n", cli_text(buf_str(trace)));
+	return 1;
+}
+
 int
 cmd_test(struct cli *cli, int argc, char **argv)
 {
@@ -330,14 +405,11 @@ cmd_test(struct cli *cli, int argc, char **argv)
 		{ NULL,		0,		NULL, 0 }
 	};
 	struct pipeline	*p = NULL;
-	struct config	*cf;
 	struct event	 ev;
-	struct stat	 st;
 	struct diag	 d;
 	struct buf	 trace = BUF_INIT;
 	const char	*parg, *earg, *why, *base;
 	char		*ppath = NULL, *epath = NULL;
-	size_t		 i;
 	int		 c, rc, loaded = 0;
 
 	optind = 0;
@@ -359,23 +431,8 @@ cmd_test(struct cli *cli, int argc, char **argv)
 	earg = argv[optind + 1];
 	diag_init(&d);
 
-	if (is_pipeline_path(parg))
-		ppath = xstrdup(parg);
-	else if (!name_is_valid(parg)) {
-		log_warnx("test: '%s' is neither a pipeline name nor a "
-		    ".json file", parg);
-		rc = EX_USAGE;
+	if ((rc = test_pipeline_path(cli, parg, &ppath)) != 0)
 		goto out;
-	} else {
-		cf = cli_config(cli);
-		xasprintf(&ppath, "%s/%s.json", cf->pipelines, parg);
-		if (stat(ppath, &st) == -1) {
-			log_warnx("test: no pipeline '%s' (%s: %s)", parg,
-			    ppath, strerror(errno));
-			rc = EX_NOINPUT;
-			goto out;
-		}
-	}
 	p = pipeline_load_file(ppath, &d);
 	check_print(&d, (const char *const *)&ppath, 1);
 	if (p == NULL) {
@@ -383,22 +440,8 @@ cmd_test(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 
-	/* an existing file wins; otherwise the name is a spool id */
-	if (stat(earg, &st) == 0)
-		epath = xstrdup(earg);
-	else if (strchr(earg, '/') != NULL || !spool_id_is_valid(earg)) {
-		log_warnx("test: %s: %s", earg, strerror(ENOENT));
-		rc = EX_NOINPUT;
+	if ((rc = test_event_path(cli, earg, &epath)) != 0)
 		goto out;
-	} else {
-		cf = cli_config(cli);
-		if ((epath = test_find_id(cf, earg)) == NULL) {
-			log_warnx("test: no spool file %s in new/, cur/, "
-			    "done/ or failed/ of %s", earg, cf->spool);
-			rc = EX_NOINPUT;
-			goto out;
-		}
-	}
 	base = strrchr(epath, '/');
 	base = base != NULL ? base + 1 : epath;
 	if (event_load(&ev, base, epath, &why) == -1) {
@@ -408,18 +451,7 @@ cmd_test(struct cli *cli, int argc, char **argv)
 	}
 	loaded = 1;
 
-	if (trigger_eval(p, &ev, &trace)) {
-		printf("%s\nwould run: job%s ", cli_text(buf_str(&trace)),
-		    p->njobs == 1 ? "" : "s");
-		for (i = 0; i < p->njobs; i++)
-			printf("%s%s", i > 0 ? ", " : "",
-			    cli_text(p->jobs[p->order[i]].name));
-		printf("\n");
-		rc = 0;
-	} else {
-		printf("%s\nwould not run\n", cli_text(buf_str(&trace)));
-		rc = 1;
-	}
+	rc = test_verdict(p, &ev, &trace);
 out:
 	if (loaded)
 		event_release(&ev);
