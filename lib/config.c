@@ -607,15 +607,113 @@ load_list(struct loader *l, struct json_object *o, const char *key,
 	    fn, l);
 }
 
+/* "provider": a name, or "auto". 0 when it is a string, else -1. */
+static int
+load_provider(struct loader *l, struct source *s, struct json_object *o,
+    const char *key, const char *path, struct json_object *v)
+{
+	const char	*p;
+
+	if (jconf_want_type(l->d, l->file, o, key, path, v, json_type_string))
+		return -1;
+	p = json_object_get_string(v);
+	if (strcmp(p, "auto") == 0)
+		s->provider = NULL;
+	else if ((s->provider = provider_find(p)) == NULL)
+		lerr(l, o, key, path, "unknown provider '%s'", p);
+	return 0;
+}
+
+/* "encoding" of the generic provider's signature: hex or base64. */
+static void
+load_encoding(struct loader *l, struct source *s, struct json_object *o,
+    const char *key, const char *path, struct json_object *v)
+{
+	const char	*e;
+
+	if (jconf_want_type(l->d, l->file, o, key, path, v, json_type_string))
+		return;
+	e = json_object_get_string(v);
+	if (strcmp(e, "hex") == 0)
+		s->encoding = ENC_HEX;
+	else if (strcmp(e, "base64") == 0)
+		s->encoding = ENC_BASE64;
+	else
+		lerr(l, o, key, path, "'%s': use \"hex\" or \"base64\"", e);
+}
+
+/* "algorithm" of the generic provider: an HMAC, or a token's kind. */
+static void
+load_algorithm(struct loader *l, struct source *s, struct json_object *o,
+    const char *key, const char *path, struct json_object *v)
+{
+	const char	*a;
+
+	if (jconf_want_type(l->d, l->file, o, key, path, v, json_type_string))
+		return;
+	a = json_object_get_string(v);
+	if (strcmp(a, "token") == 0)
+		s->auth = GENERIC_TOKEN;
+	else if (strcmp(a, "bearer") == 0)
+		s->auth = GENERIC_BEARER;
+	else if (strcmp(a, "basic") == 0)
+		s->auth = GENERIC_BASIC;
+	else if ((s->algorithm = hmac_alg_from_name(a)) != HMAC_NONE)
+		s->auth = GENERIC_HMAC;
+	else {
+		s->algorithm = HMAC_SHA256;
+		lerr(l, o, key, path, "'%s': use hmac-sha1, hmac-sha256, "
+		    "hmac-sha512, token, bearer or basic", a);
+	}
+}
+
+/*
+ * After a source's keys: the default method, then what the source as a
+ * whole lacks or does not use, then its provider's own checks.
+ */
+static void
+finish_source(struct loader *l, struct source *s, const char *name,
+    struct json_object *parent, struct json_object *o, int have_provider)
+{
+	const char	*generic_keys[] = { "signature_header", "prefix",
+	    "encoding", "algorithm", "event_header", "delivery_header" };
+	char		 path[256];
+	size_t		 i;
+
+	if (s->nmethods == 0) {
+		s->methods = xcalloc(1, sizeof(*s->methods));
+		s->methods[0] = xstrdup("POST");
+		s->nmethods = 1;
+	}
+	snprintf(path, sizeof(path), "sources.%s", name);
+	if (!have_provider)
+		lerr(l, parent, name, path, "no provider (say \"auto\" to "
+		    "detect it from the headers)");
+	if (s->provider != NULL && !provider_configurable(s->provider)) {
+		for (i = 0; i < sizeof(generic_keys) / sizeof(*generic_keys);
+		    i++)
+			if (json_object_object_get_ex(o, generic_keys[i], NULL))
+				diag_add(l->d, DIAG_WARNING, l->file,
+				    jconf_key_line(o, generic_keys[i]), path,
+				    "%s is only used by the generic provider",
+				    generic_keys[i]);
+	}
+	if (s->nsecrets == 0 && s->public_key == NULL &&
+	    !json_object_object_get_ex(o, "secret", NULL) &&
+	    !json_object_object_get_ex(o, "secret_file", NULL) &&
+	    !json_object_object_get_ex(o, "secret_env", NULL))
+		diag_add(l->d, DIAG_WARNING, l->file, s->line, path,
+		    "no secret or public_key: unsigned requests are accepted");
+	if (have_provider)
+		provider_check_source(s->provider, s, l->file, l->d);
+}
+
 static void
 load_source(struct loader *l, struct source *s, const char *name,
     struct json_object *parent, struct json_object *o)
 {
-	const char	*generic_keys[] = { "signature_header", "prefix",
-	    "encoding", "algorithm", "event_header", "delivery_header" };
 	int		 have_provider = 0;
 	char		 path[256];
-	size_t		 i;
 
 	memset(s, 0, sizeof(*s));
 	l->src = s;
@@ -639,17 +737,8 @@ load_source(struct loader *l, struct source *s, const char *name,
 	json_object_object_foreach(o, key, v) {
 		snprintf(path, sizeof(path), "sources.%s.%s", name, key);
 		if (strcmp(key, "provider") == 0) {
-			const char *p;
-			if (jconf_want_type(l->d, l->file, o, key, path, v,
-			    json_type_string))
-				continue;
-			p = json_object_get_string(v);
-			have_provider = 1;
-			if (strcmp(p, "auto") == 0)
-				s->provider = NULL;
-			else if ((s->provider = provider_find(p)) == NULL)
-				lerr(l, o, key, path, "unknown provider '%s'",
-				    p);
+			if (load_provider(l, s, o, key, path, v) == 0)
+				have_provider = 1;
 		} else if (strcmp(key, "secret") == 0)
 			load_list(l, o, key, path, v, add_inline_secret,
 			    "no secret: unsigned requests would be accepted");
@@ -690,41 +779,11 @@ load_source(struct loader *l, struct source *s, const char *name,
 		else if (strcmp(key, "delivery_header") == 0)
 			s->delivery_header = jconf_get_string(l->d, l->file, o,
 			    key, path, v);
-		else if (strcmp(key, "encoding") == 0) {
-			const char *e;
-			if (jconf_want_type(l->d, l->file, o, key, path, v,
-			    json_type_string))
-				continue;
-			e = json_object_get_string(v);
-			if (strcmp(e, "hex") == 0)
-				s->encoding = ENC_HEX;
-			else if (strcmp(e, "base64") == 0)
-				s->encoding = ENC_BASE64;
-			else
-				lerr(l, o, key, path, "'%s': use \"hex\" or "
-				    "\"base64\"", e);
-		} else if (strcmp(key, "algorithm") == 0) {
-			const char *a;
-			if (jconf_want_type(l->d, l->file, o, key, path, v,
-			    json_type_string))
-				continue;
-			a = json_object_get_string(v);
-			if (strcmp(a, "token") == 0)
-				s->auth = GENERIC_TOKEN;
-			else if (strcmp(a, "bearer") == 0)
-				s->auth = GENERIC_BEARER;
-			else if (strcmp(a, "basic") == 0)
-				s->auth = GENERIC_BASIC;
-			else if ((s->algorithm = hmac_alg_from_name(a)) !=
-			    HMAC_NONE)
-				s->auth = GENERIC_HMAC;
-			else {
-				s->algorithm = HMAC_SHA256;
-				lerr(l, o, key, path, "'%s': use hmac-sha1, "
-				    "hmac-sha256, hmac-sha512, token, bearer "
-				    "or basic", a);
-			}
-		} else if (strcmp(key, "response") == 0) {
+		else if (strcmp(key, "encoding") == 0)
+			load_encoding(l, s, o, key, path, v);
+		else if (strcmp(key, "algorithm") == 0)
+			load_algorithm(l, s, o, key, path, v);
+		else if (strcmp(key, "response") == 0) {
 			if (jconf_want_type(l->d, l->file, o, key, path, v,
 			    json_type_object) == 0)
 				load_response(l, s, v);
@@ -747,32 +806,7 @@ load_source(struct loader *l, struct source *s, const char *name,
 		else
 			lerr(l, o, key, path, "unknown key");
 	}
-	if (s->nmethods == 0) {
-		s->methods = xcalloc(1, sizeof(*s->methods));
-		s->methods[0] = xstrdup("POST");
-		s->nmethods = 1;
-	}
-	snprintf(path, sizeof(path), "sources.%s", name);
-	if (!have_provider)
-		lerr(l, parent, name, path, "no provider (say \"auto\" to "
-		    "detect it from the headers)");
-	if (s->provider != NULL && !provider_configurable(s->provider)) {
-		for (i = 0; i < sizeof(generic_keys) / sizeof(*generic_keys);
-		    i++)
-			if (json_object_object_get_ex(o, generic_keys[i], NULL))
-				diag_add(l->d, DIAG_WARNING, l->file,
-				    jconf_key_line(o, generic_keys[i]), path,
-				    "%s is only used by the generic provider",
-				    generic_keys[i]);
-	}
-	if (s->nsecrets == 0 && s->public_key == NULL &&
-	    !json_object_object_get_ex(o, "secret", NULL) &&
-	    !json_object_object_get_ex(o, "secret_file", NULL) &&
-	    !json_object_object_get_ex(o, "secret_env", NULL))
-		diag_add(l->d, DIAG_WARNING, l->file, s->line, path,
-		    "no secret or public_key: unsigned requests are accepted");
-	if (have_provider)
-		provider_check_source(s->provider, s, l->file, l->d);
+	finish_source(l, s, name, parent, o, have_provider);
 }
 
 static void
