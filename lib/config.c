@@ -954,20 +954,11 @@ absolute_dir_of(const char *path)
 	return dir;
 }
 
-struct config *
-config_load(const char *path, struct diag *d)
+/* A configuration of path with the defaults of every key. */
+static struct config *
+config_new(const char *path)
 {
-	return config_load_secrets(path, d, CONFIG_SECRETS_ALL);
-}
-
-struct config *
-config_load_secrets(const char *path, struct diag *d,
-    enum config_secrets secrets)
-{
-	struct json_object	*root;
-	struct loader		 l;
-	struct config		*cf;
-	char			*err = NULL;
+	struct config	*cf;
 
 	cf = xcalloc(1, sizeof(*cf));
 	cf->path = xstrdup(path);
@@ -985,7 +976,44 @@ config_load_secrets(const char *path, struct diag *d,
 	cf->secrets = config_path(cf, "secrets");
 	cf->respond_dir = config_path(cf, "respond");
 	stamp_add(cf, path);
+	return cf;
+}
 
+/* "sources": each source, then the checks across them. */
+static void
+load_sources(struct loader *l, struct json_object *root, const char *key,
+    struct json_object *v)
+{
+	struct config	*cf = l->cf;
+	size_t		 n;
+
+	if (jconf_want_type(l->d, l->file, root, key, key, v,
+	    json_type_object) == -1)
+		return;
+	n = (size_t)json_object_object_length(v);
+	cf->sources = xcalloc(n, sizeof(*cf->sources));
+	json_object_object_foreach(v, sname, sv) {
+		load_source(l, &cf->sources[cf->nsources++], sname, v, sv);
+	}
+	provider_check_sources(cf->sources, cf->nsources, l->file, l->d);
+}
+
+struct config *
+config_load(const char *path, struct diag *d)
+{
+	return config_load_secrets(path, d, CONFIG_SECRETS_ALL);
+}
+
+struct config *
+config_load_secrets(const char *path, struct diag *d,
+    enum config_secrets secrets)
+{
+	struct json_object	*root;
+	struct loader		 l;
+	struct config		*cf;
+	char			*err = NULL;
+
+	cf = config_new(path);
 	l.cf = cf;
 	l.d = d;
 	l.file = path;
@@ -1047,20 +1075,9 @@ config_load_secrets(const char *path, struct diag *d,
 				else
 					cf->max_chain_depth = n;
 			}
-		} else if (strcmp(key, "sources") == 0) {
-			size_t n;
-			if (jconf_want_type(l.d, l.file, root, key, key, v,
-			    json_type_object) == -1)
-				continue;
-			n = (size_t)json_object_object_length(v);
-			cf->sources = xcalloc(n, sizeof(*cf->sources));
-			json_object_object_foreach(v, sname, sv) {
-				load_source(&l, &cf->sources[cf->nsources++],
-				    sname, v, sv);
-			}
-			provider_check_sources(cf->sources, cf->nsources,
-			    l.file, l.d);
-		} else
+		} else if (strcmp(key, "sources") == 0)
+			load_sources(&l, root, key, v);
+		else
 			lerr(&l, root, key, key, "unknown key");
 	}
 	if (cf->nsources == 0)
