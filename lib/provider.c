@@ -2166,72 +2166,53 @@ secret_where(const struct source *s, size_t i, char *path, size_t pathsz,
 		snprintf(label, labelsz, "the secret");
 }
 
-/*
- * Configuration-time checks: what can be known wrong before a request
- * arrives (keys that do not parse, secrets that are no secret, settings
- * the scheme never reads). p is NULL for "auto".
- */
-void
-provider_check_source(const struct provider *p, const struct source *s,
+/* The source's public_key: one that p requires, and one that parses. */
+static void
+check_public_key(const struct provider *p, const struct source *s,
     const char *file, struct diag *d)
 {
 	unsigned char	 pk[32];
 	EVP_PKEY	*ec;
-	char		 path[256], label[32], why[128];
-	size_t		 i, keylen;
+	char		 path[256];
 
-	snprintf(path, sizeof(path), "sources.%s.public_key", s->name);
-	if (p == NULL) {
-		/*
-		 * auto verifies as the row it detects, if that row signs
-		 * the body (see enum framing); as generic, with the
-		 * source's settings, when it detects none.
-		 */
-		if (s->public_key != NULL)
-			diag_add(d, DIAG_ERROR, file, s->line, path,
-			    "auto takes only providers that sign the body "
-			    "with the secret (%s): name the provider that "
-			    "signs with this key", auto_names());
-		snprintf(path, sizeof(path), "sources.%s.algorithm", s->name);
-		if (s->auth != GENERIC_HMAC)
-			diag_add(d, DIAG_ERROR, file, s->line, path,
-			    "auto takes only HMACs of the body; for a token, "
-			    "bearer or basic credentials set the provider "
-			    "to generic");
-		p = provider_find("generic");
-	} else if (p->key == KEY_UNUSED && s->public_key != NULL)
-		diag_add(d, DIAG_WARNING, file, s->line, path,
-		    "%s does not use a public key", p->name);
 	snprintf(path, sizeof(path), "sources.%s.public_key", s->name);
 	if (p->key_required && s->public_key == NULL)
 		diag_add(d, DIAG_ERROR, file, s->line, path,
 		    "%s requests are verified with the application's public "
 		    "key: set public_key", p->name);
-	if (s->public_key != NULL) {
-		switch (p->key) {
-		case KEY_ED25519_HEX:
-			if (ed25519_key(p, s->public_key, pk) == -1)
-				diag_add(d, DIAG_ERROR, file, s->line, path,
-				    "not an Ed25519 public key (64 hex "
-				    "digits)");
-			break;
-		case KEY_ED25519_WHPK:
-			if (ed25519_key(p, s->public_key, pk) == -1)
-				diag_add(d, DIAG_ERROR, file, s->line, path,
-				    "not an Ed25519 public key (whpk_ and "
-				    "32 bytes in base64)");
-			break;
-		case KEY_EC_SPKI_B64:
-			if ((ec = spki_key(s->public_key)) == NULL)
-				diag_add(d, DIAG_ERROR, file, s->line, path,
-				    "not an EC public key (base64 DER "
-				    "SubjectPublicKeyInfo)");
-			EVP_PKEY_free(ec);
-			break;
-		case KEY_UNUSED:
-			break;
-		}
+	if (s->public_key == NULL)
+		return;
+	switch (p->key) {
+	case KEY_ED25519_HEX:
+		if (ed25519_key(p, s->public_key, pk) == -1)
+			diag_add(d, DIAG_ERROR, file, s->line, path,
+			    "not an Ed25519 public key (64 hex digits)");
+		break;
+	case KEY_ED25519_WHPK:
+		if (ed25519_key(p, s->public_key, pk) == -1)
+			diag_add(d, DIAG_ERROR, file, s->line, path,
+			    "not an Ed25519 public key (whpk_ and 32 bytes in "
+			    "base64)");
+		break;
+	case KEY_EC_SPKI_B64:
+		if ((ec = spki_key(s->public_key)) == NULL)
+			diag_add(d, DIAG_ERROR, file, s->line, path,
+			    "not an EC public key (base64 DER "
+			    "SubjectPublicKeyInfo)");
+		EVP_PKEY_free(ec);
+		break;
+	case KEY_UNUSED:
+		break;
 	}
+}
+
+/* The source's secrets: used by p, and each a key no one can guess. */
+static void
+check_secrets(const struct provider *p, const struct source *s,
+    const char *file, struct diag *d)
+{
+	char		 path[256], label[32], why[128];
+	size_t		 i, keylen;
 
 	snprintf(path, sizeof(path), "sources.%s.secret", s->name);
 	if (p->secret == SECRET_UNUSED && s->nsecrets > 0)
@@ -2256,19 +2237,15 @@ provider_check_source(const struct provider *p, const struct source *s,
 			    path, "%s decodes to %zu bytes; Standard "
 			    "Webhooks keys are 24 to 64", label, keylen);
 	}
+}
 
-	snprintf(path, sizeof(path), "sources.%s.public_url", s->name);
-	if (p->needs_url && s->public_url == NULL)
-		diag_add(d, DIAG_WARNING, file, s->line, path,
-		    "%s signs the URL it calls; without public_url it is "
-		    "rebuilt from the request, which a proxy can change",
-		    p->name);
-	else if (!p->needs_url && s->public_url != NULL)
-		diag_add(d, DIAG_WARNING, file, s->line, path,
-		    "%s does not use public_url", p->name);
+/* The generic provider's settings that its algorithm does not read. */
+static void
+check_generic(const struct source *s, const char *file, struct diag *d)
+{
+	char		 path[256];
+	size_t		 i;
 
-	if (!p->configurable)
-		return;
 	snprintf(path, sizeof(path), "sources.%s.prefix", s->name);
 	if (s->auth != GENERIC_HMAC && s->prefix != NULL)
 		diag_add(d, DIAG_WARNING, file, s->line, path,
@@ -2284,6 +2261,56 @@ provider_check_source(const struct provider *p, const struct source *s,
 			diag_add(d, DIAG_WARNING, file, s->line, path,
 			    "Basic credentials are \"user:password\"; secret "
 			    "%zu has no ':'", i + 1);
+}
+
+/*
+ * Configuration-time checks: what can be known wrong before a request
+ * arrives (keys that do not parse, secrets that are no secret, settings
+ * the scheme never reads). p is NULL for "auto".
+ */
+void
+provider_check_source(const struct provider *p, const struct source *s,
+    const char *file, struct diag *d)
+{
+	char		 path[256];
+
+	snprintf(path, sizeof(path), "sources.%s.public_key", s->name);
+	if (p == NULL) {
+		/*
+		 * auto verifies as the row it detects, if that row signs
+		 * the body (see enum framing); as generic, with the
+		 * source's settings, when it detects none.
+		 */
+		if (s->public_key != NULL)
+			diag_add(d, DIAG_ERROR, file, s->line, path,
+			    "auto takes only providers that sign the body "
+			    "with the secret (%s): name the provider that "
+			    "signs with this key", auto_names());
+		snprintf(path, sizeof(path), "sources.%s.algorithm", s->name);
+		if (s->auth != GENERIC_HMAC)
+			diag_add(d, DIAG_ERROR, file, s->line, path,
+			    "auto takes only HMACs of the body; for a token, "
+			    "bearer or basic credentials set the provider "
+			    "to generic");
+		p = provider_find("generic");
+	} else if (p->key == KEY_UNUSED && s->public_key != NULL)
+		diag_add(d, DIAG_WARNING, file, s->line, path,
+		    "%s does not use a public key", p->name);
+	check_public_key(p, s, file, d);
+	check_secrets(p, s, file, d);
+
+	snprintf(path, sizeof(path), "sources.%s.public_url", s->name);
+	if (p->needs_url && s->public_url == NULL)
+		diag_add(d, DIAG_WARNING, file, s->line, path,
+		    "%s signs the URL it calls; without public_url it is "
+		    "rebuilt from the request, which a proxy can change",
+		    p->name);
+	else if (!p->needs_url && s->public_url != NULL)
+		diag_add(d, DIAG_WARNING, file, s->line, path,
+		    "%s does not use public_url", p->name);
+
+	if (p->configurable)
+		check_generic(s, file, d);
 }
 
 /*
