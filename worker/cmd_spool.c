@@ -209,6 +209,122 @@ static const char usage_inject[] =
     "Exit status 65 for an unknown source or a body over max_body, 66 when\n"
     "FILE cannot be read, 75 when the spool cannot be written.\n";
 
+/*
+ * The --header lines: none of the envelope's, and Content-Type as
+ * --content-type when that is not given. 0, or an exit status printed.
+ */
+static int
+inject_check_headers(const struct inject *in, const char **ctype)
+{
+	const char	*name;
+	size_t		 i;
+
+	for (i = 0; i < in->n; i++) {
+		name = in->v[i].name;
+		if (envelope_reserved(name)) {
+			fprintf(stderr, "hookdir inject: %s is set by hookdir, "
+			    "not by --header\n", name);
+			return EX_USAGE;
+		}
+		if (ascii_casecmp(name, "Content-Type") == 0 && *ctype == NULL)
+			*ctype = in->v[i].value;
+	}
+	return 0;
+}
+
+/*
+ * Let the provider find the event type and delivery id in the headers
+ * and body, as for a received request, but verify nothing: a copy of
+ * the source without its secrets accepts anything. The provider's name
+ * into env, and the event type and delivery id that the options did not
+ * give, owned by vr.
+ */
+static void
+inject_identify(const struct source *src, const struct inject *in,
+    const struct buf *body, long long now, struct envelope *env,
+    struct verify_result *vr)
+{
+	const struct provider	*prov;
+	struct hook_request	 req;
+	struct source		 unsigned_src;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.query = "";
+	req.content_type = env->content_type != NULL ? env->content_type : "";
+	req.body = (const unsigned char *)body->data;
+	req.body_len = body->len;
+	req.now = now;
+	req.header = inject_header_get;
+	req.ctx = in;
+	prov = src->provider;
+	if (prov == NULL) {
+		prov = provider_detect(&req);
+		/* Nothing says who sent it: do not pretend to know. */
+		if (strcmp(provider_name(prov), "generic") == 0)
+			prov = NULL;
+	}
+	env->provider = prov != NULL ? provider_name(prov) : "inject";
+	if (prov != NULL) {
+		unsigned_src = *src;
+		unsigned_src.secrets = NULL;
+		unsigned_src.nsecrets = 0;
+		unsigned_src.public_key = NULL;
+		if (provider_verify(prov, &unsigned_src, &req, vr) == -1)
+			verify_result_release(vr);
+	}
+	if (env->event == NULL)
+		env->event = vr->event;
+	if (env->delivery == NULL)
+		env->delivery = vr->delivery;
+}
+
+/* The message's head: the envelope, the --header lines, a blank line. */
+static void
+inject_head(struct buf *head, const struct envelope *env,
+    const struct inject *in)
+{
+	size_t	i;
+
+	envelope_write(env, head);
+	for (i = 0; i < in->n; i++) {
+		if (ascii_casecmp(in->v[i].name, "Content-Type") == 0)
+			continue;
+		/* The secret itself (a token, credentials) stays out. */
+		if (provider_is_secret_header(in->v[i].name)) {
+			log_warnx("inject: %s left out: it carries a secret",
+			    in->v[i].name);
+			continue;
+		}
+		message_add_header(head, in->v[i].name, in->v[i].value);
+	}
+	buf_addch(head, '\n');
+}
+
+/* Head and body into the spool as id, which it prints: 0 or 75. */
+static int
+inject_deliver(struct cli *cli, const char *id, struct buf *head,
+    struct buf *body)
+{
+	struct spool	 sp;
+	struct iovec	 iov[2];
+	int		 rc = 0;
+
+	if (cli_spool(cli, &sp, 1) == -1)
+		return EX_TEMPFAIL;
+	iov[0].iov_base = head->data;
+	iov[0].iov_len = head->len;
+	iov[1].iov_base = body->data;
+	iov[1].iov_len = body->len;
+	if (spool_deliver(&sp, id, iov, 2) == -1) {
+		log_warn("spool %s", sp.dir);
+		rc = EX_TEMPFAIL;
+	} else
+		printf("%s\n", id);
+	spool_close(&sp);
+	return rc;
+}
+
 int
 cmd_inject(struct cli *cli, int argc, char **argv)
 {
@@ -220,34 +336,29 @@ cmd_inject(struct cli *cli, int argc, char **argv)
 		{ "help",		no_argument,		NULL, 'h' },
 		{ NULL,			0,			NULL, 0 }
 	};
-	const struct provider	*prov;
 	const struct source	*src;
 	struct verify_result	 vr;
-	struct hook_request	 req;
-	struct source		 unsigned_src;
 	struct config		*cf;
 	struct inject		 in;
-	struct spool		 sp;
-	struct iovec		 iov[2];
 	struct buf		 body = BUF_INIT, head = BUF_INIT;
 	struct envelope		 env;
-	const char		*event = NULL, *delivery = NULL, *ctype = NULL;
-	const char		*file, *pname, *name;
+	const char		*file;
 	char			 id[SPOOL_ID_MAX], when[40], *uri;
 	long long		 sec;
 	long			 usec;
-	size_t			 i;
 	int			 ch, rc = 0;
 
 	memset(&in, 0, sizeof(in));
 	memset(&vr, 0, sizeof(vr));
+	/* The options are the envelope's until the message says more. */
+	memset(&env, 0, sizeof(env));
 	while ((ch = getopt_long(argc, argv, "e:d:H:t:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
-			event = optarg;
+			env.event = optarg;
 			break;
 		case 'd':
-			delivery = optarg;
+			env.delivery = optarg;
 			break;
 		case 'H':
 			if (inject_header_add(&in, optarg) == -1) {
@@ -258,7 +369,7 @@ cmd_inject(struct cli *cli, int argc, char **argv)
 			}
 			break;
 		case 't':
-			ctype = optarg;
+			env.content_type = optarg;
 			break;
 		case 'h':
 			inject_release(&in);
@@ -280,104 +391,30 @@ cmd_inject(struct cli *cli, int argc, char **argv)
 		rc = EX_DATAERR;
 		goto done;
 	}
-	for (i = 0; i < in.n; i++) {
-		name = in.v[i].name;
-		if (envelope_reserved(name)) {
-			fprintf(stderr, "hookdir inject: %s is set by hookdir, "
-			    "not by --header\n", name);
-			rc = EX_USAGE;
-			goto done;
-		}
-		if (ascii_casecmp(name, "Content-Type") == 0 && ctype == NULL)
-			ctype = in.v[i].value;
-	}
+	if ((rc = inject_check_headers(&in, &env.content_type)) != 0)
+		goto done;
 
 	if ((rc = cli_read_body("inject", cli, src, file, &body)) != 0)
 		goto done;
-	if (ctype == NULL && cli_looks_like_json(&body))
-		ctype = "application/json";
-
-	/*
-	 * Let the provider find the event type and delivery id in the
-	 * headers and body, as for a received request, but verify nothing:
-	 * a copy of the source without its secrets accepts anything.
-	 */
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.query = "";
-	req.content_type = ctype != NULL ? ctype : "";
-	req.body = (const unsigned char *)body.data;
-	req.body_len = body.len;
+	if (env.content_type == NULL && cli_looks_like_json(&body))
+		env.content_type = "application/json";
 	now_timeval(&sec, &usec);
-	req.now = sec;
-	req.header = inject_header_get;
-	req.ctx = &in;
-	prov = src->provider;
-	if (prov == NULL) {
-		prov = provider_detect(&req);
-		/* Nothing says who sent it: do not pretend to know. */
-		if (strcmp(provider_name(prov), "generic") == 0)
-			prov = NULL;
-	}
-	pname = prov != NULL ? provider_name(prov) : "inject";
-	if (prov != NULL) {
-		unsigned_src = *src;
-		unsigned_src.secrets = NULL;
-		unsigned_src.nsecrets = 0;
-		unsigned_src.public_key = NULL;
-		if (provider_verify(prov, &unsigned_src, &req, &vr) == -1)
-			verify_result_release(&vr);
-	}
-	if (event == NULL)
-		event = vr.event;
-	if (delivery == NULL)
-		delivery = vr.delivery;
+	inject_identify(src, &in, &body, sec, &env, &vr);
 
 	spool_new_id(id);
 	format_rfc3339(when, sizeof(when), sec, usec);
 	xasprintf(&uri, "/hooks/%s", src->name);
-	memset(&env, 0, sizeof(env));
 	env.id = id;
 	env.received = when;
 	env.source = src->name;
-	env.provider = pname;
-	env.event = event;
-	env.delivery = delivery;
 	env.verified = "injected";
 	env.method = "POST";
 	env.uri = uri;
 	env.chain_depth = -1;
-	env.content_type = ctype;
 	env.content_length = body.len;
-	envelope_write(&env, &head);
+	inject_head(&head, &env, &in);
 	free(uri);
-	for (i = 0; i < in.n; i++) {
-		if (ascii_casecmp(in.v[i].name, "Content-Type") == 0)
-			continue;
-		/* The secret itself (a token, credentials) stays out. */
-		if (provider_is_secret_header(in.v[i].name)) {
-			log_warnx("inject: %s left out: it carries a secret",
-			    in.v[i].name);
-			continue;
-		}
-		message_add_header(&head, in.v[i].name, in.v[i].value);
-	}
-	buf_addch(&head, '\n');
-
-	if (cli_spool(cli, &sp, 1) == -1) {
-		rc = EX_TEMPFAIL;
-		goto done;
-	}
-	iov[0].iov_base = head.data;
-	iov[0].iov_len = head.len;
-	iov[1].iov_base = body.data;
-	iov[1].iov_len = body.len;
-	if (spool_deliver(&sp, id, iov, 2) == -1) {
-		log_warn("spool %s", sp.dir);
-		rc = EX_TEMPFAIL;
-	} else
-		printf("%s\n", id);
-	spool_close(&sp);
+	rc = inject_deliver(cli, id, &head, &body);
 done:
 	verify_result_release(&vr);
 	buf_release(&body);
