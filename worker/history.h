@@ -150,7 +150,7 @@ int	history_runs_each(struct history *, const struct history_filter *,
 	    history_row_fn *fn, void *arg);
 struct json_object *history_runs(struct history *,
 	    const struct history_filter *);
-/* The pipelines that have runs: {name, runs}, by name. */
+/* The pipelines that have runs: {name}, by name. */
 int	history_pipelines_each(struct history *, history_row_fn *fn,
 	    void *arg);
 struct json_object *history_pipelines(struct history *);

@@ -254,7 +254,7 @@ struct report {
 	struct spool		*sp;
 	const char		*dir;
 	long			 limit;
-	struct json_object	*pipelines;	/* [{name, runs}] */
+	struct json_object	*pipelines;	/* [{name}] */
 	int			 failed;
 	/*
 	 * Which run pages the listings written so far have written: the

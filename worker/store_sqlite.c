@@ -157,10 +157,17 @@ enum hist_stmt {
 	"attempt, (SELECT source FROM events WHERE events.id = runs.event), " \
 	"triggered_by, triggered_user"
 #define RUN_NOT_ENDED	"('queued', 'running')"
-/* Events gc may forget: ended, and none of their runs still going. */
+/*
+ * Events gc may forget: ended before ?1 (finished, else claimed or
+ * received), and none of their runs still going. Spelt so that SQLite
+ * finds them through events_finished: the last batch of a gc, and one
+ * that finds nothing, read only the old events, not the whole table
+ * while holding the write lock.
+ */
 #define GC_EVENTS_WHERE \
-	"status IN ('done', 'duplicate') AND " \
-	"coalesce(finished, claimed, received) < ?1 AND NOT EXISTS " \
+	"status IN ('done', 'duplicate') AND (finished < ?1 OR " \
+	"(finished IS NULL AND coalesce(claimed, received) < ?1)) AND " \
+	"NOT EXISTS " \
 	"(SELECT 1 FROM runs WHERE runs.event = events.id AND " \
 	"runs.status IN " RUN_NOT_ENDED ")"
 
@@ -289,8 +296,12 @@ static const char *const hist_sql[ST_MAX] = {
 	    "ORDER BY pipeline",
 	[ST_COUNT_RUNS_STATUS] =
 	    "SELECT count(*) FROM runs WHERE status = ?1",
+	/*
+	 * By runs_finished, the runs of the last day: the unary + keeps
+	 * SQLite from walking runs_status instead, every failure ever.
+	 */
 	[ST_COUNT_RUNS_FAILED] =
-	    "SELECT count(*) FROM runs WHERE status IN "
+	    "SELECT count(*) FROM runs WHERE +status IN "
 	    "('failure', 'timed_out', 'interrupted') AND finished >= ?1",
 	[ST_COUNT_EVENTS_FAILED] =
 	    "SELECT count(*) FROM events WHERE status = 'failed' "
@@ -347,9 +358,15 @@ static const char *const hist_sql[ST_MAX] = {
 	[ST_GROUP_START] =
 	    "UPDATE runs SET status = 'running', "
 	    "started = coalesce(started, ?4) WHERE id = ?1",
+	/*
+	 * The names in runs_pipeline, one index seek each (a loose index
+	 * scan), not a walk over every run.
+	 */
 	[ST_PIPELINES] =
-	    "SELECT pipeline, count(*) FROM runs GROUP BY pipeline "
-	    "ORDER BY pipeline",
+	    "WITH RECURSIVE p(name) AS (SELECT min(pipeline) FROM runs "
+	    "UNION ALL SELECT (SELECT min(pipeline) FROM runs "
+	    "WHERE pipeline > p.name) FROM p WHERE p.name IS NOT NULL) "
+	    "SELECT name FROM p WHERE name IS NOT NULL",
 	/*
 	 * An event that had ended, claimed from new/ again: someone put
 	 * it back. Counted here unless `hookdir requeue` counted it (it
@@ -1331,7 +1348,7 @@ hist_rows_each(struct history *h, sqlite3_stmt *st, const char *const *names,
 static int
 sq_pipelines_each(struct history *h, history_row_fn *fn, void *arg)
 {
-	static const char *const names[] = { "name", "runs", NULL };
+	static const char *const names[] = { "name", NULL };
 	sqlite3_stmt		*st;
 
 	if ((st = hist_stmt(h, ST_PIPELINES)) == NULL)
