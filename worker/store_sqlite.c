@@ -435,17 +435,6 @@ hist_dberr(struct history *h, const char *what)
 	return store_dberr(h, "%s: %s", what, sqlite3_errmsg(sq(h)->db));
 }
 
-/*
- * A failed call: the error is in h->err, and history.c logs it (or
- * returns it in *errp).
- */
-static int
-hist_report(struct history *h)
-{
-	(void)h;
-	return -1;
-}
-
 static sqlite3_stmt *
 hist_stmt(struct history *h, enum hist_stmt id)
 {
@@ -896,12 +885,12 @@ sq_event_unreadable(struct history *h, const char *id,
 
 	hist_now(now);
 	if ((st = hist_stmt(h, ST_EVENT_UNREADABLE)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, id);
 	bind_text(st, 2, now);
 	bind_text(st, 3, reason);
 	if (hist_run(h, st, "recording an unreadable event") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -912,13 +901,13 @@ sq_event_trace(struct history *h, const char *event_id,
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_EVENT_TRACE)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	bind_text(st, 2, pipeline);
 	sqlite3_bind_int(st, 3, matched != 0);
 	bind_text(st, 4, nonnull(trace));
 	if (hist_run(h, st, "recording a trigger trace") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -929,7 +918,7 @@ hist_changed(struct history *h, const char *what, const char *kind,
 {
 	if (sqlite3_changes(sq(h)->db) == 0) {
 		store_seterr(h, "%s: no such %s %s", what, kind, id);
-		return hist_report(h);
+		return -1;
 	}
 	return 0;
 }
@@ -951,18 +940,18 @@ sq_event_finish(struct history *h, const char *event_id,
 	    strcmp(status, "duplicate") != 0) {
 		store_seterr(h, "event %s: no event status `%s`", event_id,
 		    status);
-		return hist_report(h);
+		return -1;
 	}
 	hist_now(now);
 	if ((st = hist_stmt(h, ST_EVENT_FINISH)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	bind_text(st, 2, status);
 	bind_text(st, 3, reason);
 	bind_text(st, 4, now);
 	sqlite3_bind_int(st, 5, cut);
 	if (hist_run(h, st, "finishing an event") == -1)
-		return hist_report(h);
+		return -1;
 	return hist_changed(h, "finishing an event", "event", event_id);
 }
 
@@ -974,10 +963,10 @@ hist_event_update(struct history *h, enum hist_stmt which,
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, which)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	if (hist_run(h, st, what) == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_changes(sq(h)->db) > 0;
 }
 
@@ -1004,7 +993,7 @@ sq_run_create(struct history *h, const char *event_id,
 
 	hist_now(now);
 	if ((st = hist_stmt(h, ST_RUN_CREATE)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	bind_text(st, 2, pipeline);
 	bind_text(st, 3, now);
@@ -1013,7 +1002,7 @@ sq_run_create(struct history *h, const char *event_id,
 	if (user != NULL && *user != '\0')
 		bind_text(st, 5, user);
 	if (hist_run(h, st, "creating a run") == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
 }
 
@@ -1027,7 +1016,7 @@ sq_job_create(struct history *h, long long run, const char *name,
 	int			 r;
 
 	if ((st = hist_stmt(h, ST_JOB_CREATE)) == NULL)
-		return hist_report(h);
+		return -1;
 	a = json_object_new_array();
 	for (i = 0; i < nneeds; i++)
 		json_object_array_add(a, json_object_new_string(needs[i]));
@@ -1038,7 +1027,7 @@ sq_job_create(struct history *h, long long run, const char *name,
 	r = hist_run(h, st, "creating a job");
 	json_object_put(a);
 	if (r == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
 }
 
@@ -1049,14 +1038,14 @@ sq_step_create(struct history *h, long long run, long long job,
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_STEP_CREATE)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, job);
 	sqlite3_bind_int(st, 3, index);
 	bind_text(st, 4, name);
 	bind_text(st, 5, log_path);
 	if (hist_run(h, st, "creating a step") == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
 }
 
@@ -1094,7 +1083,7 @@ hist_status_run(struct history *h, sqlite3_stmt *st, const char *what,
 	char	idbuf[32];
 
 	if (hist_run(h, st, what) == -1)
-		return hist_report(h);
+		return -1;
 	snprintf(idbuf, sizeof(idbuf), "%lld", row);
 	return hist_changed(h, what, kind, idbuf);
 }
@@ -1107,7 +1096,7 @@ sq_run_set(struct history *h, long long run, enum run_status status,
 
 	st = hist_status_stmt(h, ST_RUN_SET, "run", run, status, reason);
 	if (st == NULL)
-		return hist_report(h);
+		return -1;
 	return hist_status_run(h, st, "setting a run's status", "run", run);
 }
 
@@ -1119,7 +1108,7 @@ sq_job_set(struct history *h, long long job, enum run_status status,
 
 	st = hist_status_stmt(h, ST_JOB_SET, "job", job, status, reason);
 	if (st == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 6, outputs);
 	return hist_status_run(h, st, "setting a job's status", "job", job);
 }
@@ -1132,7 +1121,7 @@ sq_step_set(struct history *h, long long step,
 
 	st = hist_status_stmt(h, ST_STEP_SET, "step", step, status, reason);
 	if (st == NULL)
-		return hist_report(h);
+		return -1;
 	if (exit_code >= 0)
 		sqlite3_bind_int(st, 6, exit_code);
 	if (signal >= 0)
@@ -1493,10 +1482,10 @@ sq_run_request_cancel(struct history *h, long long run)
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_RUN_CANCEL_REQUEST)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	if (hist_run(h, st, "requesting a cancel") == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_changes(sq(h)->db) > 0;
 }
 
@@ -1507,13 +1496,13 @@ sq_run_cancel_requested(struct history *h, long long run)
 	int		 rc, r = 0;
 
 	if ((st = hist_stmt(h, ST_RUN_CANCEL_REQUESTED)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		hist_dberr(h, "reading a cancel request");
 		hist_done(st);
-		return hist_report(h);
+		return -1;
 	}
 	if (rc == SQLITE_ROW)
 		r = sqlite3_column_int(st, 0) != 0;
@@ -1527,11 +1516,11 @@ sq_run_set_group(struct history *h, long long run, const char *group)
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_RUN_SET_GROUP)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	bind_text(st, 2, group);
 	if (hist_run(h, st, "recording a concurrency group") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -1541,11 +1530,11 @@ sq_step_set_attempt(struct history *h, long long step, int attempt)
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_STEP_SET_ATTEMPT)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, step);
 	sqlite3_bind_int(st, 2, attempt);
 	if (hist_run(h, st, "recording a step's attempt") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -1556,13 +1545,13 @@ sq_step_set_proc(struct history *h, long long step, long long pgid,
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_STEP_SET_PROC)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, step);
 	sqlite3_bind_int64(st, 2, pgid);
 	sqlite3_bind_int64(st, 3, start);
 	bind_text(st, 4, boot);
 	if (hist_run(h, st, "recording a step's process group") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -1578,7 +1567,7 @@ sq_event_procs(struct history *h, const char *event_id,
 	*out = NULL;
 	*n = 0;
 	if ((st = hist_stmt(h, ST_EVENT_PROCS)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xreallocarray(v, *n + 1, sizeof(*v));
@@ -1596,7 +1585,7 @@ sq_event_procs(struct history *h, const char *event_id,
 		hist_done(st);
 		free(v);
 		*n = 0;
-		return hist_report(h);
+		return -1;
 	}
 	hist_done(st);
 	*out = v;
@@ -1740,7 +1729,7 @@ commit:
 fail:
 	hist_rollback(h);
 	free(reason);
-	return hist_report(h);
+	return -1;
 }
 
 static int
@@ -1762,7 +1751,7 @@ sq_group_try(struct history *h, long long run, const char *group,
 	return r;
 fail:
 	hist_rollback(h);
-	return hist_report(h);
+	return -1;
 }
 
 static int
@@ -1772,13 +1761,13 @@ sq_run_known(struct history *h, long long run)
 	int		 rc;
 
 	if ((st = hist_stmt(h, ST_RUN_KNOWN)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		hist_dberr(h, "looking a run up");
 		hist_done(st);
-		return hist_report(h);
+		return -1;
 	}
 	hist_done(st);
 	return rc == SQLITE_ROW;
