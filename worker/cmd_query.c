@@ -200,7 +200,7 @@ static const char usage_ls[] =
 int
 cmd_ls(struct cli *cli, int argc, char **argv)
 {
-	struct json_object	*arr = NULL, *o;
+	struct json_object	*o;
 	struct cli_table	 t;
 	struct message		 m;
 	struct envelope		 env;
@@ -213,6 +213,7 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	char			 agesec[32], bytes[32], **ids;
 	long long		 body, mtime, t0, now;
 	long			 n, i;
+	size_t			 nout = 0;
 	int			 rc, json = 0, tty, k;
 
 	if ((rc = json_opts(argc, argv, usage_ls, &json)) != -1)
@@ -240,12 +241,9 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 
 	tty = cli_isatty();
 	now = now_seconds();
-	if (json)
-		arr = json_object_new_array();
-	else if (tty)
-		cli_table_init(&t, 5, header);
-	else
-		cli_table_init(&t, 6, header);
+	/* Each file's row is printed as it is read (a terminal's table aside). */
+	cli_table_init(&t, tty ? 5 : 6, header);
+	t.stream = 1;
 	for (i = 0; i < n; i++) {
 		if (spool_path(&sp, dir, ids[i], path, sizeof(path)) == -1)
 			continue;
@@ -288,7 +286,8 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 			    json_object_new_string(env.delivery));
 			json_object_object_add(o, "size",
 			    json_object_new_int64(body));
-			json_object_array_add(arr, o);
+			cli_json_item(&nout, o);
+			json_object_put(o);
 		} else if (tty) {
 			cli_format_age(age, sizeof(age), now - t0);
 			format_size(size, sizeof(size), body);
@@ -304,13 +303,11 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 		}
 		message_release(&m);
 	}
-	if (json) {
-		cli_print_json(arr);
-		json_object_put(arr);
-	} else {
+	if (json)
+		cli_json_end(nout);
+	else
 		cli_table_print(&t);
-		cli_table_release(&t);
-	}
+	cli_table_release(&t);
 	spool_list_free(ids, n);
 	spool_close(&sp);
 	return 0;
