@@ -29,10 +29,12 @@ struct json_object;
  */
 struct history *history_open(const char *state_dir, int create, char **errp);
 /*
- * Open the store a configuration's `database` names: NULL or "" (or a
- * path) is SQLite in state_dir as history_open(); a URI selects the
- * backend of its scheme. A scheme this build has no backend for is an
- * error (*errp malloc'd), never a silent fallback to SQLite.
+ * Open the store a configuration's `database` names: NULL or "" is
+ * SQLite in state_dir, as history_open(); a path (no "SCHEME://") is
+ * SQLite in that directory; a URI selects the backend of its scheme
+ * (history.c: a backend adds its scheme there). A scheme this build
+ * has no backend for is an error (*errp malloc'd), never a silent
+ * fallback to SQLite.
  */
 struct history *history_open_uri(const char *database, const char *state_dir,
 	    int create, char **errp);
