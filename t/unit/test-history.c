@@ -134,6 +134,26 @@ test_open(void)
 	free(err);
 	err = NULL;
 	free(state);
+
+	/* A `database` setting: a path is SQLite there, a URI its backend. */
+	state = state_dir("a/state");
+	h = history_open_uri(state, "/nonexistent", 0, &err);
+	ok(h != NULL && err == NULL, "database: a path opens SQLite there");
+	history_close(h);
+	free(err);
+	err = NULL;
+	h = history_open_uri(NULL, state, 0, &err);
+	ok(h != NULL && err == NULL, "database: none is the state directory");
+	history_close(h);
+	free(err);
+	err = NULL;
+	h = history_open_uri("nosuch://host/db", state, 1, &err);
+	ok(h == NULL && err != NULL && strstr(err, "`nosuch://`") != NULL,
+	    "database: a scheme without a backend is an error (%s)",
+	    err ? err : "");
+	free(err);
+	err = NULL;
+	free(state);
 }
 
 static void
