@@ -274,9 +274,10 @@ say () {
 	done
 }
 
-# Print FILE as TAP comments.
+# Print FILE as TAP comments, the last line ended even when FILE's is
+# not (else the next "ok" line would be part of the comment).
 test_comment_file_ () {
-	sed -e 's/^/# /' -e 's/^# $/#/' "$1"
+	awk '{ print ($0 == "" ? "#" : "# " $0) }' "$1"
 }
 
 BUG () {
