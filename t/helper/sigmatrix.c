@@ -64,7 +64,6 @@ struct sreq {
 };
 
 struct signer_ctx {
-	const struct sigcase	*c;
 	struct sreq		*r;
 	long long		 ts;
 	const char		*key;
@@ -697,7 +696,6 @@ sreq_make(struct sreq *r, const struct sigcase *c, long long ts,
 		die("%s: %s", body, strerror(errno));
 	buf_printf(&url, "%s/%s", url_base, c->f[F_SOURCE]);
 	memset(&s, 0, sizeof(s));
-	s.c = c;
 	s.r = r;
 	s.ts = ts;
 	s.key = key != NULL ? key : c->f[F_KEY];
