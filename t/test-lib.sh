@@ -147,6 +147,7 @@ export no_proxy='*' NO_PROXY='*'
 umask 022
 
 TEST_NAME=$(basename "$0" .sh)
+test_start_us_=${EPOCHREALTIME/./}
 
 if [ -z "${top_srcdir:-}" ]; then
 	top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -606,10 +607,31 @@ test_reports_ () {
 	done
 }
 
+# ms_ TIME: milliseconds of a time as the times builtin prints it (1m2.345s).
+ms_ () {
+	local m=${1%%m*} s=${1#*m}
+	s=${s%s}
+	echo $(( 10#$m * 60000 + 10#${s%.*} * 1000 + 10#${s#*.} ))
+}
+
+# A comment line with the file's wall-clock time and the CPU time of the
+# shell and of the processes it waited for: make check's logs keep it
+# (grep "^# time:" t/*.log).
+test_time_report_ () {
+	local f=$test_lib_dir_/times su ss cu cs now=${EPOCHREALTIME/./}
+	[ -n "$test_start_us_" ] && [ -n "$now" ] || return 0
+	times >"$f" 2>/dev/null && read -r su ss cu cs <<<"$(tr '\n' ' ' <"$f")" ||
+		return 0
+	printf '# time: %d ms wall, %d ms user, %d ms sys\n' \
+		$(( (now - test_start_us_) / 1000 )) \
+		$(( $(ms_ "$su") + $(ms_ "$cu") )) $(( $(ms_ "$ss") + $(ms_ "$cs") ))
+}
+
 test_done () {
 	test_done_called_=t
 	trap - EXIT
 	test_run_atexit_
+	test_time_report_
 	test_reports_ "$test_valgrind_dir_" "valgrind found errors (HOOKDIR_VALGRIND=1)"
 	test_reports_ "$test_sanitizer_dir_" "a sanitizer reported errors (see ASAN_OPTIONS)"
 	if [ -n "${skip_all:-}" ] && [ "$test_count" = 0 ]; then
