@@ -224,7 +224,7 @@ httpd_require () {
 httpd_alive_ () {
 	local st
 	if [ -d /proc/self ]; then
-		st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+		{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
 		st=${st##*) }
 		[ "${st%% *}" != Z ]
 	else
@@ -234,21 +234,24 @@ httpd_alive_ () {
 
 # Signal the given pids, wait up to 10 s for them to go, then KILL them.
 httpd_kill_wait_ () {
-	local sig=$1 pid i left
+	local sig=$1 pid i left end
 	shift
 	for pid
 	do
 		kill "-$sig" "$pid" 2>/dev/null
 	done
-	for i in $(seq 100)
+	i=0
+	end=$((SECONDS + 11))
+	while :
 	do
 		left=
 		for pid
 		do
 			httpd_alive_ "$pid" && left="$left $pid"
 		done
-		[ -z "$left" ] && break
-		sleep 0.1
+		[ -z "$left" ] || [ "$SECONDS" -ge "$end" ] && break
+		test_backoff_ $i
+		i=$((i + 1))
 	done
 	for pid in $left
 	do
@@ -302,15 +305,16 @@ httpd_free_port_ () {
 
 # Wait until URL answers with any HTTP status while PID (if given) lives.
 httpd_wait_http_ () {
-	local url=$1 pid=${2:-} i code
-	for i in $(seq 200)
+	local url=$1 pid=${2:-} i=0 code end=$((SECONDS + 11))
+	while [ "$SECONDS" -lt "$end" ]
 	do
 		code=$("$CURL" -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null)
 		[ -n "$code" ] && [ "$code" != 000 ] && return 0
 		if [ -n "$pid" ] && ! httpd_alive_ "$pid"; then
 			return 1
 		fi
-		sleep 0.05
+		test_backoff_ $i
+		i=$((i + 1))
 	done
 	echo >&2 "lib-httpd: $url does not answer"
 	return 1
@@ -865,9 +869,9 @@ server.groupname = \"$HTTPD_GROUP\""
 # Wait until hookdir.fcgi listens on ADDR (unix:PATH or HOST:PORT),
 # without connecting to it: a test connection would be a request to it.
 httpd_wait_listen_ () {
-	local addr=$1 pid=$2 i ss=
+	local addr=$1 pid=$2 i=0 ss= end=$((SECONDS + 11))
 	command -v ss >/dev/null 2>&1 && ss=t
-	for i in $(seq 200)
+	while [ "$SECONDS" -lt "$end" ]
 	do
 		case $ss$addr in
 		tunix:*)
@@ -882,7 +886,8 @@ httpd_wait_listen_ () {
 			httpd_port_busy_ "${addr##*:}" && return 0 ;;
 		esac
 		httpd_alive_ "$pid" || return 1
-		sleep 0.05
+		test_backoff_ $i
+		i=$((i + 1))
 	done
 	echo >&2 "lib-httpd: hookdir.fcgi does not listen on $addr"
 	return 1

@@ -90,8 +90,8 @@ event_base=1763800
 event_seq=0
 new_message () {
 	event_seq=$((event_seq + 1))
-	event=$(printf '%s%03d.M000000P1R%04d.test' "$event_base" \
-		"$event_seq" "$event_seq")
+	printf -v event '%s%03d.M000000P1R%04d.test' "$event_base" \
+		"$event_seq" "$event_seq"
 	{
 		message_header "$event" "$1" "delivery-$event_seq"
 		if [ $# -ge 2 ]; then
@@ -131,29 +131,32 @@ run_status_is () {
 
 # ---------------------------------------------------------------- processes
 wait_for () {
-	local i
-	for i in $(seq 200)
+	local i=0 end=$((SECONDS + 21))
+	until "$@"
 	do
-		"$@" && return 0
-		sleep 0.1
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo >&2 "wait_for: gave up on: $*"
+			return 1
+		fi
+		test_backoff_ $i
+		i=$((i + 1))
 	done
-	echo >&2 "wait_for: gave up on: $*"
-	return 1
 }
 
 process_alive () {
 	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
 	st=${st##*) }
 	test "${st%% *}" != Z
 }
 
 wait_exit () {
-	local i
-	for i in $(seq $((${2:-30} * 10)))
+	local i=0 end=$((SECONDS + ${2:-30} + 1))
+	while [ "$SECONDS" -lt "$end" ]
 	do
 		process_alive "$1" || { wait "$1"; return; }
-		sleep 0.1
+		test_backoff_ $i
+		i=$((i + 1))
 	done
 	echo >&2 "wait_exit: $1 did not exit; killing it"
 	kill -9 "$1"

@@ -146,7 +146,7 @@ test_expect_success 'SIGTERM is heeded during a long queue that starts no run' '
 	# not running yet.
 	for i in $(seq 4000)
 	do
-		id=$(printf "1763900%04d.M000000P1R%04d.test" $i $i) &&
+		printf -v id "1763900%04d.M000000P1R%04d.test" $i $i &&
 		{ message_header $id idle d-$i && echo "{}"; } >stopq/spool/new/$id ||
 		return 1
 	done &&

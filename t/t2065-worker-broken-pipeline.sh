@@ -71,8 +71,8 @@ test_expect_success 'worker --watch says so, keeps events in new/, and goes on w
 	test_grep "deploy.json:3" watch.err &&
 	queue_event push &&
 	second=$event &&
-	# It looks for a fix every second: give it a few looks.
-	sleep 2.5 &&
+	# It looks for a fix every second: give it a look or two.
+	sleep 1.5 &&
 	test_path_is_file spool/new/$first &&
 	test_path_is_file spool/new/$second &&
 	write_deploy &&
@@ -96,7 +96,7 @@ test_expect_success 'a pipeline that breaks under a running --watch stops the cl
 	queue_event push &&
 	third=$event &&
 	wait_for grep -q "no event is claimed" watch2.err &&
-	sleep 2.5 &&
+	sleep 1.5 &&
 	test_path_is_file spool/new/$third &&
 	write_deploy &&
 	wait_for event_status_is $third done &&

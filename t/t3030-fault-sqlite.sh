@@ -141,7 +141,7 @@ db_writable () {
 
 test_expect_success 'locked from inside a step: the event stays in cur/' '
 	queue_event lock && id=$event &&
-	echo 5 >hold.delivery-$event_seq &&
+	echo 2 >hold.delivery-$event_seq &&
 	test_expect_code 75 hookdir worker --once 2>worker.err &&
 	test_grep "database is locked" worker.err &&
 	test_path_is_file spool/cur/$id &&

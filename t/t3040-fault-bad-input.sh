@@ -253,7 +253,7 @@ test_expect_success 'a body shorter than its Content-Length' '
 '
 
 test_expect_success 'a slow sender does not hold up the others' '
-	head -c 16000 /dev/zero | tr "\0" s | sed "s/^/\"/; s/\$/\"/" >slow.json &&
+	head -c 8000 /dev/zero | tr "\0" s | sed "s/^/\"/; s/\$/\"/" >slow.json &&
 	{ "$CURL" -sS --max-time 60 --limit-rate 4k -o slow.response -w "%{http_code}" \
 		-H "Content-Type: application/json" --data-binary @slow.json \
 		"$HOOK_URL_BASE/open" >slow.code 9>&- & } &&

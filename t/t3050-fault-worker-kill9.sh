@@ -45,8 +45,12 @@ test_expect_success 'setup' '
 	check_config
 '
 
+# How long the first step sleeps before it would write "late 1": longer
+# than it takes to kill its worker and for the next worker to end it.
+NAP=5
+
 test_expect_success 'a worker is killed with -9 while its step runs' '
-	echo 8 >nap &&
+	echo $NAP >nap &&
 	queue_event slow &&
 	slow=$event &&
 	{ hookdir worker --once 2>worker1.err & } &&
@@ -91,9 +95,9 @@ test_expect_success 'the next worker ends the old step before it runs the event 
 test_expect_success 'the old step never wrote again, the new one never found it running' '
 	# Past the moment the old step would have written its line.
 	now=$(date +%s) &&
-	if [ $now -lt $((started + 9)) ]
+	if [ $now -lt $((started + NAP + 1)) ]
 	then
-		sleep $((started + 9 - now))
+		sleep $((started + NAP + 1 - now))
 	fi &&
 	cat >expect <<-\EOF &&
 	start 1
@@ -102,6 +106,13 @@ test_expect_success 'the old step never wrote again, the new one never found it 
 	EOF
 	test_cmp expect f
 '
+
+# step_recorded: the history holds the process group of $event's step,
+# which the worker records just after the step started.
+step_recorded () {
+	test "$(sql "SELECT count(*) FROM steps WHERE boot_id IS NOT NULL
+		AND run IN (SELECT id FROM runs WHERE event = '$event')")" = 1
+}
 
 # crashed_hold: run the hold pipeline for a new event, kill its worker
 # with -9 while the step runs, then kill the step too (as if it had
@@ -113,6 +124,7 @@ crashed_hold () {
 	local p=$! &&
 	stop_at_exit $p &&
 	wait_for test -s hold.pid &&
+	wait_for step_recorded &&
 	kill -9 $p &&
 	{ wait $p; test $? = 137; } &&
 	run=$(last_run hold) &&
@@ -128,7 +140,8 @@ start_decoy () {
 	{ setsid sleep 100 & } &&
 	decoy=$! &&
 	test_atexit "kill -9 $decoy 2>/dev/null; :" &&
-	wait_for test "$(proc_field $decoy 5)" = $decoy
+	# Looked at again each time: setsid may not have run yet.
+	wait_for eval 'test "$(proc_field $decoy 5)" = $decoy'
 }
 
 test_expect_success 'a recorded pid that is another process now is left alone' '

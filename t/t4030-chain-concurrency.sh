@@ -65,9 +65,9 @@ test_expect_success 'queue: runs of one group run one at a time, in order' '
 '
 
 test_expect_success 'queue: also across worker processes' '
-	queue_event queue $(body multi 1) &&
-	queue_event queue $(body multi 1) &&
-	queue_event queue $(body multi 1) &&
+	queue_event queue $(body multi 0.5) &&
+	queue_event queue $(body multi 0.5) &&
+	queue_event queue $(body multi 0.5) &&
 	{ hookdir worker --once 2>w1.err & } && p1=$! &&
 	{ hookdir worker --once 2>w2.err & } && p2=$! &&
 	{ hookdir worker --once 2>w3.err & } && p3=$! &&
@@ -102,7 +102,7 @@ test_expect_success 'cancel_in_progress: a newer run cancels the running one' '
 '
 
 test_expect_success 'skip_if_running: a newer run is recorded as skipped' '
-	queue_event skip $(body k 2) &&
+	queue_event skip $(body k 1) &&
 	queue_event skip $(body k 0) &&
 	queue_event skip $(body other 0) &&
 	hookdir worker --once -j 4 2>worker.err &&

@@ -17,8 +17,10 @@ fi
 test_require_prog runuser
 
 # as_user CMD: run the shell command CMD as nobody in the source copy.
+# What is built is not run for its speed: compiled without optimization,
+# it builds in about half the time.
 as_user () {
-	runuser -u nobody -- env HOME="$TRASH/home" MAKEFLAGS= \
+	runuser -u nobody -- env HOME="$TRASH/home" MAKEFLAGS= CFLAGS="-O0" \
 		sh -c "cd '$TRASH/src' && $1"
 }
 
@@ -47,9 +49,11 @@ test_expect_success 'make and make install as that user' '
 	test_path_is_file $p/etc/logrotate.d/hookdir &&
 	test_path_is_file $p/share/bash-completion/completions/hookdir &&
 	test_path_is_file $p/share/man/man1/hookdir.1 &&
-	# Where a system-wide install would have written.
-	find /etc /usr /lib /var -xdev -user nobody -newer src/Makefile \
-		2>/dev/null >outside &&
+	# Where a system-wide install would have written.  What find could
+	# not read, or saw go while it looked (other programs work in /var
+	# meanwhile), is no file of ours: its exit status does not count.
+	{ find /etc /usr /lib /var -xdev -user nobody -newer src/Makefile \
+		2>/dev/null || :; } >outside &&
 	test_line_count = 0 outside
 '
 

@@ -75,6 +75,8 @@
 #	spool_files DIR              their paths, sorted, one a line
 #	spool_body FILE              the body of a spool file: what follows the
 #	                             first empty line
+#	spool_body_cmp FILE EXPECT   the body of spool file FILE is the file
+#	                             EXPECT, byte for byte (cmp)
 #	spool_clear                  move the files of spool/new to seen/ (kept
 #	                             for a failed test's report)
 #	hookdir_curl URL [CURL-ARGS] request URL: body -> ./response, headers ->
@@ -145,6 +147,7 @@ export no_proxy='*' NO_PROXY='*'
 umask 022
 
 TEST_NAME=$(basename "$0" .sh)
+test_start_us_=${EPOCHREALTIME/./}
 
 if [ -z "${top_srcdir:-}" ]; then
 	top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -274,9 +277,10 @@ say () {
 	done
 }
 
-# Print FILE as TAP comments.
+# Print FILE as TAP comments, the last line ended even when FILE's is
+# not (else the next "ok" line would be part of the comment).
 test_comment_file_ () {
-	sed -e 's/^/# /' -e 's/^# $/#/' "$1"
+	awk '{ print ($0 == "" ? "#" : "# " $0) }' "$1"
 }
 
 BUG () {
@@ -603,10 +607,31 @@ test_reports_ () {
 	done
 }
 
+# ms_ TIME: milliseconds of a time as the times builtin prints it (1m2.345s).
+ms_ () {
+	local m=${1%%m*} s=${1#*m}
+	s=${s%s}
+	echo $(( 10#$m * 60000 + 10#${s%.*} * 1000 + 10#${s#*.} ))
+}
+
+# A comment line with the file's wall-clock time and the CPU time of the
+# shell and of the processes it waited for: make check's logs keep it
+# (grep "^# time:" t/*.log).
+test_time_report_ () {
+	local f=$test_lib_dir_/times su ss cu cs now=${EPOCHREALTIME/./}
+	[ -n "$test_start_us_" ] && [ -n "$now" ] || return 0
+	times >"$f" 2>/dev/null && read -r su ss cu cs <<<"$(tr '\n' ' ' <"$f")" ||
+		return 0
+	printf '# time: %d ms wall, %d ms user, %d ms sys\n' \
+		$(( (now - test_start_us_) / 1000 )) \
+		$(( $(ms_ "$su") + $(ms_ "$cu") )) $(( $(ms_ "$ss") + $(ms_ "$cs") ))
+}
+
 test_done () {
 	test_done_called_=t
 	trap - EXIT
 	test_run_atexit_
+	test_time_report_
 	test_reports_ "$test_valgrind_dir_" "valgrind found errors (HOOKDIR_VALGRIND=1)"
 	test_reports_ "$test_sanitizer_dir_" "a sanitizer reported errors (see ASAN_OPTIONS)"
 	if [ -n "${skip_all:-}" ] && [ "$test_count" = 0 ]; then
@@ -636,6 +661,21 @@ test_done () {
 		echo "# could not remove $TEST_ROOT"
 	fi
 	exit 0
+}
+
+# ---------------------------------------------------------------- polling
+# test_backoff_ N: the pause after the N-th look (from 0) of a loop that
+# polls for a condition: short at first, as most conditions come true
+# within milliseconds, then 0.1 s, so that a long wait costs few forks.
+# Such loops give up by the clock ($SECONDS), not by a count of looks.
+test_backoff_ () {
+	if [ "$1" -lt 10 ]; then
+		sleep 0.01
+	elif [ "$1" -lt 20 ]; then
+		sleep 0.03
+	else
+		sleep 0.1
+	fi
 }
 
 # ---------------------------------------------------------------- cleanups
@@ -751,12 +791,16 @@ test_file_not_empty () {
 }
 
 test_dir_is_empty () {
+	local f
 	test_path_is_dir "$1" || return 1
-	if [ -n "$(ls -A "$1")" ]; then
-		echo >&2 "directory $1 is not empty:"
-		ls -la "$1" >&2
-		return 1
-	fi
+	for f in "$1"/* "$1"/.[!.]* "$1"/..?*
+	do
+		if [ -e "$f" ] || [ -L "$f" ]; then
+			echo >&2 "directory $1 is not empty:"
+			ls -la "$1" >&2
+			return 1
+		fi
+	done
 	return 0
 }
 
@@ -798,20 +842,42 @@ spool_files () {
 	find "$1" -mindepth 1 -maxdepth 1 -type f ! -name '.*' | sort
 }
 
+# Counted without a fork: the suite calls it thousands of times.
 spool_count () {
-	local files
-	files=$(spool_files "$1") || return 1
-	if [ -z "$files" ]; then
-		echo 0
-	else
-		printf '%s\n' "$files" | wc -l | tr -d ' '
-	fi
+	local f n=0
+	[ -d "$1" ] || { echo >&2 "spool_count: no directory $1"; return 1; }
+	for f in "$1"/*
+	do
+		if [ -f "$f" ] && [ ! -L "$f" ]; then
+			n=$((n + 1))
+		fi
+	done
+	echo "$n"
+}
+
+# spool_head_len_ FILE: sets spool_head_bytes_ to the bytes of FILE's
+# header block, its empty line included (the whole file if it has none),
+# read by the shell itself.
+spool_head_len_ () {
+	local LC_ALL=C line
+	spool_head_bytes_=0
+	{
+		while IFS= read -r line
+		do
+			spool_head_bytes_=$((spool_head_bytes_ + ${#line} + 1))
+			[ -n "$line" ] || break
+		done
+	} <"$1"
 }
 
 spool_body () {
-	local n
-	n=$(sed '/^$/q' "$1" | wc -c) &&
-	tail -c "+$((n + 1))" "$1"
+	spool_head_len_ "$1" &&
+	tail -c "+$((spool_head_bytes_ + 1))" "$1"
+}
+
+spool_body_cmp () {
+	spool_head_len_ "$1" &&
+	cmp --ignore-initial="$spool_head_bytes_:0" -- "$1" "$2"
 }
 
 spool_clear () {

@@ -10,6 +10,12 @@
  *	test-tool verify CONFFILE SOURCE DIR
  *	test-tool kill-on-arrival DIR PID READYFILE
  *	test-tool fcgi-request SOCKET [--body FILE] [NAME=VALUE]...
+ *	test-tool sigreq CASELINE PREFIX [--ts T] [--key K] [--url-base U]
+ *	    [--body FILE]
+ *	test-tool sigmatrix CONF CASES SECRETS URLBASE
+ *
+ * sigreq and sigmatrix (t/helper/sigmatrix.c) sign and check
+ * t1010-ingress-providers.sh's cases.
  *
  * A request directory (what `vectors` writes and `cgi` reads) holds
  * body, headers ("Name: value" lines), method, query, optionally now,
@@ -45,6 +51,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
+#include "test-tool.h"
+
 #define MAX_FILE	(256 * 1024 * 1024)
 
 extern char **environ;
@@ -59,7 +67,7 @@ struct headers {
 	size_t		 n;
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
+void
 die(const char *fmt, ...)
 {
 	va_list	ap;
@@ -72,7 +80,7 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static void
+void
 usage(void)
 {
 	fprintf(stderr,
@@ -86,7 +94,10 @@ usage(void)
 	    "       test-tool verify CONFFILE SOURCE DIR\n"
 	    "       test-tool kill-on-arrival DIR PID READYFILE\n"
 	    "       test-tool fcgi-request SOCKET [--body FILE] "
-	    "[NAME=VALUE]...\n");
+	    "[NAME=VALUE]...\n"
+	    "       test-tool sigreq CASELINE PREFIX [--ts T] [--key K] "
+	    "[--url-base U] [--body FILE]\n"
+	    "       test-tool sigmatrix CONF CASES SECRETS URLBASE\n");
 	exit(2);
 }
 
@@ -863,6 +874,8 @@ static const struct {
 	{ "sign",		cmd_sign },
 	{ "verify",		cmd_verify },
 	{ "kill-on-arrival",	cmd_kill_on_arrival },
+	{ "sigreq",		cmd_sigreq },
+	{ "sigmatrix",		cmd_sigmatrix },
 };
 
 int
