@@ -260,21 +260,22 @@ init_write(const char *path, const char *text, mode_t mode, int replace)
 	return r;
 }
 
-static const char *const pipeline_text =
-    "// Written by hookdir init: every event of source `%s`, echoed (see\n"
-    "// hookdir-pipeline(5)). Its log: hookdir log RUN.\n"
-    "{\n"
-    "\t\"on\": { \"source\": [\"%s\"] },\n"
-    "\t\"jobs\": {\n"
-    "\t\t\"hello\": {\n"
-    "\t\t\t\"steps\": [\n"
-    "\t\t\t\t{ \"name\": \"echo\", \"run\": \"echo \\\"event "
-    "'$HOOKDIR_EVENT' from $HOOKDIR_SOURCE ($HOOKDIR_PROVIDER), delivery "
-    "$HOOKDIR_DELIVERY\\\"; cat \\\"$HOOKDIR_BODY\\\"\" }\n"
-    "\t\t\t]\n"
-    "\t\t}\n"
-    "\t}\n"
-    "}\n";
+/* A macro, so that the compiler checks it as a format at any -O. */
+#define PIPELINE_TEXT \
+    "// Written by hookdir init: every event of source `%s`, echoed (see\n" \
+    "// hookdir-pipeline(5)). Its log: hookdir log RUN.\n" \
+    "{\n" \
+    "\t\"on\": { \"source\": [\"%s\"] },\n" \
+    "\t\"jobs\": {\n" \
+    "\t\t\"hello\": {\n" \
+    "\t\t\t\"steps\": [\n" \
+    "\t\t\t\t{ \"name\": \"echo\", \"run\": \"echo \\\"event " \
+    "'$HOOKDIR_EVENT' from $HOOKDIR_SOURCE ($HOOKDIR_PROVIDER), delivery " \
+    "$HOOKDIR_DELIVERY\\\"; cat \\\"$HOOKDIR_BODY\\\"\" }\n" \
+    "\t\t\t]\n" \
+    "\t\t}\n" \
+    "\t}\n" \
+    "}\n"
 
 /* No "id": senders that take the delivery id from the body would dedup. */
 static const char *const event_text =
@@ -632,7 +633,7 @@ init_create(struct init *in, const char *hex, const char *whsec,
 			xasprintf(&path, "%s/%s", in->dir, mine[i - 1]);
 		if (i == 1) {
 			buf_reset(&text);
-			buf_printf(&text, pipeline_text, in->source,
+			buf_printf(&text, PIPELINE_TEXT, in->source,
 			    in->source);
 		} else if (i == 2) {
 			buf_reset(&text);
