@@ -1,5 +1,8 @@
 /*
- * Runs, their job DAG and their steps (see run.h).
+ * Runs and their job DAG (see run.h): the runner, a run's set-up and
+ * end, deciding jobs, the slot queue, stopping, cancelling and time.
+ * A job's steps are in step.c, concurrency groups in group.c; what the
+ * three share is in run-int.h.
  *
  * Everything happens in the worker's one thread: exec_poll() calls
  * step_done() when a step's shell is reaped, which decides the job,
@@ -12,7 +15,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,6 +38,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "run.h"
+#include "run-int.h"
 #include "status.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -43,7 +46,6 @@
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
 #define SECRET_MAX	(64 * 1024)
 #define POLL_EVERY_MS	1000		/* cancel flags, concurrency groups */
-#define RETRY_BACKOFF_MS 1000		/* when retry.backoff is not given */
 #define FAN_OUT_CHECK_EVERY 64		/* instances between looks at signals */
 /*
  * Runs waiting for their concurrency group hold no step slot, but each
@@ -51,128 +53,20 @@
  */
 #define GROUP_WAIT_MAX	256
 
-static const char	 stopped_reason[] = "the worker was stopped";
-static const char	 cancelled_reason[] = "the run was cancelled";
+const char	 stopped_reason[] = "the worker was stopped";
+const char	 cancelled_reason[] = "the run was cancelled";
 
-/* An environment under construction: "NAME=value" strings, NULL-ended. */
-struct envv {
-	char	**v;
-	size_t	  n;
-};
-
-enum job_state {
-	J_WAITING,	/* for its needs */
-	J_QUEUED,	/* for a step slot (-j) */
-	J_RUNNING,	/* a step of it runs */
-	J_BETWEEN,	/* between two steps, being decided */
-	J_RETRY,	/* waiting for a step's next attempt */
-	J_FANNED,	/* for_each: waiting for its instances */
-	J_DONE
-};
-
-/* Which limit a running step's deadline comes from. */
-enum deadline_kind {
-	DL_NONE,
-	DL_STEP,
-	DL_JOB,
-	DL_PIPELINE
-};
-
-struct rjob {
-	struct run		*run;
-	const struct job	*job;
-	const char		*name;		/* job->name, or JOB[INDEX] */
-	char			*name_buf;	/* an instance's name */
-	char			*item;		/* an instance's HOOKDIR_ITEM */
-	struct rjob		*parent;	/* an instance's fanned-out job */
-	struct rjob		**inst;		/* a fanned-out job's */
-	size_t			 ninst;
-	size_t			 ninst_done;
-	int			 attempt;	/* of the step, from 1 */
-	long long		 retry_at_ms;	/* J_RETRY: when */
-	int			 cancelled;	/* its step is being cancelled */
-	long long		 id;
-	enum job_state		 state;
-	const char		*status;	/* once J_DONE */
-	int			 skipped_by_if;
-	int			 started;	/* its first step started */
-	size_t			 next_step;
-	long long		 deadline_ms;	/* job timeout; 0: none */
-	struct json_object	*outputs;
-	struct envv		 env;		/* job.env, rendered */
-	/* the step running */
-	pid_t			 pid;
-	long long		 step_id;
-	enum deadline_kind	 dl_kind;
-	int			 stopped;	/* by runner_stop() */
-	char			*output_path;
-};
-
-struct run {
-	struct runner		*rn;
-	const struct event	*ev;
-	const struct pipeline	*pl;
-	long long		 id;
-	char			*work;		/* state/work/RUN */
-	char			*priv;		/* state/work/RUN/.hookdir */
-	char			*logs;		/* state/logs/RUN */
-	char			*body_path;
-	struct envv		 env;		/* pipeline env, secrets */
-	char			**secrets;	/* values to mask, NULL-ended */
-	size_t			 nsecrets;
-	long long		 deadline_ms;	/* 0: no pipeline timeout */
-	int			 timed_out;
-	int			 cancelled;
-	struct rjob		*jobs;		/* indexed like pl->jobs */
-	struct rjob		**inst;		/* every for_each instance */
-	size_t			 ninst;
-	size_t			 ndone;		/* of jobs (not instances) */
-	char			*group;		/* concurrency group, or NULL */
-	int			 group_wait;	/* not started: waits for it */
-	long long		 group_ready_ms; /* debounce: ask from then */
-	run_done_fn		 done;
-	void			*arg;
-	unsigned long		 hist_errors;	/* history_errors() at start */
-};
-
-struct runner {
-	struct exec		*ex;
-	struct history		*h;
-	const struct config	*cf;
-	int			 max_steps;
-	long long		 grace_ms;
-	struct run		**runs;
-	size_t			 nruns;
-	struct rjob		**q;		/* waiting for a slot */
-	size_t			 nq;
-	int			 running;	/* steps */
-	int			 stopping;
-	long long		 stop_at_ms;
-	int			 stop_sent;
-	int			 in_dispatch;
-	struct envv		 base;		/* PATH ... HOOKDIR_CONF */
-	struct spool		*sp;		/* for completion events */
-	runner_listens_fn	 listens;
-	void			*listens_arg;
-	long long		 next_poll_ms;
-};
-
-static void	job_finish(struct rjob *, const char *, const char *);
 static void	job_instance_done(struct rjob *);
 static void	job_fan_out(struct rjob *);
-static void	run_group_enter(struct run *);
-static void	run_advance(struct run *);
-static void	run_begin(struct run *);
-static void	dispatch(struct runner *);
 
 /* Every job of a run, the for_each instances after the pipeline's. */
-static size_t
+size_t
 run_njobs(const struct run *r)
 {
 	return r->pl->njobs + r->ninst;
 }
 
-static struct rjob *
+struct rjob *
 run_job(const struct run *r, size_t k)
 {
 	return k < r->pl->njobs ? &r->jobs[k] : r->inst[k - r->pl->njobs];
@@ -183,7 +77,7 @@ run_job(const struct run *r, size_t k)
  * then fmt, then "; event ID", so that one grep for an event id finds
  * every line about it.
  */
-static void __attribute__((format(printf, 3, 4)))
+void
 run_log(const struct run *r, int pri, const char *fmt, ...)
 {
 	char	msg[2048];
@@ -196,53 +90,9 @@ run_log(const struct run *r, int pri, const char *fmt, ...)
 	    r->ev->id);
 }
 
-/* ---------------------------------------------------------------- env */
-
-static void
-env_put(struct envv *e, char *entry)
-{
-	size_t	 i, nlen;
-
-	nlen = strcspn(entry, "=");
-	for (i = 0; i < e->n; i++)
-		if (strncmp(e->v[i], entry, nlen) == 0 &&
-		    e->v[i][nlen] == '=') {
-			free(e->v[i]);
-			e->v[i] = entry;
-			return;
-		}
-	e->v = xreallocarray(e->v, e->n + 2, sizeof(*e->v));
-	e->v[e->n++] = entry;
-	e->v[e->n] = NULL;
-}
-
-static void
-env_set(struct envv *e, const char *name, const char *value)
-{
-	char	*s;
-
-	xasprintf(&s, "%s=%s", name, value != NULL ? value : "");
-	env_put(e, s);
-}
-
-static void
-env_release(struct envv *e)
-{
-	size_t	i;
-
-	/* Secrets were among them. */
-	for (i = 0; i < e->n; i++) {
-		explicit_bzero(e->v[i], strlen(e->v[i]));
-		free(e->v[i]);
-	}
-	free(e->v);
-	e->v = NULL;
-	e->n = 0;
-}
-
 /* ---------------------------------------------------------------- small */
 
-static void
+void
 fmt_duration(char *buf, size_t len, long long ms)
 {
 	if (ms % 1000 != 0)
@@ -255,7 +105,7 @@ fmt_duration(char *buf, size_t len, long long ms)
 		snprintf(buf, len, "%llds", ms / 1000);
 }
 
-static int
+int
 is_final(const struct rjob *j, const char *status)
 {
 	return j->state == J_DONE && strcmp(j->status, status) == 0;
@@ -263,7 +113,7 @@ is_final(const struct rjob *j, const char *status)
 
 /* ---------------------------------------------------------------- queue */
 
-static void
+void
 q_push(struct runner *rn, struct rjob *j, int front)
 {
 	rn->q = xreallocarray(rn->q, rn->nq + 1, sizeof(*rn->q));
@@ -276,7 +126,7 @@ q_push(struct runner *rn, struct rjob *j, int front)
 	j->state = J_QUEUED;
 }
 
-static void
+void
 q_remove(struct runner *rn, struct rjob *j)
 {
 	size_t	i;
@@ -584,7 +434,7 @@ run_spool_completion(struct run *r, const char *status)
 	json_object_put(outputs);
 }
 
-static void
+void
 run_end(struct run *r, const char *status, const char *reason)
 {
 	struct runner	*rn = r->rn;
@@ -623,74 +473,6 @@ run_end(struct run *r, const char *status, const char *reason)
 		}
 	run_free(r);
 	done(arg, id, status);
-}
-
-static const char *
-group_mode_name(enum concurrency_mode m)
-{
-	switch (m) {
-	case CONCURRENCY_CANCEL_IN_PROGRESS:
-		return "cancel_in_progress";
-	case CONCURRENCY_SKIP_IF_RUNNING:
-		return "skip_if_running";
-	case CONCURRENCY_DEBOUNCE:
-		return "debounce";
-	default:
-		return "queue";
-	}
-}
-
-/*
- * The concurrency group's decision, made in the history so that every
- * worker process sees the same groups: start, wait (queued), or end.
- */
-static void
-run_group_enter(struct run *r)
-{
-	struct runner		*rn = r->rn;
-	const struct concurrency *c = &r->pl->concurrency;
-	struct buf		 b = BUF_INIT;
-	const char		*status = NULL;
-	char			*err = NULL;
-	int			 rc;
-
-	if (template_render(c->group, r->ev->env, &b, &err) == -1) {
-		buf_reset(&b);
-		buf_printf(&b, "concurrency.group: %s", err);
-		free(err);
-		run_end(r, "failure", buf_str(&b));
-		buf_release(&b);
-		return;
-	}
-	r->group = buf_detach(&b, NULL);
-	if (r->group == NULL)
-		r->group = xstrdup("");
-	rc = history_group_enter(rn->h, r->id, r->group,
-	    group_mode_name(c->mode), c->mode != CONCURRENCY_DEBOUNCE,
-	    &status);
-	if (rc == -1) {
-		run_end(r, "failure", "concurrency group: the history "
-		    "could not record it");
-		return;
-	}
-	if (rc == HISTORY_GROUP_ENDED) {
-		run_log(r, LOG_INFO, ": concurrency group `%s`: %s",
-		    r->group, status);
-		run_end(r, status, NULL);
-		return;
-	}
-	if (rc == HISTORY_GROUP_START) {
-		run_begin(r);
-		return;
-	}
-	r->group_wait = 1;
-	r->group_ready_ms = exec_now_ms() +
-	    (c->mode == CONCURRENCY_DEBOUNCE ? c->quiet_ms : 0);
-	/* A run it cancels may be this worker's: look at once. */
-	if (c->mode == CONCURRENCY_CANCEL_IN_PROGRESS)
-		rn->next_poll_ms = 0;
-	run_log(r, LOG_INFO, ": waits for concurrency group `%s` (%s)",
-	    r->group, group_mode_name(c->mode));
 }
 
 long long
@@ -741,7 +523,7 @@ run_start(struct runner *rn, const struct event *ev,
 }
 
 /* The run may start now (its concurrency group let it). */
-static void
+void
 run_begin(struct run *r)
 {
 	struct runner		*rn = r->rn;
@@ -1086,7 +868,7 @@ run_status(const struct run *r, const char **reason)
  * Decide what can be decided; end the run when nothing is left to wait
  * for. The run may be freed: the caller must not use it afterwards.
  */
-static void
+void
 run_advance(struct run *r)
 {
 	struct runner	*rn = r->rn;
@@ -1148,7 +930,7 @@ run_advance(struct run *r)
 
 /* ---------------------------------------------------------------- jobs */
 
-static void
+void
 job_finish(struct rjob *j, const char *status, const char *reason)
 {
 	struct run	*r = j->run;
@@ -1209,494 +991,8 @@ job_instance_done(struct rjob *j)
 	buf_release(&b);
 }
 
-/* ---------------------------------------------------------------- steps */
-
-int
-run_output_key_valid(const char *k, size_t n)
-{
-	size_t	i;
-
-	if (n == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((k[i] >= 'a' && k[i] <= 'z') ||
-		    (k[i] >= 'A' && k[i] <= 'Z') ||
-		    (k[i] >= '0' && k[i] <= '9') || k[i] == '_' ||
-		    k[i] == '-'))
-			return 0;
-	return 1;
-}
-
-static void
-output_set(struct rjob *j, const char *key, size_t klen, const char *val,
-    size_t vlen)
-{
-	struct buf	 b = BUF_INIT;
-	char		*k;
-
-	/* Outputs reach the history and other jobs: masked as logs are. */
-	if (j->run->nsecrets > 0) {
-		exec_mask((const char *const *)j->run->secrets, val, vlen, &b);
-		val = buf_str(&b);
-		vlen = b.len;
-	}
-	k = xstrndup(key, klen);
-	json_object_object_add(j->outputs, k,
-	    json_object_new_string_len(val, (int)vlen));
-	free(k);
-	buf_release(&b);
-}
-
-int
-run_output_format(const char *key, const char *val, size_t vlen,
-    struct buf *out)
-{
-	unsigned char	rnd[16];
-	char		delim[8 + 2 * sizeof(rnd) + 1];
-
-	if (memchr(val, '\0', vlen) != NULL)
-		return -1;
-	if (sodium_init() == -1)
-		fatalx("libsodium could not be initialized");
-	/* 128 random bits: a value holding them is taken only by luck. */
-	do {
-		randombytes_buf(rnd, sizeof(rnd));
-		memcpy(delim, "HOOKDIR_", 8);
-		sodium_bin2hex(delim + 8, sizeof(delim) - 8, rnd, sizeof(rnd));
-	} while (memmem(val, vlen, delim, strlen(delim)) != NULL);
-	buf_printf(out, "%s<<%s\n", key, delim);
-	buf_add(out, val, vlen);
-	buf_printf(out, "\n%s\n", delim);
-	return 0;
-}
-
-/*
- * $HOOKDIR_OUTPUT: `key=value` lines and `key<<DELIM` ... `DELIM`
- * blocks, as GitHub's GITHUB_OUTPUT; a later key wins. `hookdir
- * output` writes the second form with a delimiter no value holds.
- */
-static void
-outputs_read(struct rjob *j, const char *step)
-{
-	struct buf	 b = BUF_INIT;
-	const char	*p, *end, *line, *eq, *hd, *nl, *delim, *vstart, *l2;
-	size_t		 llen, dlen, l2len;
-	int		 lineno = 0, found;
-
-	if (read_file(j->output_path, &b, RUN_OUTPUT_MAX) == -1) {
-		if (errno != ENOENT)
-			run_log(j->run, LOG_WARNING, "/%s/%s: %s: %s",
-			    j->name, step, j->output_path, strerror(errno));
-		buf_release(&b);
-		return;
-	}
-	p = b.data;
-	end = b.data + b.len;
-	while (p < end) {
-		line = p;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		llen = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-		p = nl != NULL ? nl + 1 : end;
-		lineno++;
-		if (llen == 0)
-			continue;
-		eq = memchr(line, '=', llen);
-		hd = memmem(line, llen, "<<", 2);
-		if (eq != NULL && (hd == NULL || eq < hd)) {
-			if (!run_output_key_valid(line, (size_t)(eq - line)))
-				goto bad;
-			output_set(j, line, (size_t)(eq - line), eq + 1,
-			    llen - (size_t)(eq - line) - 1);
-			continue;
-		}
-		if (hd == NULL || !run_output_key_valid(line, (size_t)(hd - line)))
-			goto bad;
-		delim = hd + 2;
-		dlen = llen - (size_t)(delim - line);
-		if (dlen == 0)
-			goto bad;
-		vstart = p;
-		found = 0;
-		while (p < end) {
-			l2 = p;
-			nl = memchr(p, '\n', (size_t)(end - p));
-			l2len = nl != NULL ? (size_t)(nl - p) :
-			    (size_t)(end - p);
-			p = nl != NULL ? nl + 1 : end;
-			if (l2len == dlen && memcmp(l2, delim, dlen) == 0) {
-				/* The value ends before the last newline. */
-				output_set(j, line, (size_t)(hd - line),
-				    vstart, l2 > vstart ?
-				    (size_t)(l2 - vstart) - 1 : 0);
-				found = 1;
-				break;
-			}
-		}
-		if (!found) {
-			run_log(j->run, LOG_WARNING, "/%s/%s: output line "
-			    "%d: no closing `%.*s`", j->name, step, lineno,
-			    (int)dlen, delim);
-			break;
-		}
-		continue;
-bad:
-		run_log(j->run, LOG_WARNING, "/%s/%s: output line %d: "
-		    "neither key=value nor key<<DELIMITER", j->name, step,
-		    lineno);
-	}
-	buf_release(&b);
-}
-
-/* What a step ended as, and why. */
-static const char *
-step_outcome(struct rjob *j, const struct step *s,
-    const struct exec_result *res, struct buf *why)
-{
-	struct run	*r = j->run;
-	char		 d[32];
-
-	if (j->stopped) {
-		buf_addstr(why, stopped_reason);
-		return "interrupted";
-	}
-	if (j->cancelled) {
-		buf_addstr(why, cancelled_reason);
-		return "cancelled";
-	}
-	if (res->timed_out) {
-		switch (j->dl_kind) {
-		case DL_STEP:
-			fmt_duration(d, sizeof(d), s->timeout_ms);
-			buf_printf(why, "step timeout %s", d);
-			break;
-		case DL_JOB:
-			fmt_duration(d, sizeof(d), j->job->timeout_ms);
-			buf_printf(why, "job timeout %s", d);
-			break;
-		default:
-			fmt_duration(d, sizeof(d), r->pl->timeout_ms);
-			buf_printf(why, "pipeline timeout %s", d);
-			r->timed_out = 1;
-			break;
-		}
-		return "timed_out";
-	}
-	if (res->exit_code == 0)
-		return "success";
-	if (res->exit_code > 0)
-		buf_printf(why, "exit status %d", res->exit_code);
-	else
-		buf_printf(why, "killed by signal %d (%s)", res->signal,
-		    strsignal(res->signal));
-	return "failure";
-}
-
-/*
- * Before attempt n + 1: backoff doubled n - 1 times, capped, then drawn
- * from its upper half ("equal jitter"), so that steps failing together
- * do not all try again together.
- */
-static long long
-retry_delay(const struct step_retry *rt, int n)
-{
-	long long	d = rt->backoff_ms > 0 ? rt->backoff_ms :
-			    RETRY_BACKOFF_MS;
-	int		i;
-
-	for (i = 1; i < n && (rt->max_backoff_ms == 0 ||
-	    d < rt->max_backoff_ms) && d < (1LL << 40); i++)
-		d *= 2;
-	if (rt->max_backoff_ms > 0 && d > rt->max_backoff_ms)
-		d = rt->max_backoff_ms;
-	if (d / 2 > 0 && d / 2 < UINT32_MAX)
-		return d - d / 2 + randombytes_uniform((uint32_t)(d / 2 + 1));
-	return d;
-}
-
-/* A step ended as status: go on with the job, or end it. */
-static void
-step_next(struct rjob *j, const struct step *s, const char *status,
-    const char *why)
-{
-	struct runner	*rn = j->run->rn;
-	struct buf	 b = BUF_INIT;
-	long long	 delay;
-	int		 go_on;
-
-	if (strcmp(status, "interrupted") == 0) {
-		job_finish(j, "interrupted", stopped_reason);
-		return;
-	}
-	if (strcmp(status, "cancelled") == 0 || j->run->cancelled) {
-		job_finish(j, "cancelled", cancelled_reason);
-		return;
-	}
-	/* A failure or a step timeout: another attempt, if there are any. */
-	if (j->attempt < s->retry.attempts && !rn->stopping &&
-	    (strcmp(status, "failure") == 0 || (strcmp(status,
-	    "timed_out") == 0 && j->dl_kind == DL_STEP))) {
-		delay = retry_delay(&s->retry, j->attempt);
-		j->attempt++;
-		j->state = J_RETRY;
-		j->retry_at_ms = exec_now_ms() + delay;
-		run_log(j->run, LOG_INFO, "/%s/%s: attempt %d of %d in %lldms",
-		    j->name, s->name, j->attempt, s->retry.attempts, delay);
-		return;
-	}
-	go_on = strcmp(status, "success") == 0 || (s->continue_on_error &&
-	    (strcmp(status, "failure") == 0 || j->dl_kind == DL_STEP));
-	if (!go_on) {
-		buf_printf(&b, "step %s: %s", s->name, why);
-		job_finish(j, status, buf_str(&b));
-		buf_release(&b);
-		return;
-	}
-	j->next_step++;
-	j->attempt = 1;
-	if (j->next_step == j->job->nsteps)
-		job_finish(j, "success", NULL);
-	else if (rn->stopping)
-		job_finish(j, "interrupted", stopped_reason);
-	else {
-		/* Ahead of jobs not started: a started job holds on. */
-		q_push(rn, j, 1);
-	}
-}
-
-static void
-step_done(void *arg, const struct exec_result *res)
-{
-	struct rjob		*j = arg;
-	struct run		*r = j->run;
-	struct runner		*rn = r->rn;
-	const struct step	*s = &j->job->steps[j->next_step];
-	struct buf		 why = BUF_INIT;
-	const char		*status;
-
-	rn->running--;
-	j->pid = 0;
-	j->state = J_BETWEEN;
-	status = step_outcome(j, s, res, &why);
-	outputs_read(j, s->name);
-	/* The history has them, masked: leave no raw value behind. */
-	if (unlink(j->output_path) == -1 && errno != ENOENT)
-		run_log(r, LOG_WARNING, "/%s/%s: %s: %s", j->name, s->name,
-		    j->output_path, strerror(errno));
-	history_step_set(rn->h, j->step_id, status_run_from_name(status),
-	    res->exit_code, res->signal, why.len > 0 ? buf_str(&why) : NULL);
-	run_log(r, LOG_INFO, "/%s/%s: %s%s%s", j->name, s->name, status,
-	    why.len > 0 ? ": " : "", buf_str(&why));
-	free(j->output_path);
-	j->output_path = NULL;
-	j->stopped = 0;
-	j->cancelled = 0;
-	step_next(j, s, status, buf_str(&why));
-	buf_release(&why);
-	run_advance(r);
-	dispatch(rn);
-}
-
-/*
- * inputs.NAME of a manual or dispatched run as HOOKDIR_INPUT_NAME
- * (upper-cased; the loader refuses two names that collide): in the
- * environment, never in the command text.
- */
-static void
-step_env_inputs(const struct event *ev, struct envv *e)
-{
-	struct json_object	*inputs;
-	struct buf		 name = BUF_INIT;
-	const char		*k;
-
-	if (!json_object_object_get_ex(ev->env, "inputs", &inputs) ||
-	    !json_object_is_type(inputs, json_type_object))
-		return;
-	json_object_object_foreach(inputs, key, val) {
-		buf_reset(&name);
-		buf_addstr(&name, "HOOKDIR_INPUT_");
-		for (k = key; *k != '\0'; k++)
-			buf_addch(&name, toupper((unsigned char)*k));
-		env_set(e, buf_str(&name), json_object_get_string(val));
-	}
-	buf_release(&name);
-}
-
-static char **
-step_env(struct rjob *j, const struct step *s, struct envv *e)
-{
-	struct run		*r = j->run;
-	const struct event	*ev = r->ev;
-	const struct envv	*je;
-	struct buf		 names = BUF_INIT;
-	char			 id[32];
-	size_t			 i;
-
-	for (i = 0; i < r->rn->base.n; i++)
-		env_put(e, xstrdup(r->rn->base.v[i]));
-	snprintf(id, sizeof(id), "%lld", r->id);
-	env_set(e, "HOOKDIR_RUN_ID", id);
-	env_set(e, "HOOKDIR_PIPELINE", r->pl->name);
-	env_set(e, "HOOKDIR_JOB", j->name);
-	if (j->item != NULL)
-		env_set(e, "HOOKDIR_ITEM", j->item);
-	snprintf(id, sizeof(id), "%d", ev->chain_depth);
-	env_set(e, "HOOKDIR_CHAIN_DEPTH", id);
-	env_set(e, "HOOKDIR_STEP", s->name);
-	env_set(e, "HOOKDIR_EVENT_ID", ev->id);
-	env_set(e, "HOOKDIR_SOURCE", ev->source);
-	env_set(e, "HOOKDIR_PROVIDER", ev->provider);
-	env_set(e, "HOOKDIR_EVENT", ev->type);
-	env_set(e, "HOOKDIR_DELIVERY", ev->delivery);
-	env_set(e, "HOOKDIR_MESSAGE", ev->path);
-	env_set(e, "HOOKDIR_BODY", r->body_path);
-	env_set(e, "HOOKDIR_OUTPUT", j->output_path);
-	env_set(e, "HOOKDIR_WORKSPACE", r->work);
-	/*
-	 * The names (never the values) of the secrets, so that what a
-	 * step hands `hookdir emit` is masked before it is spooled.
-	 */
-	for (i = 0; i < r->pl->nsecrets; i++) {
-		if (i > 0)
-			buf_addch(&names, ' ');
-		buf_addstr(&names, r->pl->secrets[i]);
-	}
-	env_set(e, "HOOKDIR_SECRETS", buf_str(&names));
-	buf_release(&names);
-	step_env_inputs(ev, e);
-	for (i = 0; i < r->env.n; i++)
-		env_put(e, xstrdup(r->env.v[i]));
-	je = j->parent != NULL ? &j->parent->env : &j->env;
-	for (i = 0; i < je->n; i++)
-		env_put(e, xstrdup(je->v[i]));
-	return e->v;
-}
-
-/* Start the job's next step (a slot is free). */
-static void
-step_start(struct rjob *j)
-{
-	struct run		*r = j->run;
-	struct runner		*rn = r->rn;
-	const struct step	*s = &j->job->steps[j->next_step];
-	struct exec_spec	 spec;
-	struct exec_ident	 ident = EXEC_IDENT_INIT;
-	struct envv		 env = { NULL, 0 };
-	struct buf		 b = BUF_INIT;
-	long long		 now = exec_now_ms(), dl = 0;
-	char			*dir, *log, *err = NULL, d[32];
-	pid_t			 pid;
-	int			 fd;
-
-	j->state = J_BETWEEN;
-	if (r->deadline_ms != 0 && now >= r->deadline_ms) {
-		r->timed_out = 1;
-		fmt_duration(d, sizeof(d), r->pl->timeout_ms);
-		buf_printf(&b, "pipeline timeout %s", d);
-		job_finish(j, j->started ? "timed_out" : "cancelled",
-		    buf_str(&b));
-		buf_release(&b);
-		run_advance(r);
-		return;
-	}
-	if (j->deadline_ms != 0 && now >= j->deadline_ms) {
-		fmt_duration(d, sizeof(d), j->job->timeout_ms);
-		buf_printf(&b, "job timeout %s", d);
-		job_finish(j, "timed_out", buf_str(&b));
-		buf_release(&b);
-		run_advance(r);
-		return;
-	}
-	if (!j->started) {
-		j->started = 1;
-		history_job_set(rn->h, j->id, RS_RUNNING, NULL, NULL);
-		if (j->job->timeout_ms > 0)
-			j->deadline_ms = now + j->job->timeout_ms;
-	}
-
-	xasprintf(&dir, "%s/%s", r->logs, j->name);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		run_log(r, LOG_WARNING, ": %s: %s", dir, strerror(errno));
-	/* Each attempt has its own log and its own row in the history. */
-	if (j->attempt > 1)
-		xasprintf(&log, "%s/%s.attempt%d.log", dir, s->name,
-		    j->attempt);
-	else
-		xasprintf(&log, "%s/%s.log", dir, s->name);
-	free(dir);
-	free(j->output_path);
-	xasprintf(&j->output_path, "%s/output-%s-%s", r->priv, j->name,
-	    s->name);
-	fd = open(j->output_path,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd != -1)
-		close(fd);
-	j->step_id = history_step_create(rn->h, r->id, j->id,
-	    (int)j->next_step + 1, s->name, log);
-	if (s->retry.attempts > 1) {
-		history_step_set_attempt(rn->h, j->step_id, j->attempt);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-		if (fd != -1) {
-			dprintf(fd, "hookdir: attempt %d of %d\n", j->attempt,
-			    s->retry.attempts);
-			close(fd);
-		}
-	}
-	history_step_set(rn->h, j->step_id, RS_RUNNING, -1, -1, NULL);
-
-	/* The nearest of the step's, the job's and the pipeline's limits. */
-	j->dl_kind = DL_NONE;
-	if (s->timeout_ms > 0) {
-		dl = now + s->timeout_ms;
-		j->dl_kind = DL_STEP;
-	}
-	if (j->deadline_ms != 0 && (dl == 0 || j->deadline_ms < dl)) {
-		dl = j->deadline_ms;
-		j->dl_kind = DL_JOB;
-	}
-	if (r->deadline_ms != 0 && (dl == 0 || r->deadline_ms < dl)) {
-		dl = r->deadline_ms;
-		j->dl_kind = DL_PIPELINE;
-	}
-	memset(&spec, 0, sizeof(spec));
-	spec.run = s->run;
-	spec.dir = r->work;
-	spec.envp = step_env(j, s, &env);
-	spec.log_path = log;
-	spec.deadline_ms = dl;
-	spec.grace_ms = rn->grace_ms;
-	spec.mask = (const char *const *)r->secrets;
-	pid = exec_start(rn->ex, &spec, step_done, j, &err);
-	env_release(&env);
-	free(log);
-	if (pid == -1) {
-		run_log(r, LOG_WARNING, "/%s/%s: %s", j->name, s->name, err);
-		history_step_set(rn->h, j->step_id, RS_FAILURE, -1, -1, err);
-		step_next(j, s, "failure", err);
-		free(err);
-		run_advance(r);
-		return;
-	}
-	log_debug("run %lld %s/%s/%s: started, pid %ld", r->id, r->pl->name,
-	    j->name, s->name, (long)pid);
-	/*
-	 * The group and its leader's identity, for the worker that
-	 * recovers the event should this one die (runner_recover()). The
-	 * shell cannot have been reaped yet: its /proc entry is there.
-	 */
-	if (exec_ident(pid, &ident) == 0)
-		history_step_set_proc(rn->h, j->step_id, pid, ident.start,
-		    ident.boot);
-	else
-		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s", j->name,
-		    s->name, (long)pid, strerror(errno));
-	j->pid = pid;
-	j->state = J_RUNNING;
-	rn->running++;
-}
-
 /* Start steps while the -j cap allows. */
-static void
+void
 dispatch(struct runner *rn)
 {
 	struct rjob	*j;
@@ -1819,9 +1115,7 @@ static void
 runner_poll(struct runner *rn, long long now)
 {
 	struct run	*r;
-	const char	*status;
 	size_t		 i;
-	int		 rc;
 
 	for (i = rn->nruns; i-- > 0; ) {
 		if (i >= rn->nruns)
@@ -1831,24 +1125,7 @@ runner_poll(struct runner *rn, long long now)
 		    history_run_cancel_requested(rn->h, r->id) == 1)
 			run_cancel(r);
 	}
-	for (i = rn->nruns; i-- > 0; ) {
-		if (i >= rn->nruns)
-			continue;
-		r = rn->runs[i];
-		if (!r->group_wait || now < r->group_ready_ms)
-			continue;
-		status = NULL;
-		rc = history_group_try(rn->h, r->id, r->group, &status);
-		if (rc == HISTORY_GROUP_START) {
-			run_log(r, LOG_INFO, ": concurrency group `%s`: its "
-			    "turn", r->group);
-			run_begin(r);
-		} else if (rc == HISTORY_GROUP_ENDED) {
-			run_log(r, LOG_INFO, ": concurrency group `%s`: %s",
-			    r->group, status);
-			run_end(r, status, NULL);
-		}
-	}
+	group_poll(rn, now);
 }
 
 void
