@@ -1854,3 +1854,35 @@ fail:
 	hist_rollback(h);
 	return hist_report(h);
 }
+
+/* ---------------------------------------------------------------- step transactions */
+
+/*
+ * A worker that dies inside one loses the writes of that step's start or
+ * end, not the event: the spool keeps it in cur/, and the next worker's
+ * recovery ends the step's process group (recorded before the step ran)
+ * and runs again what the history does not show as ended.
+ */
+int
+history_txn_begin(struct history *h)
+{
+	if (sqlite3_get_autocommit(h->db) == 0)
+		return 0;
+	if (hist_exec(h, ST_BEGIN, "begin") == -1) {
+		hist_report(h);
+		return 0;
+	}
+	return 1;
+}
+
+int
+history_txn_end(struct history *h, int began)
+{
+	if (!began || sqlite3_get_autocommit(h->db) != 0)
+		return 0;
+	if (hist_exec(h, ST_COMMIT, "commit") == -1) {
+		hist_rollback(h);
+		return hist_report(h);
+	}
+	return 0;
+}
