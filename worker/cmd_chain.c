@@ -224,14 +224,15 @@ cmd_output(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	/*
-	 * The worker creates the file when the step starts and removes it
-	 * when the step ends: a process the step left behind must not
-	 * leave a raw value where nothing reads (or removes) it.
+	 * The first output creates the file (a step without outputs
+	 * leaves none); the worker reads and removes it when the step
+	 * ends.  Once the run's workspace is gone (a successful run's,
+	 * as it ends), its directory is missing: the step has ended.
 	 */
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1 && errno == ENOENT) {
-		fprintf(stderr, "hookdir output: %s does not exist: its step "
-		    "has ended\n", path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1 && errno == ENOENT) {
+		fprintf(stderr, "hookdir output: %s: no such directory: its "
+		    "run has ended\n", path);
 		rc = EX_USAGE;
 		goto out;
 	}
