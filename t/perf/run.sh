@@ -764,7 +764,8 @@ perevent_once() {	# row
 
 # Under strace: the inodes the worker creates (successful mkdir, open
 # with O_CREAT, link, symlink; an open of an existing file with O_CREAT
-# counts too: an upper bound) and, in a second run, its system calls.
+# counts too: an upper bound; the database's files, opened once per
+# process, do not) and, in a second run, its system calls.
 perevent_strace() {	# row
 	local row=$1 n=$STRACE_EVENTS
 	perevent_prefix "$n"
@@ -773,6 +774,8 @@ perevent_strace() {	# row
 		say "perevent strace: worker exit $?"
 	add created "$row" "$(awk -v n="$n" '
 		/= -1 / || / = -1$/ { next }
+		# once per worker process, not per event
+		/\/hookdir\.db(-wal|-shm|-journal)?"/ { next }
 		/^(mkdir|mkdirat|link|linkat|symlink|symlinkat)\(/ { c++ }
 		/^(open|openat|creat)\(/ && (/O_CREAT/ || /^creat/) { c++ }
 		/^rename/ { r++ }
