@@ -43,6 +43,14 @@ test_expect_success 'setup' '
 	    { "name": "bg", "run": "(sleep 1; hookdir output late yes; echo $? >\"$HOOKDIR_CONF.late\") >/dev/null 2>&1 &" }
 	  ] } } }
 	EOF
+	cat >pipelines/straggle.json <<-\EOF &&
+	{ "on": { "source": "test", "events": [ "straggle" ] },
+	  "keep_workspace": true,
+	  "jobs": { "j": { "steps": [
+	    { "name": "bg", "run": "(sleep 0.5; hookdir output late yes; echo $? >../straggle.rc) >/dev/null 2>&1 &" },
+	    { "name": "wait", "run": "i=0; while [ ! -s ../straggle.rc ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done" }
+	  ] } } }
+	EOF
 	check_config
 '
 
@@ -136,6 +144,19 @@ test_expect_success 'hookdir output after its run ended: exit 64, nothing left b
 	echo 64 >expect &&
 	test_cmp expect hookdir.conf.late &&
 	test_path_is_missing state/work/$run
+'
+
+test_expect_success 'hookdir output from what a step left behind, its step ended: exit 64' '
+	queue_event straggle &&
+	hookdir worker --once &&
+	run_status_is $event success &&
+	run=$(last_run straggle) &&
+	echo 64 >expect &&
+	test_cmp expect state/work/straggle.rc &&
+	test_path_is_missing state/work/$run/.hookdir-output-j-bg &&
+	sql "SELECT outputs FROM jobs WHERE run = $run" >actual &&
+	echo "{}" >expect &&
+	test_cmp expect actual
 '
 
 test_expect_success 'a silent one-step run leaves nothing in state/ but the history' '
