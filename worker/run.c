@@ -481,11 +481,6 @@ run_end(struct run *r, const char *status, const char *reason)
 	} else
 		run_spool_completion(r, status);
 	history_run_set(rn->h, r->id, status_run_from_name(status), reason);
-	/*
-	 * The step's transaction ends with the run: the event's end is
-	 * recorded, and its file retired, only after the run's.
-	 */
-	history_txn_end(rn->h, 1);
 	run_workspace_end(r, status_run_from_name(status));
 	/* A run's outcome is worth a line without -v only when it went wrong. */
 	run_log(r, status_trouble(status_from_name(status)) ? LOG_WARNING :
@@ -550,8 +545,11 @@ run_start(struct runner *rn, const struct event *ev,
 		return id;
 	}
 	if (pl->concurrency.group != NULL) {
-		/* The group's decision is a transaction of its own. */
-		history_txn_end(rn->h, began);
+		/*
+		 * The group's decision is a transaction of its own: what
+		 * is open (this one, or the event's) is committed first.
+		 */
+		history_txn_end(rn->h, 1);
 		run_group_enter(r);
 	} else
 		run_begin(r);

@@ -275,7 +275,9 @@ event_unref(struct wevent *we)
 		 */
 		close(we->fd);
 		log_warnx("event %s: left in cur/ to be processed again", id);
-	} else if (history_event_finish(w->h, id, "done", NULL) == -1) {
+	} else if (history_event_finish(w->h, id, "done", NULL) == -1 ||
+	    history_txn_end(w->h, 1) == -1) {
+		/* The file moves on only once its history is committed. */
 		close(we->fd);
 		w->rc = EX_TEMPFAIL;
 	} else if (spool_retire(&w->sp, id, we->fd, "done") == -1) {
@@ -452,7 +454,7 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	struct json_object	*ended = NULL;
 	size_t			 i, nmatched = 0, nended = 0, nnot = 0;
 	long long		 run;
-	int			 r, m, cut, traced = 1, requeued = 0;
+	int			 r, m, cut, traced = 1, requeued = 0, began;
 
 	we = xcalloc(1, sizeof(*we));
 	we->w = w;
@@ -533,6 +535,8 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	if (recovered && r == EVENT_RECOVERED)
 		ended = event_ended_pipelines(w, id);
 	matched = xcalloc(we->ps->set.n + 1, sizeof(*matched));
+	/* One transaction from the traces to the first steps' start. */
+	began = history_txn_begin(w->h);
 	for (i = 0; i < we->ps->set.n; i++) {
 		buf_reset(&trace);
 		m = trigger_eval(we->ps->set.v[i], &we->ev, &trace);
@@ -554,6 +558,7 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 		buf_release(&nowhy);
 		/* Not without its history: left in cur/ to try again. */
 		log_warnx("event %s: left in cur/ to be processed again", id);
+		history_txn_end(w->h, began);
 		free(matched);
 		pset_unref(we->ps);
 		close(fd);
@@ -597,6 +602,7 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	if (we->refs > 1 && we->nruns > 0)
 		respond_note(w->cf->respond_dir, id, we->runs, we->nruns, 0);
 	event_unref(we);
+	history_txn_end(w->h, began);
 }
 
 /* ---------------------------------------------------------------- claiming */
