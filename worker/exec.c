@@ -795,20 +795,28 @@ proc_stat(pid_t pid, char *state, pid_t *pgrp, long long *start)
 static int
 boot_id(char *buf, size_t len)
 {
+	static char	cached[64];	/* the same until the next boot */
 	struct buf	b = BUF_INIT;
 	size_t		n;
 
-	if (read_file(BOOT_ID_PATH, &b, 256) == -1)
-		return -1;
-	n = strcspn(buf_str(&b), "\n");
-	if (n == 0 || n >= len) {
+	if (cached[0] == '\0') {
+		if (read_file(BOOT_ID_PATH, &b, 256) == -1)
+			return -1;
+		n = strcspn(buf_str(&b), "\n");
+		if (n == 0 || n >= sizeof(cached)) {
+			buf_release(&b);
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(cached, b.data, n);
+		cached[n] = '\0';
 		buf_release(&b);
+	}
+	if (strlen(cached) >= len) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(buf, b.data, n);
-	buf[n] = '\0';
-	buf_release(&b);
+	memcpy(buf, cached, strlen(cached) + 1);
 	return 0;
 }
 
