@@ -445,10 +445,11 @@ history_gc_events(struct history *h, const char *before, int dry_run,
 
 /*
  * A worker that dies inside one loses the writes of that step's start or
- * end, not the event: the spool keeps it in cur/, and the next worker's
- * recovery ends the step's process group (recorded before the step ran)
- * and runs again what the history does not show as ended.  A backend
- * without them (txn_begin NULL) records each write on its own.
+ * end, not the event: the spool keeps the event in cur/ until its end is
+ * committed, and the next worker's recovery ends the process groups the
+ * history knows of and runs again what it does not show as ended (as
+ * when a worker died between a write and the next without them).  A
+ * backend without them (txn_begin NULL) records each write on its own.
  */
 int
 history_txn_begin(struct history *h)
