@@ -261,13 +261,10 @@ event_unref(struct wevent *we)
 {
 	struct worker	*w = we->w;
 	const char	*id = we->ev.id;
+	int		 ok;
 
 	if (--we->refs > 0)
 		return;
-	/* Every run ended and none answered: the wait can end now. */
-	if (we->nruns > 0 && !we->interrupted && !we->failed)
-		respond_note(w->cf->respond_dir, id, we->runs, we->nruns, 1);
-	free(we->runs);
 	if (we->interrupted || we->failed) {
 		/*
 		 * Left in cur/ with its lock released: the next worker's
@@ -275,15 +272,27 @@ event_unref(struct wevent *we)
 		 */
 		close(we->fd);
 		log_warnx("event %s: left in cur/ to be processed again", id);
-	} else if (history_event_finish(w->h, id, "done", NULL) == -1 ||
-	    history_txn_end(w->h, 1) == -1) {
-		/* The file moves on only once its history is committed. */
-		close(we->fd);
-		w->rc = EX_TEMPFAIL;
-	} else if (spool_retire(&w->sp, id, we->fd, "done") == -1) {
-		log_warn("event %s: moving it to done/", id);
-		w->rc = EX_TEMPFAIL;
+	} else {
+		/*
+		 * The runs' ends and the event's are committed (one
+		 * transaction with the last step's end) before a waiting
+		 * responder hears of them and before the file moves on.
+		 */
+		ok = history_event_finish(w->h, id, "done", NULL) == 0 &&
+		    history_txn_end(w->h, 1) == 0;
+		/* Every run ended and none answered: the wait can end now. */
+		if (we->nruns > 0)
+			respond_note(w->cf->respond_dir, id, we->runs,
+			    we->nruns, 1);
+		if (!ok) {
+			close(we->fd);
+			w->rc = EX_TEMPFAIL;
+		} else if (spool_retire(&w->sp, id, we->fd, "done") == -1) {
+			log_warn("event %s: moving it to done/", id);
+			w->rc = EX_TEMPFAIL;
+		}
 	}
+	free(we->runs);
 	pset_unref(we->ps);
 	event_release(&we->ev);
 	free(we);
