@@ -447,6 +447,10 @@ run_workspace_end(struct run *r, enum run_status st)
 	if ((st != RS_SUCCESS && st != RS_SKIPPED) || r->pl->keep_workspace ||
 	    r->work == NULL || (slash = strrchr(r->work, '/')) == NULL)
 		return;
+	/* Most steps leave nothing there: the body, then the directory. */
+	if ((unlink(r->body_path) == 0 || errno == ENOENT) &&
+	    rmdir(r->work) == 0)
+		return;
 	*slash = '\0';
 	fd = open(r->work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || rm_tree(fd, slash + 1) == -1)
