@@ -59,6 +59,7 @@ struct proc {
 
 struct exec {
 	int		 sigfd;
+	int		 nullfd;	/* the steps' stdin; -1 until needed */
 	struct proc	*procs;
 	size_t		 nprocs;
 	size_t		 running;
@@ -291,6 +292,7 @@ exec_new(char **errp)
 		return NULL;
 	}
 	ex = xcalloc(1, sizeof(*ex));
+	ex->nullfd = -1;
 	if ((ex->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) ==
 	    -1) {
 		xasprintf(errp, "signalfd: %s", strerror(errno));
@@ -339,6 +341,8 @@ exec_free(struct exec *ex)
 	while (waitpid(-1, &status, WNOHANG) > 0)
 		continue;
 	close(ex->sigfd);
+	if (ex->nullfd != -1)
+		close(ex->nullfd);
 	free(ex->procs);
 	free(ex->pfds);
 	free(ex);
@@ -453,16 +457,16 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	struct proc	*p;
 	sigset_t	 all, prev;
 	pid_t		 pid, parent;
-	int		 nullfd, saved, pfd[2];
+	int		 saved, pfd[2];
 
-	if ((nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+	if (ex->nullfd == -1 && (ex->nullfd = open("/dev/null",
+	    O_RDONLY | O_CLOEXEC)) == -1) {
 		xasprintf(errp, "/dev/null: %s", strerror(errno));
 		return -1;
 	}
 	/* The step's output reaches its log only through the worker. */
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
 		xasprintf(errp, "pipe: %s", strerror(errno));
-		close(nullfd);
 		return -1;
 	}
 	parent = getpid();
@@ -480,7 +484,7 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	 */
 	pid = vfork();
 	if (pid == 0)
-		child_exec(spec, pfd[1], nullfd, parent);
+		child_exec(spec, pfd[1], ex->nullfd, parent);
 	saved = errno;
 	if (pid > 0) {
 		/*
@@ -492,7 +496,6 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	}
 	sigprocmask(SIG_SETMASK, &prev, NULL);
 	close(pfd[1]);
-	close(nullfd);
 	if (pid == -1) {
 		xasprintf(errp, "fork: %s", strerror(saved));
 		close(pfd[0]);
