@@ -759,7 +759,7 @@ perevent_once() {	# row
 		sub(/.*self_cpu_s=/, "", r); sub(/ .*/, "", r); printf "%.1f", r / n * 1e6}')"
 	add left "$row" "$(awk -v a="$before" -v b="$after" -v n="$done_n" 'BEGIN {printf "%.2f", (b - a) / n}')"
 	add rss "$row" "$(sed 's/.*maxrss_kb=\([0-9]*\).*/\1/' "$P/ru.txt")"
-	say "perevent: $done_n events, $(med rate "$row" | cut -d. -f1)/s last median, $ru"
+	say "perevent: $done_n events, $ru"
 }
 
 # Under strace: the inodes the worker creates (successful mkdir, open
@@ -778,8 +778,7 @@ perevent_strace() {	# row
 		/\/hookdir\.db(-wal|-shm|-journal)?"/ { next }
 		/^(mkdir|mkdirat|link|linkat|symlink|symlinkat)\(/ { c++ }
 		/^(open|openat|creat)\(/ && (/O_CREAT/ || /^creat/) { c++ }
-		/^rename/ { r++ }
-		END { printf "%.2f %.2f\n", c / n, r / n }' "$P/files.trace" | cut -d" " -f1)"
+		END { printf "%.2f", c / n }' "$P/files.trace")"
 	add renamed "$row" "$(awk -v n="$n" '/^rename/ && !/= -1/ { r++ } END { printf "%.2f", r / n }' "$P/files.trace")"
 	perevent_prefix "$n"
 	strace -qq -c -o "$P/calls.trace" \
