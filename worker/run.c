@@ -546,6 +546,7 @@ run_start(struct runner *rn, const struct event *ev,
 	if (run_prepare(r, &why) == -1) {
 		run_end(r, "failure", why);
 		free(why);
+		history_txn_end(rn->h, began);
 		return id;
 	}
 	if (pl->concurrency.group != NULL) {
