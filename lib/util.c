@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -384,6 +385,44 @@ mkdir_p(const char *path, mode_t mode)
 	saved = errno;
 	free(p);
 	errno = saved;
+	return r;
+}
+
+/*
+ * Remove name under dirfd, a file or a whole tree, without following
+ * symbolic links. A step may have left directories without write
+ * permission (read-only checkouts): they are made writable first.
+ */
+int
+rm_tree(int parent, const char *name)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd, r = 0;
+
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	(void)fchmod(fd, 0700);
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (rm_tree(dirfd(d), de->d_name) == -1)
+			r = -1;
+	}
+	closedir(d);
+	if (r == 0 && unlinkat(parent, name, AT_REMOVEDIR) == -1 &&
+	    errno != ENOENT)
+		r = -1;
 	return r;
 }
 

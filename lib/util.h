@@ -56,6 +56,12 @@ int	fsync_dir(const char *path);
 /* mkdir -p: create path and its missing parents with mode: 0 or -1 (errno). */
 int	mkdir_p(const char *path, mode_t mode);
 /*
+ * rm -rf name under the directory parent (an fd), without following
+ * symbolic links; directories a step left without write permission are
+ * made writable first: 0 or -1 (errno).
+ */
+int	rm_tree(int parent, const char *name);
+/*
  * path made absolute against the current directory, as written (not
  * resolved): a new string, or NULL when getcwd(3) fails.
  */

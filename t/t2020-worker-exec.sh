@@ -27,12 +27,13 @@ test_expect_success 'setup' '
 	    "REPO": "repo=${{ payload.repository.name }}"
 	  },
 	  "secrets": ["DEPLOY_TOKEN"],
+	  "keep_workspace": true,
 	  "jobs": {
 	    "check": { "steps": [
 	      { "name": "env", "run": "env >\"$HOOKDIR_WORKSPACE/env.out\"" },
 	      { "name": "values", "run": "printf \"%s\\n\" \"$TITLE\" \"$EVIL\" \"$TICK\" \"$TMPL\" \"$REPO\" >\"$HOOKDIR_WORKSPACE/values.out\"; cp \"$HOOKDIR_BODY\" \"$HOOKDIR_WORKSPACE/body.copy\"" },
 	      { "name": "unquoted", "run": "echo $TITLE $EVIL $TICK" },
-	      { "name": "where", "run": "pwd; test -d .hookdir" }
+	      { "name": "where", "run": "pwd; test -f .hookdir-body" }
 	    ] }
 	  }
 	}
@@ -133,7 +134,7 @@ test_expect_success 'payload values reach a step through env and HOOKDIR_BODY on
 	EOF
 	test_cmp expect state/work/$run/values.out &&
 	test_cmp payload.json state/work/$run/body.copy &&
-	test_cmp payload.json state/work/$run/.hookdir/body
+	test_cmp payload.json state/work/$run/.hookdir-body
 '
 
 test_expect_success 'and nothing in them was executed' '
@@ -180,7 +181,7 @@ test_expect_success 'the step environment is clean and complete' '
 	cat >expect <<-EOF &&
 	DEPLOY_TOKEN=tok-123
 	HOME=$HOME
-	HOOKDIR_BODY=$TRASH/state/work/$run/.hookdir/body
+	HOOKDIR_BODY=$TRASH/state/work/$run/.hookdir-body
 	HOOKDIR_CHAIN_DEPTH=0
 	HOOKDIR_CONF=$TRASH/hookdir.conf
 	HOOKDIR_DELIVERY=delivery-1
@@ -188,7 +189,7 @@ test_expect_success 'the step environment is clean and complete' '
 	HOOKDIR_EVENT_ID=$event
 	HOOKDIR_JOB=check
 	HOOKDIR_MESSAGE=$TRASH/spool/cur/$event
-	HOOKDIR_OUTPUT=$TRASH/state/work/$run/.hookdir/output-check-env
+	HOOKDIR_OUTPUT=$TRASH/state/work/$run/.hookdir-output-check-env
 	HOOKDIR_PIPELINE=envcheck
 	HOOKDIR_PROVIDER=generic
 	HOOKDIR_RUN_ID=$run

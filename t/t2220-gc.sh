@@ -31,6 +31,7 @@ test_expect_success 'setup: two events run, one made old' '
 	cat >pipelines/p.json <<-\EOF &&
 	{
 	  "on": { "source": "site" },
+	  "keep_workspace": true,
 	  "jobs": { "j": { "steps": [ { "name": "s", "run": "echo hi; echo x >made-here" } ] } }
 	}
 	EOF

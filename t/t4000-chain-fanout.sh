@@ -12,6 +12,7 @@ test_expect_success 'setup' '
 	cat >pipelines/fan.json <<-\EOF &&
 	{
 	  "on": { "source": "test", "events": ["fan"] },
+	  "keep_workspace": true,
 	  "jobs": {
 	    "discover": { "steps": [
 	      { "run": "echo '\''services=[\"api\",\"web\",{\"name\":\"db\"}]'\'' >>\"$HOOKDIR_OUTPUT\"" }

@@ -17,6 +17,7 @@ test_expect_success 'setup' '
 	cat >pipelines/flaky.json <<-\EOF &&
 	{
 	  "on": { "source": "test", "events": ["flaky"] },
+	  "keep_workspace": true,
 	  "jobs": {
 	    "work": { "steps": [
 	      { "name": "flaky", "retry": { "attempts": 4, "backoff": "200ms" },

@@ -41,6 +41,7 @@ test_expect_success 'setup' '
 	cat >pipelines/leaky.json <<-EOF &&
 	{
 	  "on": { "source": "test", "events": ["leak"] },
+	  "keep_workspace": true,
 	  "secrets": ["TOKEN", "PIN"],
 	  "jobs": { "leak": { "steps": [ { "name": "emit", "run": "$TRASH/emit.sh" } ] } }
 	}
@@ -93,8 +94,8 @@ test_expect_success 'a name holding a secret, or a secret the step dropped: noth
 '
 
 test_expect_success 'the raw output file is removed when the step ends' '
-	test_path_is_file state/work/$run/.hookdir/body &&
-	test_path_is_missing state/work/$run/.hookdir/output-leak-emit &&
+	test_path_is_file state/work/$run/.hookdir-body &&
+	test_path_is_missing state/work/$run/.hookdir-output-leak-emit &&
 	sql "SELECT outputs FROM jobs WHERE run = $run" >actual &&
 	echo "{\"tok\":\"x***y\"}" >expect &&
 	test_cmp expect actual

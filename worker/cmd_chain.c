@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,7 +180,7 @@ cmd_output(struct cli *cli, int argc, char **argv)
 	struct stat	 st;
 	const char	*path, *name, *val;
 	size_t		 vlen;
-	int		 ch, fd = -1, rc = 0;
+	int		 ch, fd = -1, rc = 0, flags;
 
 	(void)cli;
 	while ((ch = getopt_long(argc, argv, "+h", chain_help_opts,
@@ -224,14 +225,21 @@ cmd_output(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	/*
-	 * The worker creates the file when the step starts and removes it
-	 * when the step ends: a process the step left behind must not
-	 * leave a raw value where nothing reads (or removes) it.
+	 * The first output creates the file (a step without outputs
+	 * leaves none); the worker reads and removes it when the step
+	 * ends.  A process the step left behind must not leave a raw
+	 * value where nothing reads (or removes) it: the file is created
+	 * only while the step's shell, the leader of its process group,
+	 * runs.  Once the run's workspace is gone (a successful run's,
+	 * as it ends), its directory is missing: the run has ended.
 	 */
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1 && errno == ENOENT) {
-		fprintf(stderr, "hookdir output: %s does not exist: its step "
-		    "has ended\n", path);
+	flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC;
+	if (kill(getpgrp(), 0) == 0 || errno == EPERM)
+		flags |= O_CREAT;
+	if ((fd = open(path, flags, 0600)) == -1 && errno == ENOENT) {
+		fprintf(stderr, "hookdir output: %s: %s\n", path,
+		    (flags & O_CREAT) != 0 ? "no such directory: its run "
+		    "has ended" : "its step has ended");
 		rc = EX_USAGE;
 		goto out;
 	}

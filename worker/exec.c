@@ -50,7 +50,8 @@ struct proc {
 	exec_done_fn	 done;
 	void		*arg;
 	int		 outfd;		/* the pipe's read end, or -1 */
-	int		 logfd;		/* -1 once the pipe is closed */
+	int		 logfd;		/* -1 until the step first writes */
+	char		*log_path;	/* NULL once the pipe is closed */
 	int		 log_failed;	/* a write error was reported */
 	struct buf	 pending;	/* read, held back: may begin a secret */
 	struct mask	 mask;
@@ -58,6 +59,7 @@ struct proc {
 
 struct exec {
 	int		 sigfd;
+	int		 nullfd;	/* the steps' stdin; -1 until needed */
 	struct proc	*procs;
 	size_t		 nprocs;
 	size_t		 running;
@@ -166,7 +168,33 @@ exec_mask(const char *const *values, const char *s, size_t len,
 	mask_release(&m);
 }
 
-/* What was read from a step's pipe goes to its log, masked. */
+int
+exec_log_open(const char *path)
+{
+	char	*dir, *slash;
+	int	 fd, saved;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd != -1 || errno != ENOENT || (slash = strrchr(path, '/')) ==
+	    NULL)
+		return fd;
+	dir = xstrndup(path, (size_t)(slash - path));
+	if (mkdir_p(dir, 0700) == -1) {
+		saved = errno;
+		free(dir);
+		errno = saved;
+		return -1;
+	}
+	free(dir);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+}
+
+/*
+ * What was read from a step's pipe goes to its log, masked; the log is
+ * created with the first byte, so that a silent step has none.
+ */
 static void
 proc_log(struct proc *p, int final)
 {
@@ -175,8 +203,13 @@ proc_log(struct proc *p, int final)
 
 	used = mask_run(&p->mask, p->pending.data, p->pending.len, final,
 	    &out);
-	if (out.len > 0 && write_all(p->logfd, out.data, out.len) == -1 &&
-	    !p->log_failed) {
+	if (out.len > 0 && p->logfd == -1 && !p->log_failed &&
+	    (p->logfd = exec_log_open(p->log_path)) == -1) {
+		p->log_failed = 1;
+		log_warn("step %ld: %s", (long)p->pid, p->log_path);
+	}
+	if (out.len > 0 && p->logfd != -1 && write_all(p->logfd, out.data,
+	    out.len) == -1 && !p->log_failed) {
 		p->log_failed = 1;
 		log_warn("step %ld: writing its log", (long)p->pid);
 	}
@@ -229,8 +262,11 @@ proc_read(struct proc *p, enum proc_read_mode mode)
 	if (eof || mode == READ_FINAL) {
 		proc_log(p, 1);
 		close(p->outfd);
-		close(p->logfd);
+		if (p->logfd != -1)
+			close(p->logfd);
 		p->outfd = p->logfd = -1;
+		free(p->log_path);
+		p->log_path = NULL;
 		if (p->pending.data != NULL)
 			explicit_bzero(p->pending.data, p->pending.cap);
 		buf_release(&p->pending);
@@ -256,6 +292,7 @@ exec_new(char **errp)
 		return NULL;
 	}
 	ex = xcalloc(1, sizeof(*ex));
+	ex->nullfd = -1;
 	if ((ex->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) ==
 	    -1) {
 		xasprintf(errp, "signalfd: %s", strerror(errno));
@@ -304,6 +341,8 @@ exec_free(struct exec *ex)
 	while (waitpid(-1, &status, WNOHANG) > 0)
 		continue;
 	close(ex->sigfd);
+	if (ex->nullfd != -1)
+		close(ex->nullfd);
 	free(ex->procs);
 	free(ex->pfds);
 	free(ex);
@@ -418,24 +457,16 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	struct proc	*p;
 	sigset_t	 all, prev;
 	pid_t		 pid, parent;
-	int		 logfd, nullfd, saved, pfd[2];
+	int		 saved, pfd[2];
 
-	logfd = open(spec->log_path,
-	    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (logfd == -1) {
-		xasprintf(errp, "%s: %s", spec->log_path, strerror(errno));
-		return -1;
-	}
-	if ((nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+	if (ex->nullfd == -1 && (ex->nullfd = open("/dev/null",
+	    O_RDONLY | O_CLOEXEC)) == -1) {
 		xasprintf(errp, "/dev/null: %s", strerror(errno));
-		close(logfd);
 		return -1;
 	}
 	/* The step's output reaches its log only through the worker. */
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
 		xasprintf(errp, "pipe: %s", strerror(errno));
-		close(logfd);
-		close(nullfd);
 		return -1;
 	}
 	parent = getpid();
@@ -453,7 +484,7 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	 */
 	pid = vfork();
 	if (pid == 0)
-		child_exec(spec, pfd[1], nullfd, parent);
+		child_exec(spec, pfd[1], ex->nullfd, parent);
 	saved = errno;
 	if (pid > 0) {
 		/*
@@ -465,11 +496,9 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	}
 	sigprocmask(SIG_SETMASK, &prev, NULL);
 	close(pfd[1]);
-	close(nullfd);
 	if (pid == -1) {
 		xasprintf(errp, "fork: %s", strerror(saved));
 		close(pfd[0]);
-		close(logfd);
 		return -1;
 	}
 	if (fcntl(pfd[0], F_SETFL, O_NONBLOCK) == -1)
@@ -485,7 +514,8 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	p->done = done;
 	p->arg = arg;
 	p->outfd = pfd[0];
-	p->logfd = logfd;
+	p->logfd = -1;
+	p->log_path = xstrdup(spec->log_path);
 	mask_init(&p->mask, spec->mask);
 	ex->running++;
 	return pid;
@@ -612,6 +642,7 @@ exec_reap(struct exec *ex)
 			    sizeof(*ex->tails));
 			ex->tails[ex->ntails++] = *p;
 			p->outfd = p->logfd = -1;
+			p->log_path = NULL;
 			memset(&p->pending, 0, sizeof(p->pending));
 			memset(&p->mask, 0, sizeof(p->mask));
 		}
@@ -767,20 +798,28 @@ proc_stat(pid_t pid, char *state, pid_t *pgrp, long long *start)
 static int
 boot_id(char *buf, size_t len)
 {
+	static char	cached[64];	/* the same until the next boot */
 	struct buf	b = BUF_INIT;
 	size_t		n;
 
-	if (read_file(BOOT_ID_PATH, &b, 256) == -1)
-		return -1;
-	n = strcspn(buf_str(&b), "\n");
-	if (n == 0 || n >= len) {
+	if (cached[0] == '\0') {
+		if (read_file(BOOT_ID_PATH, &b, 256) == -1)
+			return -1;
+		n = strcspn(buf_str(&b), "\n");
+		if (n == 0 || n >= sizeof(cached)) {
+			buf_release(&b);
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(cached, b.data, n);
+		cached[n] = '\0';
 		buf_release(&b);
+	}
+	if (strlen(cached) >= len) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(buf, b.data, n);
-	buf[n] = '\0';
-	buf_release(&b);
+	memcpy(buf, cached, strlen(cached) + 1);
 	return 0;
 }
 

@@ -25,7 +25,7 @@ struct exec_spec {
 	const char	*run;		/* passed to sh -c verbatim */
 	const char	*dir;		/* working directory */
 	char *const	*envp;		/* the whole environment */
-	const char	*log_path;	/* created 0600, appended to */
+	const char	*log_path;	/* created 0600 at the first byte */
 	long long	 deadline_ms;	/* exec_now_ms() clock; 0: none */
 	long long	 grace_ms;	/* SIGTERM to SIGKILL */
 	/*
@@ -40,6 +40,12 @@ struct exec_result {
 	int	signal;		/* -1 when it exited */
 	int	timed_out;	/* its deadline passed: it got SIGTERM */
 };
+
+/*
+ * Open a step's log to append to, created 0600 with its missing
+ * directories (0700): the fd, or -1 with errno.
+ */
+int	exec_log_open(const char *path);
 
 /*
  * Append s[0..len) to out with every occurrence of a value of mask

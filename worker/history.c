@@ -458,3 +458,35 @@ history_gc_events(struct history *h, const char *before, int dry_run,
 		nanosleep(&pause, NULL);
 	}
 }
+
+/* ---------------------------------------------------------------- step transactions */
+
+/*
+ * A worker that dies inside one loses the writes of that step's start or
+ * end, not the event: the spool keeps the event in cur/ until its end is
+ * committed, and the next worker's recovery ends the process groups the
+ * history knows of and runs again what it does not show as ended (as
+ * when a worker died between a write and the next without them).  A
+ * backend without them (txn_begin NULL) records each write on its own.
+ */
+int
+history_txn_begin(struct history *h)
+{
+	int	r;
+
+	if (h->ops->txn_begin == NULL)
+		return 0;
+	if ((r = h->ops->txn_begin(h)) == -1) {
+		hist_failed(h, r);
+		return 0;
+	}
+	return r;
+}
+
+int
+history_txn_end(struct history *h, int began)
+{
+	if (!began || h->ops->txn_end == NULL)
+		return 0;
+	return hist_failed(h, h->ops->txn_end(h));
+}

@@ -267,4 +267,16 @@ int	history_run_known(struct history *, long long run);
 int	history_gc_events(struct history *, const char *before, int dry_run,
 	    long *count);
 
+/*
+ * One transaction around the writes that go with a step's start or its
+ * end, instead of one per write.  history_txn_begin returns 1 when it
+ * opened one, 0 when one was open already (the caller then joins it)
+ * or when it could not (the error is counted: history_errors()).
+ * history_txn_end commits when given 1 and a transaction is open.  No
+ * history_* function that opens its own transaction (event_begin,
+ * group_enter, group_try, gc_events) may be called in between.
+ */
+int	history_txn_begin(struct history *);
+int	history_txn_end(struct history *, int began);
+
 #endif

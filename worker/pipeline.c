@@ -1158,6 +1158,10 @@ load_root(struct ploader *l, struct json_object *root)
 			if (jconf_want_type(l->d, l->file, root, key, key, v,
 			    json_type_boolean) == 0)
 				p->dispatch = json_object_get_boolean(v);
+		} else if (strcmp(key, "keep_workspace") == 0) {
+			if (jconf_want_type(l->d, l->file, root, key, key, v,
+			    json_type_boolean) == 0)
+				p->keep_workspace = json_object_get_boolean(v);
 		} else
 			perr(l, root, key, key, "unknown key");
 	}

@@ -169,6 +169,7 @@ struct pipeline {
 	size_t		*order;		/* jobs in a topological order */
 	struct pipeline_input *inputs;	size_t ninputs;
 	int		 dispatch;	/* a dispatch source may start it */
+	int		 keep_workspace; /* also after a successful run */
 };
 
 struct pipeline_set {

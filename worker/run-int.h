@@ -14,6 +14,12 @@
 
 struct json_object;
 
+/*
+ * hookdir's own files in a run's workspace start with this: the body
+ * (.hookdir-body) and the steps' outputs (.hookdir-output-JOB-STEP).
+ */
+#define RUN_PRIVATE		".hookdir-"
+
 extern const char	 stopped_reason[];	/* "the worker was stopped" */
 extern const char	 cancelled_reason[];	/* "the run was cancelled" */
 
@@ -78,7 +84,6 @@ struct run {
 	const struct pipeline	*pl;
 	long long		 id;
 	char			*work;		/* state/work/RUN */
-	char			*priv;		/* state/work/RUN/.hookdir */
 	char			*logs;		/* state/logs/RUN */
 	char			*body_path;
 	struct envv		 env;		/* pipeline env, secrets */

@@ -300,7 +300,12 @@ out:
 	return r;
 }
 
-/* Workspace, logs, the body file, the env values and the secrets. */
+/*
+ * The workspace with the body file in it, the env values and the
+ * secrets. The logs' directories come with the first byte a step
+ * writes (exec_log_open()), the outputs file with the step's first
+ * output: a silent step creates nothing.
+ */
 static int
 run_prepare(struct run *r, char **why)
 {
@@ -312,15 +317,10 @@ run_prepare(struct run *r, char **why)
 	int			 fd;
 
 	xasprintf(&r->work, "%s/work/%lld", cf->state, r->id);
-	xasprintf(&r->priv, "%s/.hookdir", r->work);
 	xasprintf(&r->logs, "%s/logs/%lld", cf->state, r->id);
-	xasprintf(&r->body_path, "%s/body", r->priv);
-	if (mkdir_p(r->priv, 0700) == -1) {
-		xasprintf(why, "%s: %s", r->priv, strerror(errno));
-		return -1;
-	}
-	if (mkdir_p(r->logs, 0700) == -1) {
-		xasprintf(why, "%s: %s", r->logs, strerror(errno));
+	xasprintf(&r->body_path, "%s/" RUN_PRIVATE "body", r->work);
+	if (mkdir_p(r->work, 0700) == -1) {
+		xasprintf(why, "%s: %s", r->work, strerror(errno));
 		return -1;
 	}
 	fd = open(r->body_path,
@@ -393,7 +393,6 @@ run_free(struct run *r)
 	free(r->group);
 	env_release(&r->env);
 	free(r->work);
-	free(r->priv);
 	free(r->logs);
 	free(r->body_path);
 	free(r);
@@ -435,6 +434,34 @@ run_spool_completion(struct run *r, enum run_status status)
 	json_object_put(outputs);
 }
 
+/*
+ * A run that succeeded (or had nothing to do) leaves its logs, not its
+ * workspace, unless the pipeline keeps it; any other keeps it for
+ * inspection until `hookdir gc`.
+ */
+static void
+run_workspace_end(struct run *r, enum run_status st)
+{
+	char	*slash;
+	int	 fd;
+
+	if ((st != RS_SUCCESS && st != RS_SKIPPED) || r->pl->keep_workspace ||
+	    r->work == NULL || (slash = strrchr(r->work, '/')) == NULL)
+		return;
+	/* Most steps leave nothing there: the body, then the directory. */
+	if ((unlink(r->body_path) == 0 || errno == ENOENT) &&
+	    rmdir(r->work) == 0)
+		return;
+	*slash = '\0';
+	fd = open(r->work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || rm_tree(fd, slash + 1) == -1)
+		run_log(r, LOG_WARNING, ": removing its workspace %s/%s: %s",
+		    r->work, slash + 1, strerror(errno));
+	*slash = '/';
+	if (fd != -1)
+		close(fd);
+}
+
 void
 run_end(struct run *r, enum run_status status, const char *reason)
 {
@@ -459,6 +486,7 @@ run_end(struct run *r, enum run_status status, const char *reason)
 	} else
 		run_spool_completion(r, status);
 	history_run_set(rn->h, r->id, status, reason);
+	run_workspace_end(r, status);
 	/* A run's outcome is worth a line without -v only when it went wrong. */
 	run_log(r, status_trouble(status) ? LOG_WARNING : LOG_NOTICE,
 	    ": %s (%zu job%s)%s%s", status_name(status), r->pl->njobs,
@@ -484,10 +512,15 @@ run_start(struct runner *rn, const struct event *ev,
 	char		*why = NULL;
 	long long	 id;
 	size_t		 i;
+	int		 began;
 
+	/* One transaction up to the first steps' start (run_begin()). */
+	began = history_txn_begin(rn->h);
 	if ((id = history_run_create(rn->h, ev->id, pl->name, 
-	    ev->triggered_by, ev->user)) == -1)
+	    ev->triggered_by, ev->user)) == -1) {
+		history_txn_end(rn->h, began);
 		return -1;
+	}
 	r = xcalloc(1, sizeof(*r));
 	r->rn = rn;
 	r->ev = ev;
@@ -514,12 +547,19 @@ run_start(struct runner *rn, const struct event *ev,
 	if (run_prepare(r, &why) == -1) {
 		run_end(r, RS_FAILURE, why);
 		free(why);
+		history_txn_end(rn->h, began);
 		return id;
 	}
-	if (pl->concurrency.group != NULL)
+	if (pl->concurrency.group != NULL) {
+		/*
+		 * The group's decision is a transaction of its own: what
+		 * is open (this one, or the event's) is committed first.
+		 */
+		history_txn_end(rn->h, 1);
 		run_group_enter(r);
-	else
+	} else
 		run_begin(r);
+	history_txn_end(rn->h, began);
 	return id;
 }
 
@@ -531,7 +571,9 @@ run_begin(struct run *r)
 	const struct pipeline	*pl = r->pl;
 	struct rjob		*j;
 	size_t			 i;
+	int			 began;
 
+	began = history_txn_begin(rn->h);
 	r->group_wait = 0;
 	history_run_set(rn->h, r->id, RS_RUNNING, NULL);
 	if (pl->timeout_ms > 0)
@@ -544,6 +586,7 @@ run_begin(struct run *r)
 	}
 	run_advance(r);
 	dispatch(rn);
+	history_txn_end(rn->h, began);
 }
 
 /* ---------------------------------------------------------------- decisions */

@@ -341,7 +341,10 @@ step_done(void *arg, const struct exec_result *res)
 	const struct step	*s = &j->job->steps[j->next_step];
 	struct buf		 why = BUF_INIT;
 	enum run_status		 status;
+	int			 began;
 
+	/* One transaction for what the step's end records. */
+	began = history_txn_begin(rn->h);
 	rn->running--;
 	j->pid = 0;
 	j->state = J_BETWEEN;
@@ -364,6 +367,7 @@ step_done(void *arg, const struct exec_result *res)
 	buf_release(&why);
 	run_advance(r);
 	dispatch(rn);
+	history_txn_end(rn->h, began);
 }
 
 /*
@@ -453,10 +457,12 @@ step_start(struct rjob *j)
 	struct envv		 env = { NULL, 0 };
 	struct buf		 b = BUF_INIT;
 	long long		 now = exec_now_ms(), dl = 0;
-	char			*dir, *log, *err = NULL, d[32];
+	char			*log, *err = NULL, d[32];
 	pid_t			 pid;
-	int			 fd;
+	int			 fd, began;
 
+	/* One transaction for what the step's start records. */
+	began = history_txn_begin(rn->h);
 	j->state = J_BETWEEN;
 	if (r->deadline_ms != 0 && now >= r->deadline_ms) {
 		r->timed_out = 1;
@@ -466,6 +472,7 @@ step_start(struct rjob *j)
 		    buf_str(&b));
 		buf_release(&b);
 		run_advance(r);
+		history_txn_end(rn->h, began);
 		return;
 	}
 	if (j->deadline_ms != 0 && now >= j->deadline_ms) {
@@ -474,6 +481,7 @@ step_start(struct rjob *j)
 		job_finish(j, RS_TIMED_OUT, buf_str(&b));
 		buf_release(&b);
 		run_advance(r);
+		history_txn_end(rn->h, began);
 		return;
 	}
 	if (!j->started) {
@@ -483,30 +491,29 @@ step_start(struct rjob *j)
 			j->deadline_ms = now + j->job->timeout_ms;
 	}
 
-	xasprintf(&dir, "%s/%s", r->logs, j->name);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		run_log(r, LOG_WARNING, ": %s: %s", dir, strerror(errno));
-	/* Each attempt has its own log and its own row in the history. */
+	/*
+	 * Each attempt has its own log and its own row in the history.
+	 * The log and its directories are created when the step first
+	 * writes (exec_log_open()).
+	 */
 	if (j->attempt > 1)
-		xasprintf(&log, "%s/%s.attempt%d.log", dir, s->name,
-		    j->attempt);
+		xasprintf(&log, "%s/%s/%s.attempt%d.log", r->logs, j->name,
+		    s->name, j->attempt);
 	else
-		xasprintf(&log, "%s/%s.log", dir, s->name);
-	free(dir);
+		xasprintf(&log, "%s/%s/%s.log", r->logs, j->name, s->name);
+	/*
+	 * Created by the step's first output (hookdir output, or the
+	 * step's own >>): a step without outputs leaves no file. An
+	 * earlier attempt's is removed when that attempt ends.
+	 */
 	free(j->output_path);
-	xasprintf(&j->output_path, "%s/output-%s-%s", r->priv, j->name,
-	    s->name);
-	fd = open(j->output_path,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd != -1)
-		close(fd);
+	xasprintf(&j->output_path, "%s/" RUN_PRIVATE "output-%s-%s", r->work,
+	    j->name, s->name);
 	j->step_id = history_step_create(rn->h, r->id, j->id,
 	    (int)j->next_step + 1, s->name, log);
 	if (s->retry.attempts > 1) {
 		history_step_set_attempt(rn->h, j->step_id, j->attempt);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-		if (fd != -1) {
+		if ((fd = exec_log_open(log)) != -1) {
 			dprintf(fd, "hookdir: attempt %d of %d\n", j->attempt,
 			    s->retry.attempts);
 			close(fd);
@@ -545,6 +552,7 @@ step_start(struct rjob *j)
 		step_next(j, s, RS_FAILURE, err);
 		free(err);
 		run_advance(r);
+		history_txn_end(rn->h, began);
 		return;
 	}
 	log_debug("run %lld %s/%s/%s: started, pid %ld", r->id, r->pl->name,
@@ -563,4 +571,5 @@ step_start(struct rjob *j)
 	j->pid = pid;
 	j->state = J_RUNNING;
 	rn->running++;
+	history_txn_end(rn->h, began);
 }

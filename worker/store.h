@@ -173,6 +173,15 @@ struct store_ops {
 		    long long after, long long *ids, size_t max, size_t *n);
 	int	(*gc_events)(struct history *, const char *before,
 		    int dry_run, long limit, long *count);
+	/*
+	 * May be NULL. txn_begin: open a write transaction unless one is
+	 * open: 1 opened, 0 one was open, -1. txn_end: commit the open
+	 * one, if any (rolled back when it cannot): 0 or -1. No other
+	 * operation that opens its own (event_begin, group_enter,
+	 * group_try, gc_events) is called in between.
+	 */
+	int	(*txn_begin)(struct history *);
+	int	(*txn_end)(struct history *);
 };
 
 /* Record an error in h->err; store_dberr() also counts it. Both -1. */

@@ -1805,6 +1805,28 @@ fail:
 	return -1;
 }
 
+/* ---------------------------------------------------------------- step transactions */
+
+static int
+sq_txn_begin(struct history *h)
+{
+	if (sqlite3_get_autocommit(sq(h)->db) == 0)
+		return 0;
+	return hist_exec(h, ST_BEGIN, "begin") == -1 ? -1 : 1;
+}
+
+static int
+sq_txn_end(struct history *h)
+{
+	if (sqlite3_get_autocommit(sq(h)->db) != 0)
+		return 0;
+	if (hist_exec(h, ST_COMMIT, "commit") == -1) {
+		hist_rollback(h);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct store_ops sq_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1838,4 +1860,6 @@ static const struct store_ops sq_ops = {
 	.counts = sq_counts,
 	.gc_runs = sq_gc_runs,
 	.gc_events = sq_gc_events,
+	.txn_begin = sq_txn_begin,
+	.txn_end = sq_txn_end,
 };

@@ -185,13 +185,10 @@ event_unref(struct wevent *we)
 {
 	struct worker	*w = we->w;
 	const char	*id = we->ev.id;
+	int		 ok;
 
 	if (--we->refs > 0)
 		return;
-	/* Every run ended and none answered: the wait can end now. */
-	if (we->nruns > 0 && !we->interrupted && !we->failed)
-		respond_note(w->cf->respond_dir, id, we->runs, we->nruns, 1);
-	free(we->runs);
 	if (we->interrupted || we->failed) {
 		/*
 		 * Left in cur/ with its lock released: the next worker's
@@ -199,12 +196,26 @@ event_unref(struct wevent *we)
 		 */
 		close(we->fd);
 		log_warnx("event %s: left in cur/ to be processed again", id);
-	} else if (history_event_finish(w->h, id, "done", NULL) == -1)
-		event_leave(w, we->fd);
-	else if (spool_retire(&w->sp, id, we->fd, "done") == -1) {
-		log_warn("event %s: moving it to done/", id);
-		w->rc = EX_TEMPFAIL;
+	} else {
+		/*
+		 * The runs' ends and the event's are committed (one
+		 * transaction with the last step's end) before a waiting
+		 * responder hears of them and before the file moves on.
+		 */
+		ok = history_event_finish(w->h, id, "done", NULL) == 0 &&
+		    history_txn_end(w->h, 1) == 0;
+		/* Every run ended and none answered: the wait can end now. */
+		if (we->nruns > 0)
+			respond_note(w->cf->respond_dir, id, we->runs,
+			    we->nruns, 1);
+		if (!ok)
+			event_leave(w, we->fd);
+		else if (spool_retire(&w->sp, id, we->fd, "done") == -1) {
+			log_warn("event %s: moving it to done/", id);
+			w->rc = EX_TEMPFAIL;
+		}
 	}
+	free(we->runs);
 	pset_unref(we->ps);
 	event_release(&we->ev);
 	free(we);
@@ -534,7 +545,7 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	struct wevent		*we;
 	struct event_match	 m = { NULL, 0, 0, BUF_INIT, 0 };
 	char			*dup_of = NULL, *err = NULL;
-	int			 r, cut, requeued;
+	int			 r, cut, requeued, began;
 
 	we = xcalloc(1, sizeof(*we));
 	we->w = w;
@@ -568,14 +579,18 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	/* worker_fill loaded them, without errors, before the claim. */
 	we->ps = w->ps;
 	we->ps->refs++;
+	/* One transaction from the traces to the first steps' start. */
+	began = history_txn_begin(w->h);
 	if (event_match(w, we, recovered && r == EVENT_RECOVERED, &m) == -1) {
 		/* Not without its history: left in cur/ to try again. */
 		log_warnx("event %s: left in cur/ to be processed again", id);
+		history_txn_end(w->h, began);
 		event_leave(w, fd);
 		goto out;
 	}
 	event_log_runs(we, &m, r == EVENT_RECOVERED, requeued);
 	event_start_runs(w, we, &m);
+	history_txn_end(w->h, began);
 	we = NULL;
 out:
 	if (we != NULL) {

@@ -9,8 +9,13 @@
  *	"files=N secs=S files_per_s=R".
  *   perf-tool rusage OUT PROG [ARG...]
  *	Run PROG, forwarding SIGTERM and SIGINT to it; write
- *	"wall_s=S maxrss_kb=K status=X" to OUT when it has exited.  Exits
- *	with PROG's status.
+ *	"wall_s=S maxrss_kb=K status=X self_cpu_s=C self_user_s=U
+ *	self_sys_s=Y children_cpu_s=D" to OUT when it has exited.  self_*
+ *	is PROG's own CPU time (its RUSAGE_SELF: what its children and
+ *	their children used is in children_cpu_s), read from /proc while
+ *	it is a zombie; self_cpu_s comes from schedstat (nanoseconds) when
+ *	the kernel has it, else from the clock ticks.  Exits with PROG's
+ *	status.
  *   perf-tool post HOST PORT PATH BODY_FILE SIG COUNT INTERVAL_MS OUT
  *	COUNT signed POSTs, one after the other on one connection, INTERVAL_MS
  *	apart; for every 2xx answer write "ID SECONDS" to OUT: the "id" of
@@ -167,12 +172,51 @@ perf_forward(int sig)
 		kill(perf_child, sig);
 }
 
+/*
+ * The CPU time of a process that has exited and is not yet reaped: its
+ * own (utime, stime) and its waited-for descendants' (cutime, cstime),
+ * in seconds.  -1 when /proc cannot tell.
+ */
+static int
+perf_zombie_cpu(pid_t pid, double *self, double *user, double *sys,
+    double *children)
+{
+	char			 path[64], line[2048], *p;
+	unsigned long long	 ut, st, cut, cst, ns;
+	double			 hz = (double)sysconf(_SC_CLK_TCK);
+	FILE			*fp;
+	int			 ok;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	ok = fgets(line, sizeof(line), fp) != NULL;
+	fclose(fp);
+	/* Fields 14-17, counted after the command's closing parenthesis. */
+	if (!ok || (p = strrchr(line, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu %llu %llu", &ut, &st, &cut, &cst) != 4)
+		return -1;
+	*user = (double)ut / hz;
+	*sys = (double)st / hz;
+	*children = (double)(cut + cst) / hz;
+	*self = *user + *sys;
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", (long)pid);
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fscanf(fp, "%llu", &ns) == 1)
+			*self = (double)ns / 1e9;
+		fclose(fp);
+	}
+	return 0;
+}
+
 static int
 perf_rusage(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct rusage	 ru;
-	double		 t0, el;
+	siginfo_t	 si;
+	double		 t0, el, self = -1, user = -1, sys = -1, children = -1;
 	pid_t		 pid;
 	FILE		*fp;
 	int		 st;
@@ -195,15 +239,23 @@ perf_rusage(int argc, char **argv)
 	perf_child = pid;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* Exited but not reaped: /proc still has its times. */
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1)
+		if (errno != EINTR)
+			perf_die("waitid");
+	if (perf_zombie_cpu(pid, &self, &user, &sys, &children) == -1)
+		self = user = sys = children = -1;
 	while (wait4(pid, &st, 0, &ru) == -1)
 		if (errno != EINTR)
 			perf_die("wait4");
 	el = perf_now(CLOCK_MONOTONIC) - t0;
 	if ((fp = fopen(argv[2], "w")) == NULL)
 		perf_die(argv[2]);
-	fprintf(fp, "wall_s=%.3f maxrss_kb=%ld status=%d\n", el,
+	fprintf(fp, "wall_s=%.3f maxrss_kb=%ld status=%d self_cpu_s=%.6f "
+	    "self_user_s=%.3f self_sys_s=%.3f children_cpu_s=%.3f\n", el,
 	    ru.ru_maxrss, WIFEXITED(st) ? WEXITSTATUS(st) :
-	    128 + WTERMSIG(st));
+	    128 + WTERMSIG(st), self, user, sys, children);
 	fclose(fp);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }

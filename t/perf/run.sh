@@ -36,6 +36,15 @@
 #   history  the history at scale (t/perf/history.sh): 10 000, 100 000 and
 #            1 000 000 runs synthesised straight into the store; status,
 #            runs, report and gc timed with their peak RSS.
+#   perevent what one event costs the worker, one-step pipeline (`run:
+#            "true"`), PERF_PEREVENT_EVENTS queued by perf-tool fill:
+#            inodes created per event (strace of worker --once: successful
+#            mkdir, open with O_CREAT, link, symlink; what remains after
+#            the run besides), the worker's own CPU per event (its
+#            RUSAGE_SELF, children excluded, via perf-tool rusage), its
+#            drain rate (-j 1) against fork+exec of /bin/sh -c true in one
+#            process, measured side by side; pwrite, fsync/fdatasync and
+#            fcntl calls per event (strace -c).
 #
 # Needs (Debian packages): nginx (nginx-light), spawn-fcgi, fcgiwrap, wrk,
 # webhook, curl, openssl, gcc, libfcgi-dev, libssl-dev; a built tree
@@ -49,13 +58,15 @@
 #   PERF_SECONDS=4      length of each wrk run
 #   PERF_DRAIN_SECONDS=3      length of each drain window
 #   PERF_REPS=3         repetitions of every measurement
-#   PERF_ONLY=          subset: ingress,worker,rss,drain,ratelimit,history
+#   PERF_ONLY=          subset: ingress,worker,rss,drain,ratelimit,history,perevent
 #   PERF_HISTORY_SIZES="10000 100000 1000000"   PERF_HISTORY_REPS=5
 #   PERF_CONNS="16 64"  PERF_BODIES="1k 64k"
 #   PERF_INGRESS="R2 H2 R4 H4 WH CGI"   ingress configurations, in run order
 #   PERF_MICRO_SECONDS=2      each forkexec-bench run
 #   PERF_WORKER_EVENTS=2000   events queued for each worker --once run
 #   PERF_LATENCY_EVENTS=30    requests per --watch latency run (100 ms apart)
+#   PERF_PEREVENT_EVENTS=2000 events queued for each perevent run
+#   PERF_STRACE_EVENTS=200    events queued for each perevent strace run
 #   PERF_DRAIN_QUEUES="1000 10000 100000"   PERF_INGEST_QUEUE=10000
 #   PERF_TMP=/var/tmp   where the temp dir goes (a disk file system, not tmpfs)
 #   PERF_KEEP=1         keep the temp dir (raw wrk output, logs, spools)
@@ -86,26 +97,28 @@ CONNS=${PERF_CONNS:-"16 64"}
 BODIES=${PERF_BODIES:-"1k 64k"}
 MICRO_S=${PERF_MICRO_SECONDS:-2}
 WORKER_EVENTS=${PERF_WORKER_EVENTS:-2000}
+PEREVENT_EVENTS=${PERF_PEREVENT_EVENTS:-2000}
+STRACE_EVENTS=${PERF_STRACE_EVENTS:-200}
 LAT_EVENTS=${PERF_LATENCY_EVENTS:-30}
 DRAIN_QUEUES=${PERF_DRAIN_QUEUES:-"1000 10000 100000"}
 INGEST_QUEUE=${PERF_INGEST_QUEUE:-10000}
 QUIET_WAIT=${PERF_QUIET_WAIT:-5}
 WH_DRAIN=${PERF_WH_DRAIN:-30}
 SECRET=bench-secret-7f3c9a1e5b
-ONLY=${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history}
+ONLY=${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history,perevent}
 ONLY=",${ONLY// /,},"
 
 want() { [[ $ONLY == *",$1,"* ]]; }
 say() { printf '%s perf: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-for v in S DRAIN_S REPS MICRO_S WORKER_EVENTS LAT_EVENTS INGEST_QUEUE QUIET_WAIT WH_DRAIN; do
+for v in S DRAIN_S REPS MICRO_S WORKER_EVENTS PEREVENT_EVENTS STRACE_EVENTS LAT_EVENTS INGEST_QUEUE QUIET_WAIT WH_DRAIN; do
 	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] ||
 		die "PERF_* setting $v=${!v}: want a positive integer"
 done
-for s in ingress worker rss drain ratelimit history; do ONLY=${ONLY/,$s,/,}; done
-[ "$ONLY" = , ] || die "PERF_ONLY: unknown section(s) ${ONLY//,/ } (want ingress,worker,rss,drain,ratelimit,history)"
-ONLY=",${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history},"
+for s in ingress worker rss drain ratelimit history perevent; do ONLY=${ONLY/,$s,/,}; done
+[ "$ONLY" = , ] || die "PERF_ONLY: unknown section(s) ${ONLY//,/ } (want ingress,worker,rss,drain,ratelimit,history,perevent)"
+ONLY=",${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history,perevent},"
 ONLY=${ONLY// /,}
 # The history section needs none of the servers: alone, it runs alone.
 [ "$ONLY" = ",history," ] && exec bash "$top_srcdir/t/perf/history.sh"
@@ -118,6 +131,7 @@ need_prog() {	# program debian-package
 need_prog cc gcc
 need_prog openssl openssl
 need_prog curl curl
+want perevent && need_prog strace strace
 if want ingress || want rss || want drain || want worker || want ratelimit; then
 	need_prog nginx nginx-light
 	need_prog spawn-fcgi spawn-fcgi
@@ -154,6 +168,11 @@ exec {NAPFD}<> <(:)
 BIN=$RUN/bin
 NPFX=0		# per-run prefixes $RUN/r.N
 P=
+
+# The worker refuses root's state unless told: the temp dir is root's
+# when make perf runs as root.
+WORKER_ROOT=
+[ "$(id -u)" = 0 ] && WORKER_ROOT=--allow-root
 
 # ---------------------------------------------------------------- processes
 # Every server is recorded as "pid:comm" and stopped by that pid only.
@@ -642,7 +661,7 @@ worker_once() {	# row jobs
 	out=$("$BIN/perf-tool" fill "$P/spool" "$WORKER_EVENTS" bench 1024) || die "fill: $out"
 	sync
 	quiet_gate "worker -j $j"
-	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker --once -j "$j" \
+	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker $WORKER_ROOT --once -j "$j" \
 		>"$P/worker.log" 2>&1 || say "worker --once -j $j: exit $? ($(tail -1 "$P/worker.log"))"
 	done_n=$(count_files "$P/spool/done")
 	[ "$done_n" = "$WORKER_EVENTS" ] || say "worker --once -j $j: $done_n of $WORKER_EVENTS in done/"
@@ -672,7 +691,7 @@ watch_latency() {
 	EOF
 	start_spawned 2 "$P/hookdir.sock" "$BIN/hookdir.fcgi" -c "$P/hookdir.conf"
 	start_nginx
-	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker --watch -j 1 \
+	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker $WORKER_ROOT --watch -j 1 \
 		</dev/null >"$P/worker.log" 2>&1 &
 	wpid=$!
 	track "$wpid"
@@ -710,6 +729,83 @@ worker_section() {
 	done
 }
 
+# ---------------------------------------------------------------- perevent
+# A fresh prefix with the one-step pipeline, its history created by one
+# event already (so that no run counts the database's creation), and n
+# events queued.
+perevent_prefix() {	# n
+	local out
+	fresh_prefix "$PIPE_TRUE"
+	out=$("$BIN/perf-tool" fill "$P/spool" 1 bench 1024) || die "fill: $out"
+	"$BIN/hookdir" -c "$P/hookdir.conf" worker $WORKER_ROOT --once >"$P/warm.log" 2>&1 ||
+		die "perevent: the first event failed: $(tail -1 "$P/warm.log")"
+	out=$("$BIN/perf-tool" fill "$P/spool" "$1" bench 1024) || die "fill: $out"
+	sync
+}
+# Inodes under the spool and the state directory.
+inodes() { find "$P/spool" "$P/state" -printf . 2>/dev/null | wc -c; }
+
+# One timed run: the drain rate, the worker's own CPU per event, and the
+# inodes left per event.
+perevent_once() {	# row
+	local row=$1 n=$PEREVENT_EVENTS before after done_n ru
+	perevent_prefix "$n"
+	before=$(inodes)
+	quiet_gate "perevent"
+	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker $WORKER_ROOT \
+		--once -j 1 >"$P/worker.log" 2>&1 || say "perevent: worker exit $? ($(tail -1 "$P/worker.log"))"
+	done_n=$(count_files "$P/spool/done")
+	[ "$done_n" -gt "$n" ] || say "perevent: $((done_n - 1)) of $n in done/"
+	done_n=$((done_n - 1))
+	after=$(inodes)
+	ru=$(cat "$P/ru.txt")
+	add rate "$row" "$(awk -v n="$done_n" -v r="$ru" 'BEGIN {
+		sub(/^wall_s=/, "", r); sub(/ .*/, "", r); printf "%.1f", n / r}')"
+	add cpu "$row" "$(awk -v n="$done_n" -v r="$ru" 'BEGIN {
+		sub(/.*self_cpu_s=/, "", r); sub(/ .*/, "", r); printf "%.1f", r / n * 1e6}')"
+	add left "$row" "$(awk -v a="$before" -v b="$after" -v n="$done_n" 'BEGIN {printf "%.2f", (b - a) / n}')"
+	add rss "$row" "$(sed 's/.*maxrss_kb=\([0-9]*\).*/\1/' "$P/ru.txt")"
+	say "perevent: $done_n events, $ru"
+}
+
+# Under strace: the inodes the worker creates (successful mkdir, open
+# with O_CREAT, link, symlink; an open of an existing file with O_CREAT
+# counts too: an upper bound; the database's files, opened once per
+# process, do not) and, in a second run, its system calls.
+perevent_strace() {	# row
+	local row=$1 n=$STRACE_EVENTS
+	perevent_prefix "$n"
+	strace -qq -o "$P/files.trace" -e trace=mkdir,mkdirat,open,openat,creat,link,linkat,symlink,symlinkat,rename,renameat,renameat2 \
+		"$BIN/hookdir" -c "$P/hookdir.conf" worker $WORKER_ROOT --once -j 1 >"$P/worker.log" 2>&1 ||
+		say "perevent strace: worker exit $?"
+	add created "$row" "$(awk -v n="$n" '
+		/= -1 / || / = -1$/ { next }
+		# once per worker process, not per event
+		/\/hookdir\.db(-wal|-shm|-journal)?"/ { next }
+		/^(mkdir|mkdirat|link|linkat|symlink|symlinkat)\(/ { c++ }
+		/^(open|openat|creat)\(/ && (/O_CREAT/ || /^creat/) { c++ }
+		END { printf "%.2f", c / n }' "$P/files.trace")"
+	add renamed "$row" "$(awk -v n="$n" '/^rename/ && !/= -1/ { r++ } END { printf "%.2f", r / n }' "$P/files.trace")"
+	perevent_prefix "$n"
+	strace -qq -c -o "$P/calls.trace" \
+		"$BIN/hookdir" -c "$P/hookdir.conf" worker $WORKER_ROOT --once -j 1 >"$P/worker.log" 2>&1 ||
+		say "perevent strace -c: worker exit $?"
+	add pwrite "$row" "$(awk -v n="$n" '$NF ~ /^pwrite/ { c += $4 } END { printf "%.1f", c / n }' "$P/calls.trace")"
+	add fsync "$row" "$(awk -v n="$n" '$NF ~ /^(fsync|fdatasync)$/ { c += $4 } END { printf "%.2f", c / n }' "$P/calls.trace")"
+	add fcntl "$row" "$(awk -v n="$n" '$NF ~ /^fcntl/ { c += $4 } END { printf "%.1f", c / n }' "$P/calls.trace")"
+	add syscalls "$row" "$(awk -v n="$n" '$NF == "total" { printf "%.0f", $4 / n }' "$P/calls.trace")"
+}
+
+perevent_section() {
+	local rep
+	for rep in $(seq "$REPS"); do
+		# Side by side: the yardstick, then the worker.
+		forkexec "perevent|fesh" 1 /bin/sh -c true
+		perevent_once "perevent|j1"
+	done
+	perevent_strace "perevent|strace"
+}
+
 # ---------------------------------------------------------------- drain
 # worker --once -j 2 on a queue of q files, for at most PERF_DRAIN_SECONDS.  The
 # rate counts from the first event (its claim in cur/, or its file in done/:
@@ -726,7 +822,7 @@ drain_one() {	# row q pipeline
 	quiet_gate "drain $q"
 	t0=$EPOCHREALTIME
 	deadline=$(( ${t0%.*} + DRAIN_S ))${t0#*.}
-	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker --once -j 2 \
+	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker $WORKER_ROOT --once -j 2 \
 		</dev/null >"$P/worker.log" 2>&1 &
 	wpid=$!
 	track "$wpid"
@@ -772,7 +868,7 @@ ingest_draining() {
 	start_spawned 2 "$P/hookdir.sock" "$BIN/hookdir.fcgi" -c "$P/hookdir.conf"
 	start_nginx
 	quiet_gate "ingest while draining"
-	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker --watch -j 2 \
+	"$BIN/perf-tool" rusage "$P/ru.txt" "$BIN/hookdir" -c "$P/hookdir.conf" worker $WORKER_ROOT --watch -j 2 \
 		</dev/null >"$P/worker.log" 2>&1 &
 	wpid=$!
 	track "$wpid"
@@ -910,6 +1006,18 @@ report() {
 		row_line "ingest, hookdir.fcgi F2, while worker --watch -j 2 drains $INGEST_QUEUE" 1k 16 "drain|ingest" 0
 		row_line "… the worker's drain rate meanwhile" 1k - "drain|during-ingest" 0
 	fi
+	if want perevent; then
+		row_line "perevent: fork+exec /bin/sh -c true, 1 process (forkexec-bench)" - - "perevent|fesh" 0
+		row_line "perevent: worker --once -j 1, step \`true\` ($PEREVENT_EVENTS queued; CPU: the worker's own)" 1k - "perevent|j1" 0
+		echo
+		printf 'perevent, per event (strace of worker --once -j 1 over %s events): inodes created %s (and renamed %s),\n' \
+			"$STRACE_EVENTS" "$(fmt created "perevent|strace" 2)" "$(fmt renamed "perevent|strace" 2)"
+		printf 'inodes left after the run %s; pwrite %s, fsync+fdatasync %s, fcntl %s, system calls %s.\n' \
+			"$(fmt left "perevent|j1" 2)" "$(fmt pwrite "perevent|strace" 1)" "$(fmt fsync "perevent|strace" 2)" \
+			"$(fmt fcntl "perevent|strace" 1)" "$(fmt syscalls "perevent|strace" 0)"
+		echo "Inodes counted: what the worker creates (its run's directories and files, kept or removed"
+		echo "later); the spool file, written before by the responder (here perf-tool fill), is one more."
+	fi
 	if want ingress && [ -n "$(maxv settle "ingress|WH|${BODIES%% *}|${CONNS%% *}")" ]; then
 		echo
 		printf 'webhook answers before its command has run: after each run it needed this long (s, median) to finish\n'
@@ -1025,6 +1133,16 @@ targets() {
 			"$v ($(awk -v k="$rh" 'BEGIN {printf "%.1f", k / 1024}') / $(awk -v k="$rs" 'BEGIN {printf "%.1f", k / 1024}') MiB)" \
 			"$v" '<=' 2
 	fi
+	if want perevent; then
+		v=$(med created "perevent|strace")
+		tline "inodes the worker creates per event ≤ 2 (≤ 3 with the spool file), one-step pipeline" \
+			"${v:--} (+1 the spool file; left after the run: $(med left "perevent|j1"))" "$v" '<=' 2
+		v=$(med cpu "perevent|j1")
+		tline "worker's own CPU per event ≤ 150 µs (children excluded), one-step pipeline" "$v µs" "$v" '<=' 150
+		h=$(med rate "perevent|j1"); r=$(med rate "perevent|fesh"); v=$(pair_ratio rate "perevent|j1" "perevent|fesh")
+		tline "drain rate worker --once -j 1 / fork+exec sh -c true ≥ 0.8 (median of the runs' pairs)" \
+			"$v (medians ${h%.*} / ${r%.*})" "$v" '>=' 0.8
+	fi
 	if want drain; then
 		# Queues as given: the last two compare equally long windows
 		# (the queue's size), the first two a short drain with a
@@ -1091,6 +1209,7 @@ want rss && ! want ingress && { say "rss"; rss_section; }
 want rss && cgi_rss
 want worker && { say "worker"; worker_section; }
 want drain && { say "drain"; drain_section; }
+want perevent && { say "perevent"; perevent_section; }
 retire
 say "done in $(( $(date +%s) - T0 )) s"
 header
