@@ -174,6 +174,7 @@ config_free(struct config *cf)
 	free(cf->secrets);
 	free(cf->respond_dir);
 	free(cf->report_html);
+	free(cf->host);
 	free(cf->worker_user);
 	free(cf);
 }
@@ -905,6 +906,52 @@ check_respond_dir(struct loader *l, struct json_object *root)
 		    "answered without waiting", l->cf->respond_dir);
 }
 
+#define HOST_NAME_RULE	"[A-Za-z0-9.-], 1 to 63 characters"
+
+/*
+ * "host": the name this host records its work under and ends its spool
+ * ids with (see spool_new_id()), for several hosts on one spool.
+ */
+static void
+load_host(struct loader *l, struct json_object *o, const char *key,
+    struct json_object *v)
+{
+	char	*host;
+
+	if ((host = jconf_get_string(l->d, l->file, o, key, key, v)) == NULL)
+		return;
+	if (!host_name_is_valid(host)) {
+		lerr(l, o, key, key, "`%s` is not a host name: "
+		    HOST_NAME_RULE, host);
+		free(host);
+		return;
+	}
+	free(l->cf->host);
+	l->cf->host = host;
+}
+
+/* Without "host": $HOOKDIR_HOST, else this machine's name. */
+static void
+default_host(struct loader *l)
+{
+	const char	*env;
+	char		 name[HOST_NAME_LEN + 1];
+
+	if (l->cf->host != NULL)
+		return;
+	env = getenv("HOOKDIR_HOST");
+	if (env != NULL && *env != '\0') {
+		if (!host_name_is_valid(env))
+			diag_add(l->d, DIAG_ERROR, NULL, 0, "HOOKDIR_HOST",
+			    "not a host name: " HOST_NAME_RULE);
+		else
+			l->cf->host = xstrdup(env);
+		return;
+	}
+	host_name_default(name);
+	l->cf->host = xstrdup(name);
+}
+
 static char *
 absolute_dir_of(const char *path)
 {
@@ -979,6 +1026,8 @@ config_load_secrets(const char *path, struct diag *d,
 			load_path(&l, root, key, v, &cf->secrets);
 		else if (strcmp(key, "respond_dir") == 0)
 			load_path(&l, root, key, v, &cf->respond_dir);
+		else if (strcmp(key, "host") == 0)
+			load_host(&l, root, key, v);
 		else if (strcmp(key, "limits") == 0) {
 			if (jconf_want_type(l.d, l.file, root, key, key, v,
 			    json_type_object) == 0)
@@ -1033,6 +1082,7 @@ config_load_secrets(const char *path, struct diag *d,
 		diag_add(d, DIAG_WARNING, path, jconf_line(root), "sources",
 		    "no sources: every request will get 404");
 	check_respond_dir(&l, root);
+	default_host(&l);
 	if (d->nerrors > 0)
 		goto fail;
 	json_object_put(root);

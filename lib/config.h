@@ -134,6 +134,7 @@ struct config {
 	char		*secrets;	/* pipeline secrets: one file per name */
 	char		*respond_dir;	/* synchronous responses (see above) */
 	char		*report_html;	/* status pages the worker refreshes; NULL: none */
+	char		*host;		/* "host", else $HOOKDIR_HOST, else gethostname() */
 	long long	 max_body;
 	long		 max_queue;
 	long long	 retention_ms;

@@ -212,6 +212,7 @@ cli_config(struct cli *cli)
 	diag_release(&d);
 	if (cli->cf == NULL)
 		exit(EX_CONFIG);
+	spool_set_host(cli->cf->host);
 	if ((r = cli_drop_root(cli, cli->cmd)) != 0)
 		exit(r);
 	/*
