@@ -496,30 +496,54 @@ is_run_id(const char *s, long long *id)
 	return errno == 0 && *end == '\0';
 }
 
-static int
-cmp_run_id(const void *a, const void *b)
+/* A run's directory under state/sub, if there is one. */
+static void
+gc_run_dir(struct gc *g, const char *state, const char *sub, long long id)
 {
-	long long	x = *(const long long *)a, y = *(const long long *)b;
+	struct stat	 st;
+	char		 dir[PATH_MAX], name[32], path[PATH_MAX];
 
-	return x < y ? -1 : x > y;
+	snprintf(dir, sizeof(dir), "%s/%s", state, sub);
+	snprintf(name, sizeof(name), "%lld", id);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) <
+	    (int)sizeof(path) && lstat(path, &st) == 0)
+		gc_remove(g, dir, name, sub, 1);
+}
+
+struct gc_runs {
+	struct gc	*g;
+	const char	*state;
+};
+
+/*
+ * A run that ended before the cutoff: its logs and workspace go as the
+ * history's cursor reaches it, a batch of ids at a time.
+ */
+static int
+gc_old_run(void *arg, long long id)
+{
+	struct gc_runs	*gr = arg;
+
+	gc_run_dir(gr->g, gr->state, "logs", id);
+	gc_run_dir(gr->g, gr->state, "work", id);
+	return 0;
 }
 
 /*
- * logs/RUN and work/RUN: those of runs that ended before the cutoff
- * (old, sorted), and those the history does not know (a lost or
- * pruned database) by their age. A run still going is never touched.
+ * logs/RUN and work/RUN the history does not know (a lost or pruned
+ * database): by their age. The known ones are the cursor's above; a run
+ * still going is never touched. One directory entry at a time.
  */
 static void
-gc_run_dirs(struct gc *g, struct history *h, const char *state,
-    const char *sub, const long long *old, size_t nold, long long cutoff)
+gc_unknown_dirs(struct gc *g, struct history *h, const char *state,
+    const char *sub, long long cutoff)
 {
 	struct dirent	*de;
 	struct stat	 st;
 	DIR		*d;
-	char		 dir[PATH_MAX], path[PATH_MAX], **names = NULL;
+	char		 dir[PATH_MAX], path[PATH_MAX];
 	long long	 id;
-	size_t		 n = 0, i;
-	int		 known, expired;
+	int		 known;
 
 	snprintf(dir, sizeof(dir), "%s/%s", state, sub);
 	if ((d = opendir(dir)) == NULL) {
@@ -532,28 +556,15 @@ gc_run_dirs(struct gc *g, struct history *h, const char *state,
 	while ((de = readdir(d)) != NULL) {
 		if (!is_run_id(de->d_name, &id))
 			continue;
-		names = xreallocarray(names, n + 1, sizeof(*names));
-		names[n++] = xstrdup(de->d_name);
+		known = h != NULL ? history_run_known(h, id) : 0;
+		if (known == -1)
+			g->errors++;
+		else if (known == 0 && snprintf(path, sizeof(path), "%s/%s",
+		    dir, de->d_name) < (int)sizeof(path) &&
+		    lstat(path, &st) == 0 && (long long)st.st_mtime < cutoff)
+			gc_remove(g, dir, de->d_name, sub, 1);
 	}
 	closedir(d);
-	for (i = 0; i < n; i++) {
-		is_run_id(names[i], &id);
-		expired = nold > 0 && bsearch(&id, old, nold, sizeof(*old),
-		    cmp_run_id) != NULL;
-		if (!expired) {
-			known = h != NULL ? history_run_known(h, id) : 0;
-			if (known == -1)
-				g->errors++;
-			else if (known == 0 && snprintf(path, sizeof(path),
-			    "%s/%s", dir, names[i]) < (int)sizeof(path) &&
-			    lstat(path, &st) == 0)
-				expired = (long long)st.st_mtime < cutoff;
-		}
-		if (expired)
-			gc_remove(g, dir, names[i], sub, 1);
-		free(names[i]);
-	}
-	free(names);
 }
 
 static const char usage_gc[] =
@@ -580,10 +591,10 @@ cmd_gc(struct cli *cli, int argc, char **argv)
 	struct history	*h;
 	struct spool	 sp;
 	struct gc	 g;
+	struct gc_runs	 gr;
 	char		 before[40];
-	long long	 now, cutoff, *old = NULL;
+	long long	 now, cutoff;
 	long		 usec, events = 0;
-	size_t		 nold = 0;
 	int		 ch, missing;
 
 	memset(&g, 0, sizeof(g));
@@ -614,15 +625,13 @@ cmd_gc(struct cli *cli, int argc, char **argv)
 	if (h == NULL && !missing)
 		return EX_SOFTWARE;
 	format_rfc3339(before, sizeof(before), cutoff, 0);
-	if (h != NULL && history_gc_runs(h, before, &old, &nold) == -1)
+	gr.g = &g;
+	gr.state = cf->state;
+	if (h != NULL && history_gc_runs_each(h, before, gc_old_run,
+	    &gr) == -1)
 		g.errors++;
-	else {
-		if (nold > 1)
-			qsort(old, nold, sizeof(*old), cmp_run_id);
-		gc_run_dirs(&g, h, cf->state, "logs", old, nold, cutoff);
-		gc_run_dirs(&g, h, cf->state, "work", old, nold, cutoff);
-	}
-	free(old);
+	gc_unknown_dirs(&g, h, cf->state, "logs", cutoff);
+	gc_unknown_dirs(&g, h, cf->state, "work", cutoff);
 	/* Rows last: the run directories were found through them. */
 	if (h != NULL && history_gc_events(h, before, g.dry_run, &events) == -1)
 		g.errors++;

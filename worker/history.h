@@ -1,7 +1,10 @@
 /*
- * The run history in SQLite (state/hookdir.db): every SQL statement of
- * hookdir lives in history.c, behind this interface, so that another
- * backend can take the multi-host case later.
+ * The run history: what hookdir records about events, runs, jobs and
+ * steps, and the queries of the hookdir command. Callers use only these
+ * functions; history.c dispatches them to the handle's backend (the
+ * store, see store.h): SQLite (store_sqlite.c, state/hookdir.db, where
+ * every SQL statement of that backend lives) unless a `database` URI
+ * selects another one.
  *
  * Times are stored as RFC 3339 UTC text with microseconds
  * (2026-11-22T05:00:54.123456Z), which sorts and reads well in SQL.
@@ -13,8 +16,11 @@
 
 #include "status.h"
 
+#include <stddef.h>
+
 struct event;
 struct history;
+struct json_object;
 
 /*
  * Open (with create: make the directory and database as needed) with
@@ -22,6 +28,14 @@ struct history;
  * NULL with *errp malloc'd on failure.
  */
 struct history *history_open(const char *state_dir, int create, char **errp);
+/*
+ * Open the store a configuration's `database` names: NULL or "" (or a
+ * path) is SQLite in state_dir as history_open(); a URI selects the
+ * backend of its scheme. A scheme this build has no backend for is an
+ * error (*errp malloc'd), never a silent fallback to SQLite.
+ */
+struct history *history_open_uri(const char *database, const char *state_dir,
+	    int create, char **errp);
 void	history_close(struct history *);
 
 enum event_begin {
@@ -86,9 +100,6 @@ int	history_event_requeue(struct history *, const char *event_id);
  */
 int	history_event_came_back(struct history *, const char *event_id);
 
-/* The sqlite3 handle (kept for compatibility; hookdir's SQL stays in history.c). */
-struct sqlite3	*history_db(struct history *);
-
 /* The last error of this handle ("" if none); valid until the next call. */
 const char *history_error(struct history *);
 /*
@@ -104,25 +115,44 @@ unsigned long history_errors(struct history *);
 unsigned long history_scan_steps(struct history *);
 
 /*
- * Queries for the hookdir command. Each returns a new json-c reference
- * (the caller puts it), or NULL on a database error (history_error()).
+ * Queries for the hookdir command and the status pages.
  *
- * history_runs: an array, newest first, of run objects {id, event,
- * pipeline, status, created, started, finished, reason, attempt, source,
- * jobs: [{id, name, status, started, finished, reason, outputs, needs}]};
- * times are strings or null, outputs an object, needs an array of job
- * names (a fanned-out job's instances are "JOB[INDEX]" with JOB's needs). A NULL field of the filter is not
- * filtered on; limit 0 means all.
+ * Listings stream: the *_each() functions give one row at a time to a
+ * callback, as a json-c object the store owns (json_object_get() it to
+ * keep it). The callback returns 0 to go on, or a positive value to
+ * stop: the function then returns that value. Otherwise it returns 0
+ * after the last row, or -1 on a database error (history_error(),
+ * logged). A callback must not start the same listing on the same
+ * handle. Memory stays that of one row, whatever the history's size.
+ *
+ * The functions that return a json-c array (history_runs(),
+ * history_pipelines(), history_events_by_delivery()) collect the same
+ * rows: a new reference the caller puts, or NULL on a database error.
+ * They are for small results (tests, a few rows); listings use *_each.
+ *
+ * A run object is {id, event, pipeline, status, created, started,
+ * finished, reason, attempt, source, triggered_by, user, jobs: [{id,
+ * name, status, started, finished, reason, outputs, needs}]}; times are
+ * strings or null, outputs an object, needs an array of job names (a
+ * fanned-out job's instances are "JOB[INDEX]" with JOB's needs). A NULL
+ * field of the filter is not filtered on; limit 0 means all. Runs come
+ * newest first (by id), or oldest first with oldest_first.
  */
+typedef int history_row_fn(void *arg, struct json_object *row);
 struct history_filter {
 	const char	*pipeline;
 	const char	*status;
 	const char	*event;
 	long		 limit;
+	int		 oldest_first;
 };
+int	history_runs_each(struct history *, const struct history_filter *,
+	    history_row_fn *fn, void *arg);
 struct json_object *history_runs(struct history *,
 	    const struct history_filter *);
-/* The pipelines that have runs: [{name, runs}], by name. */
+/* The pipelines that have runs: {name, runs}, by name. */
+int	history_pipelines_each(struct history *, history_row_fn *fn,
+	    void *arg);
 struct json_object *history_pipelines(struct history *);
 /*
  * One run as above, each job also with steps: [{id, index, name,
@@ -141,8 +171,10 @@ int	history_event_get(struct history *, const char *event_id,
 	    struct json_object **out);
 /*
  * The events a provider's delivery id names (retries, several
- * sources): [{id, source, type, status, received}], newest first.
+ * sources): {id, source, type, status, received}, newest first.
  */
+int	history_events_by_delivery_each(struct history *,
+	    const char *delivery, history_row_fn *fn, void *arg);
 struct json_object *history_events_by_delivery(struct history *,
 	    const char *delivery);
 /*
@@ -154,11 +186,16 @@ struct json_object *history_events_by_delivery(struct history *,
 struct json_object *history_summary(struct history *, const char *since);
 
 /*
- * gc: the ids of runs that ended before `before` (RFC 3339), oldest
- * first. 0 with *ids (malloc'd) and *n, or -1.
+ * gc: each run that ended before `before` (RFC 3339), oldest first,
+ * given to fn (0: go on; positive: stop and return it). The ids are
+ * read in batches of a few hundred, each batch a short read: the
+ * memory is that of one batch, whatever the history's size, and fn
+ * may record (delete files, write the history) between rows. 0, -1 on
+ * a database error, or fn's stop value.
  */
-int	history_gc_runs(struct history *, const char *before,
-	    long long **ids, size_t *n);
+typedef int history_id_fn(void *arg, long long id);
+int	history_gc_runs_each(struct history *, const char *before,
+	    history_id_fn *fn, void *arg);
 /*
  * `hookdir cancel RUN`, from any process: flag a run that has not ended
  * yet. 1 flagged, 0 no such run or it has ended, -1 error. The worker
@@ -220,9 +257,11 @@ int	history_run_known(struct history *, long long run);
 /*
  * Delete the rows of events that ended (done or duplicate) before
  * `before`, with their traces, runs, jobs and steps, in batches of a
- * few hundred events per transaction so that workers are not held up.
- * With dry_run only count. 0 with *count, or -1.
+ * few hundred events per transaction (HISTORY_GC_BATCH) so that
+ * workers wait for the write lock milliseconds at a time, never the
+ * whole gc. With dry_run only count. 0 with *count, or -1.
  */
+#define HISTORY_GC_BATCH	500
 int	history_gc_events(struct history *, const char *before, int dry_run,
 	    long *count);
 

@@ -494,22 +494,45 @@ test_queries(struct history *h)
 	json_object_put(o);
 }
 
+/* gc's cursor: the ids it gives, in order. */
+struct ids {
+	long long	*v;
+	size_t		 n;
+	size_t		 stop;		/* stop after this many (0: never) */
+};
+
+static int
+ids_add(void *arg, long long id)
+{
+	struct ids	*ids = arg;
+
+	ids->v = realloc(ids->v, (ids->n + 1) * sizeof(*ids->v));
+	ids->v[ids->n++] = id;
+	return ids->stop != 0 && ids->n == ids->stop ? 7 : 0;
+}
+
 static void
 test_gc(struct history *h, const char *state)
 {
-	long long	*ids;
-	size_t		 n;
+	struct ids	 ids;
 	long		 count;
 
-	is_int(history_gc_runs(h, "2000-01-01T00:00:00Z", &ids, &n), 0,
-	    "gc runs, early cutoff");
-	is_int((long long)n, 0, "none that old");
-	free(ids);
-	is_int(history_gc_runs(h, "2999-01-01T00:00:00Z", &ids, &n), 0,
-	    "gc runs, late cutoff");
-	is_int((long long)n, 3, "every ended run");
-	ok(n == 3 && ids[0] < ids[1] && ids[1] < ids[2], "oldest first");
-	free(ids);
+	memset(&ids, 0, sizeof(ids));
+	is_int(history_gc_runs_each(h, "2000-01-01T00:00:00Z", ids_add,
+	    &ids), 0, "gc runs, early cutoff");
+	is_int((long long)ids.n, 0, "none that old");
+	is_int(history_gc_runs_each(h, "2999-01-01T00:00:00Z", ids_add,
+	    &ids), 0, "gc runs, late cutoff");
+	is_int((long long)ids.n, 3, "every ended run");
+	ok(ids.n == 3 && ids.v[0] < ids.v[1] && ids.v[1] < ids.v[2],
+	    "oldest first");
+	free(ids.v);
+	memset(&ids, 0, sizeof(ids));
+	ids.stop = 2;
+	is_int(history_gc_runs_each(h, "2999-01-01T00:00:00Z", ids_add,
+	    &ids), 7, "gc runs: the callback's stop value");
+	is_int((long long)ids.n, 2, "and no id after it");
+	free(ids.v);
 	is_int(history_run_known(h, 1), 1, "run 1 is known");
 	is_int(history_run_known(h, 777), 0, "run 777 is not");
 
