@@ -175,6 +175,7 @@ config_free(struct config *cf)
 	free(cf->respond_dir);
 	free(cf->report_html);
 	free(cf->host);
+	free(cf->database);
 	free(cf->worker_user);
 	free(cf);
 }
@@ -930,6 +931,71 @@ load_host(struct loader *l, struct json_object *o, const char *key,
 	l->cf->host = host;
 }
 
+#ifdef HAVE_POSTGRESQL
+/*
+ * Does a postgresql:// URI hold a password: user:password@ before the
+ * host, or a password= parameter? Libpq would take it; the
+ * configuration is no secret file, so it must not hold one.
+ */
+static int
+uri_has_password(const char *uri)
+{
+	const char	*p, *end, *at, *q;
+
+	p = strstr(uri, "://") + 3;
+	end = p + strcspn(p, "/?");
+	at = memchr(p, '@', (size_t)(end - p));
+	if (at != NULL && memchr(p, ':', (size_t)(at - p)) != NULL)
+		return 1;
+	for (q = strchr(uri, '?'); q != NULL; q = strchr(q + 1, '&'))
+		if (strncmp(q + 1, "password=", 9) == 0)
+			return 1;
+	return 0;
+}
+#endif
+
+/*
+ * "database": the history's store. A path is SQLite's directory (as
+ * "state" is by default); a postgresql:// URI is PostgreSQL, whose
+ * password comes from a password file (PGPASSFILE, ~/.pgpass, or the
+ * URI's passfile parameter), never from here.
+ */
+static void
+load_database(struct loader *l, struct json_object *o, const char *key,
+    struct json_object *v)
+{
+	const char	*s;
+
+	if (jconf_want_type(l->d, l->file, o, key, key, v,
+	    json_type_string) == -1)
+		return;
+	s = json_object_get_string(v);
+	if (*s == '\0') {
+		lerr(l, o, key, key, "must not be empty");
+		return;
+	}
+	if (strstr(s, "://") == NULL) {
+		load_path(l, o, key, v, &l->cf->database);
+		return;
+	}
+	if (!database_is_postgresql(s)) {
+		lerr(l, o, key, key, "must be a path or a postgresql:// URI");
+		return;
+	}
+#ifndef HAVE_POSTGRESQL
+	lerr(l, o, key, key, "this hookdir was built without PostgreSQL "
+	    "(./configure --with-postgresql)");
+#else
+	if (uri_has_password(s)) {
+		lerr(l, o, key, key, "holds a password: put it in a password "
+		    "file (PGPASSFILE, ~/.pgpass, or ?passfile=FILE)");
+		return;
+	}
+	free(l->cf->database);
+	l->cf->database = xstrdup(s);
+#endif
+}
+
 /* Without "host": $HOOKDIR_HOST, else this machine's name. */
 static void
 default_host(struct loader *l)
@@ -1028,6 +1094,8 @@ config_load_secrets(const char *path, struct diag *d,
 			load_path(&l, root, key, v, &cf->respond_dir);
 		else if (strcmp(key, "host") == 0)
 			load_host(&l, root, key, v);
+		else if (strcmp(key, "database") == 0)
+			load_database(&l, root, key, v);
 		else if (strcmp(key, "limits") == 0) {
 			if (jconf_want_type(l.d, l.file, root, key, key, v,
 			    json_type_object) == 0)

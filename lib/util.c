@@ -178,6 +178,13 @@ host_name_default(char buf[HOST_NAME_LEN + 1])
 }
 
 int
+database_is_postgresql(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0;
+}
+
+int
 cidr_parse(const char *s, struct cidr *c)
 {
 	char		 host[INET6_ADDRSTRLEN + 1];

@@ -30,6 +30,9 @@ int	spool_id_is_valid(const char *);
 int	host_name_is_valid(const char *);
 void	host_name_default(char buf[HOST_NAME_LEN + 1]);
 
+/* A "database" that names PostgreSQL: postgresql:// or postgres://. */
+int	database_is_postgresql(const char *);
+
 /* A CIDR block, IPv4 or IPv6 ("10.0.0.0/8", "::1", "2001:db8::/32"). */
 struct cidr {
 	int		family;		/* AF_INET or AF_INET6 */

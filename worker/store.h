@@ -172,6 +172,20 @@ struct store_ops {
 		    int dry_run, long limit, long *count);
 };
 
+/*
+ * The field names of the listings' objects (history.h), in the order
+ * of a backend's columns, NULL-terminated: a run, a job (without its
+ * outputs and needs, which a backend parses and adds), a step, an event
+ * (without its traces and runs).
+ */
+extern const char *const store_run_fields[];
+extern const char *const store_job_fields[];
+extern const char *const store_step_fields[];
+extern const char *const store_event_fields[];
+
+/* A stored run status as the static string callers keep ("skipped" if unknown). */
+const char *store_static_status(const char *);
+
 /* Record an error in h->err; store_dberr() also counts it. Both -1. */
 int	store_seterr(struct history *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -184,5 +198,15 @@ int	store_dberr(struct history *, const char *fmt, ...)
  */
 struct history *store_sqlite_open(const char *state_dir, int create,
 	    char **errp);
+
+#ifdef HAVE_POSTGRESQL
+/*
+ * The PostgreSQL backend (store_pg.c): the database a postgresql://
+ * URI names, which holds no password. With create, the schema is made
+ * when the database has none; without, that is an error. NULL with
+ * *errp malloc'd on failure.
+ */
+struct history *store_pg_open(const char *uri, int create, char **errp);
+#endif
 
 #endif

@@ -1157,22 +1157,6 @@ row_json(sqlite3_stmt *st, const char *const *names)
 	return o;
 }
 
-static const char *const run_names[] = {
-	"id", "event", "pipeline", "status", "created", "started", "finished",
-	"reason", "attempt", "source", "triggered_by", "user", NULL
-};
-static const char *const job_names[] = {
-	"id", "name", "status", "started", "finished", "reason", NULL
-};
-static const char *const step_names[] = {
-	"id", "index", "name", "status", "exit_code", "signal", "started",
-	"finished", "reason", "log", "attempt", NULL
-};
-static const char *const event_names[] = {
-	"id", "source", "provider", "type", "delivery", "received", "claimed",
-	"finished", "status", "duplicate_of", "reason", "attempts",
-	"requeued", "dedup_key", "dedup_rule", NULL
-};
 
 static int
 hist_steps_of_job(struct history *h, long long job, struct json_object *arr)
@@ -1184,7 +1168,7 @@ hist_steps_of_job(struct history *h, long long job, struct json_object *arr)
 		return -1;
 	sqlite3_bind_int64(st, 1, job);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_object_array_add(arr, row_json(st, step_names));
+		json_object_array_add(arr, row_json(st, store_step_fields));
 	if (rc != SQLITE_DONE) {
 		hist_dberr(h, "reading steps");
 		hist_done(st);
@@ -1211,7 +1195,7 @@ hist_jobs_of_run(struct history *h, struct json_object *run, int with_steps)
 	sqlite3_bind_int64(st, 1, json_object_get_int64(
 	    json_object_object_get(run, "id")));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		job = row_json(st, job_names);
+		job = row_json(st, store_job_fields);
 		text = (const char *)sqlite3_column_text(st, 6);
 		out = text != NULL ? json_tokener_parse(text) : NULL;
 		if (out == NULL || !json_object_is_type(out, json_type_object)) {
@@ -1296,7 +1280,7 @@ sq_runs_each(struct history *h, const struct history_filter *f,
 	bind_text(st, 3, f->event);
 	sqlite3_bind_int64(st, 4, f->limit > 0 ? f->limit : -1);
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		run = row_json(st, run_names);
+		run = row_json(st, store_run_fields);
 		if (with_jobs && hist_jobs_of_run(h, run, 0) == -1)
 			r = -1;
 		else
@@ -1382,7 +1366,7 @@ sq_run_get(struct history *h, long long run, struct json_object **out)
 	if ((st = hist_stmt(h, ST_RUN_GET)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, run);
-	if ((rc = hist_one_row(h, st, run_names, "reading a run", &o)) != 1)
+	if ((rc = hist_one_row(h, st, store_run_fields, "reading a run", &o)) != 1)
 		return rc;
 	if (hist_jobs_of_run(h, o, 1) == -1) {
 		json_object_put(o);
@@ -1404,7 +1388,7 @@ sq_event_get(struct history *h, const char *event_id,
 	if ((st = hist_stmt(h, ST_EVENT_GET)) == NULL)
 		return -1;
 	bind_text(st, 1, event_id);
-	if ((rc = hist_one_row(h, st, event_names, "reading an event",
+	if ((rc = hist_one_row(h, st, store_event_fields, "reading an event",
 	    &o)) != 1)
 		return rc;
 
@@ -1628,17 +1612,6 @@ hist_group_stmt(struct history *h, enum hist_stmt id, long long run,
 	return 0;
 }
 
-/* The map from a stored status to the static strings callers keep. */
-static const char *
-hist_static_status(const char *s)
-{
-	int	rs;
-
-	if ((rs = status_run_from_name(s)) == RS_NONE)
-		return "skipped";
-	return status_name(rs);
-}
-
 /* Inside the transaction: may the run start now? Marks it running. */
 static int
 hist_group_try_locked(struct history *h, long long run, const char *group,
@@ -1652,7 +1625,7 @@ hist_group_try_locked(struct history *h, long long run, const char *group,
 		return -1;
 	/* Superseded, skipped or ended meanwhile by another process. */
 	if (strcmp(cur, "queued") != 0) {
-		*status = hist_static_status(cur);
+		*status = store_static_status(cur);
 		return HISTORY_GROUP_ENDED;
 	}
 	if (hist_group_stmt(h, ST_GROUP_BLOCKER, run, group, NULL, NULL,

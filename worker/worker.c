@@ -999,7 +999,8 @@ cmd_worker(struct cli *cli, int argc, char **argv)
 		exec_free(w.ex);
 		return EX_CANTCREAT;
 	}
-	if ((w.h = history_open(w.cf->state, 1, &err)) == NULL) {
+	if ((w.h = history_open_uri(w.cf->database, w.cf->state, 1,
+	    &err)) == NULL) {
 		log_warnx("%s", err);
 		free(err);
 		spool_close(&w.sp);

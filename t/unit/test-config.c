@@ -404,6 +404,61 @@ test_host(void)
 	    !host_name_is_valid("h\xc3\xa9"), "host name characters");
 }
 
+/* "database": a path (SQLite) or a postgresql:// URI without a password. */
+static void
+test_database(void)
+{
+	struct config	*cf;
+	struct diag	 d;
+	char		 want[4200];
+
+	cf = load("{ \"sources\": {} }\n", &d);
+	ok(cf != NULL && cf->database == NULL, "no database: SQLite in state");
+	config_free(cf);
+	diag_release(&d);
+	cf = load("{ \"sources\": {}, \"database\": \"db\" }\n", &d);
+	snprintf(want, sizeof(want), "%s/db", dir);
+	ok(cf != NULL && cf->database != NULL &&
+	    strcmp(cf->database, want) == 0,
+	    "a path is relative to the configuration's directory");
+	config_free(cf);
+	diag_release(&d);
+	cf = load("{ \"sources\": {},\n  \"database\": \"mysql://h/db\" }\n",
+	    &d);
+	ok(cf == NULL && diag_has(&d, ":2: database: must be a path or a "
+	    "postgresql:// URI"), "another scheme is an error");
+	diag_release(&d);
+#ifdef HAVE_POSTGRESQL
+	cf = load("{ \"sources\": {},\n  \"database\": "
+	    "\"postgresql://hookdir@db1/hookdir?passfile=/etc/pgpass\" }\n",
+	    &d);
+	ok(cf != NULL && cf->database != NULL && strcmp(cf->database,
+	    "postgresql://hookdir@db1/hookdir?passfile=/etc/pgpass") == 0,
+	    "a postgresql:// URI is kept as it is");
+	config_free(cf);
+	diag_release(&d);
+	cf = load("{ \"sources\": {},\n  \"database\": "
+	    "\"postgresql://hookdir:s3cret@db1/hookdir\" }\n", &d);
+	ok(cf == NULL && diag_has(&d, ":2: database: holds a password"),
+	    "a password in the URI is an error");
+	dump(&d);
+	diag_release(&d);
+	cf = load("{ \"sources\": {},\n  \"database\": "
+	    "\"postgres://db1/hookdir?sslmode=require&password=x\" }\n", &d);
+	ok(cf == NULL && diag_has(&d, ":2: database: holds a password"),
+	    "a password parameter too");
+	diag_release(&d);
+#else
+	cf = load("{ \"sources\": {},\n  \"database\": "
+	    "\"postgresql://db1/hookdir\" }\n", &d);
+	ok(cf == NULL && diag_has(&d, ":2: database: this hookdir was built "
+	    "without PostgreSQL (./configure --with-postgresql)"),
+	    "a postgresql:// URI in a build without PostgreSQL is an error");
+	dump(&d);
+	diag_release(&d);
+#endif
+}
+
 int
 main(void)
 {
@@ -419,6 +474,7 @@ main(void)
 	test_shared_secret();
 	test_util();
 	test_host();
+	test_database();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
