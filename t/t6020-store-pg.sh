@@ -33,7 +33,7 @@ test_expect_success 'test-history passes against PostgreSQL' '
 test_expect_success 'a worker records its runs in the database "database" names' '
 	setup_worker &&
 	cat >hookdir.conf <<-EOF &&
-	{ "database": "$PG_URI",
+	{ "database": "$PG_URI", "host": "wk-a",
 	  "sources": { "test": { "provider": "generic", "secret": "s3cret" } } }
 	EOF
 	cat >pipelines/hello.json <<-\EOF &&
@@ -44,12 +44,13 @@ test_expect_success 'a worker records its runs in the database "database" names'
 	queue_event push &&
 	hookdir worker --once &&
 	test_path_is_missing state/hookdir.db &&
-	echo "hello success" >expect &&
-	pg_psql -c "select concat_ws(chr(32), pipeline, status) from runs where event = \$\$$event\$\$" >actual &&
+	echo "hello success wk-a" >expect &&
+	pg_psql -c "select concat_ws(chr(32), pipeline, status, host) from runs where event = \$\$$event\$\$" >actual &&
 	test_cmp expect actual &&
 	hookdir runs --json >runs.json &&
 	test_grep "\"event\": *\"$event\"" runs.json &&
-	test_grep "\"status\": *\"success\"" runs.json
+	test_grep "\"status\": *\"success\"" runs.json &&
+	test_grep "\"host\": *\"wk-a\"" runs.json
 '
 
 test_expect_success 'without the password the worker fails and claims nothing' '

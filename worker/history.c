@@ -46,7 +46,7 @@ store_dberr(struct history *h, const char *fmt, ...)
 
 const char *const store_run_fields[] = {
 	"id", "event", "pipeline", "status", "created", "started", "finished",
-	"reason", "attempt", "source", "triggered_by", "user", NULL
+	"reason", "attempt", "source", "triggered_by", "user", "host", NULL
 };
 const char *const store_job_fields[] = {
 	"id", "name", "status", "started", "finished", "reason", NULL
@@ -58,8 +58,14 @@ const char *const store_step_fields[] = {
 const char *const store_event_fields[] = {
 	"id", "source", "provider", "type", "delivery", "received", "claimed",
 	"finished", "status", "duplicate_of", "reason", "attempts",
-	"requeued", "dedup_key", "dedup_rule", NULL
+	"requeued", "dedup_key", "dedup_rule", "host", NULL
 };
+
+const char *
+store_host(const struct history *h)
+{
+	return h->host[0] != '\0' ? h->host : NULL;
+}
 
 const char *
 store_static_status(const char *s)
@@ -120,6 +126,12 @@ history_open_uri(const char *database, const char *state_dir, int create,
 	xasprintf(errp, "database: this hookdir has no backend for `%.*s://` "
 	    "URIs", (int)(colon - database), database);
 	return NULL;
+}
+
+void
+history_set_host(struct history *h, const char *host)
+{
+	snprintf(h->host, sizeof(h->host), "%s", host != NULL ? host : "");
 }
 
 void

@@ -37,6 +37,13 @@ struct history *history_open(const char *state_dir, int create, char **errp);
 struct history *history_open_uri(const char *database, const char *state_dir,
 	    int create, char **errp);
 void	history_close(struct history *);
+/*
+ * The host name (the configuration's "host") this handle records with
+ * the events it claims and the runs and jobs it creates, so that every
+ * host's history says which host did what and holds its logs. Each
+ * run object and event object has it as "host" (null: not recorded).
+ */
+void	history_set_host(struct history *, const char *host);
 
 enum event_begin {
 	EVENT_NEW = 0,		/* first time seen: process it */

@@ -342,7 +342,8 @@ cli_history(struct cli *cli, int *missing)
 	if ((h = history_open_uri(cf->database, cf->state, 0, &err)) == NULL) {
 		log_warnx("history: %s", err);
 		free(err);
-	}
+	} else
+		history_set_host(h, cf->host);
 	return h;
 }
 

@@ -50,6 +50,11 @@ struct history {
 	const struct store_ops	*ops;
 	char			 err[512];	/* the last error; "" if none */
 	unsigned long		 nerrors;	/* database errors met */
+	/*
+	 * The host this handle records claims, runs and jobs as
+	 * (history_set_host()); "" until set: NULL in the database.
+	 */
+	char			 host[64];
 };
 
 /* Counts for `hookdir status` (history_summary()). */
@@ -182,6 +187,9 @@ extern const char *const store_run_fields[];
 extern const char *const store_job_fields[];
 extern const char *const store_step_fields[];
 extern const char *const store_event_fields[];
+
+/* h->host, or NULL when none was set: what a backend stores. */
+const char *store_host(const struct history *);
 
 /* A stored run status as the static string callers keep ("skipped" if unknown). */
 const char *store_static_status(const char *);

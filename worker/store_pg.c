@@ -173,6 +173,13 @@ static const char *const pg_migrations[] = {
 	");\n"
 	"CREATE INDEX steps_job ON steps (job);\n"
 	"CREATE INDEX steps_run ON steps (run);\n",
+	/*
+	 * Version 2 (as SQLite's 6): the host that last claimed an event,
+	 * and the host a run and its jobs ran on.
+	 */
+	"ALTER TABLE events ADD COLUMN host TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN host TEXT;\n"
+	"ALTER TABLE jobs ADD COLUMN host TEXT;\n",
 };
 
 enum pg_stmt {
@@ -232,7 +239,7 @@ enum pg_stmt {
 #define RUN_COLUMNS \
 	"id, event, pipeline, status, created, started, finished, reason, " \
 	"attempt, (SELECT source FROM events WHERE events.id = runs.event), " \
-	"triggered_by, triggered_user"
+	"triggered_by, triggered_user, host"
 #define GC_EVENTS_WHERE \
 	"status IN ('done', 'duplicate') AND " \
 	"coalesce(finished, claimed, received) < $1::text AND NOT EXISTS " \
@@ -248,9 +255,10 @@ static const char *const pg_sql[PS_MAX] = {
 	    "WHERE id = $1::text",
 	[PS_EVENT_INSERT] =
 	    "INSERT INTO events (id, source, provider, type, delivery, "
-	    "received, claimed, status, dedup_key, dedup_rule) "
+	    "received, claimed, status, dedup_key, dedup_rule, host) "
 	    "VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, "
-	    "$6::text, $7::text, 'processing', $8::text, $9::text)",
+	    "$6::text, $7::text, 'processing', $8::text, $9::text, "
+	    "$10::text)",
 	/*
 	 * Become the original of the key: a first event with it, or one
 	 * that comes after the original's window ($5 ms; NULL: forever).
@@ -276,6 +284,7 @@ static const char *const pg_sql[PS_MAX] = {
 	[PS_EVENT_RECOVER] =
 	    "UPDATE events SET attempts = attempts + 1, claimed = $2::text, "
 	    "status = $3::text, finished = NULL, reason = NULL, "
+	    "host = $11::text, "
 	    "provider = CASE WHEN source = '' THEN $5::text ELSE provider END, "
 	    "type = CASE WHEN source = '' THEN $6::text ELSE type END, "
 	    "received = CASE WHEN source = '' THEN $8::text ELSE received END, "
@@ -327,10 +336,10 @@ static const char *const pg_sql[PS_MAX] = {
 	    "'duplicate')",
 	[PS_RUN_CREATE] =
 	    "INSERT INTO runs (event, pipeline, status, created, attempt, "
-	    "triggered_by, triggered_user) "
+	    "triggered_by, triggered_user, host) "
 	    "VALUES ($1::text, $2::text, 'queued', $3::text, "
 	    "coalesce((SELECT attempts FROM events WHERE id = $1::text), 1), "
-	    "$4::text, $5::text) RETURNING id",
+	    "$4::text, $5::text, $6::text) RETURNING id",
 	[PS_RUN_SET] =
 	    "UPDATE runs SET status = $2::text, "
 	    "reason = coalesce($3::text, reason), "
@@ -339,8 +348,9 @@ static const char *const pg_sql[PS_MAX] = {
 	    "finished = CASE WHEN $5::integer <> 0 THEN $4::text "
 	    "ELSE finished END WHERE id = $1::bigint",
 	[PS_JOB_CREATE] =
-	    "INSERT INTO jobs (run, name, status, needs) "
-	    "VALUES ($1::bigint, $2::text, 'queued', $3::text) RETURNING id",
+	    "INSERT INTO jobs (run, name, status, needs, host) "
+	    "VALUES ($1::bigint, $2::text, 'queued', $3::text, $4::text) "
+	    "RETURNING id",
 	[PS_JOB_SET] =
 	    "UPDATE jobs SET status = $2::text, "
 	    "reason = coalesce($3::text, reason), "
@@ -426,8 +436,8 @@ static const char *const pg_sql[PS_MAX] = {
 	[PS_EVENT_GET] =
 	    "SELECT id, source, provider, type, delivery, received, claimed, "
 	    "finished, CASE WHEN cut <> 0 THEN 'cut' ELSE status END, "
-	    "duplicate_of, reason, attempts, requeued, dedup_key, dedup_rule "
-	    "FROM events WHERE id = $1::text",
+	    "duplicate_of, reason, attempts, requeued, dedup_key, dedup_rule, "
+	    "host FROM events WHERE id = $1::text",
 	[PS_TRACES_OF_EVENT] =
 	    "SELECT pipeline, matched <> 0, trace FROM traces "
 	    "WHERE event = $1::text ORDER BY pipeline",
@@ -900,6 +910,7 @@ pg_event_again(struct history *h, const struct event *ev, const char *now,
 	arg_text(&a, ev->dedup_key != NULL ? ev->dedup_key :
 	    nonnull(ev->delivery));
 	arg_text(&a, ev->dedup_rule);
+	arg_text(&a, store_host(h));
 	if (pg_do(h, PS_EVENT_RECOVER, &a, "recording a new attempt") == -1)
 		return -1;
 	return duplicate ? EVENT_DUPLICATE : EVENT_RECOVERED;
@@ -997,6 +1008,7 @@ pg_event_begin(struct history *h, const struct event *ev, char **dup_of)
 	arg_text(&a, key);
 	arg_text(&a, ev->dedup_key != NULL ? ev->dedup_rule :
 	    *delivery != '\0' ? "delivery id" : NULL);
+	arg_text(&a, store_host(h));
 	if (pg_do(h, PS_EVENT_INSERT, &a, "recording the event") == -1)
 		goto fail;
 	if (*key != '\0') {
@@ -1135,6 +1147,7 @@ pg_run_create(struct history *h, const char *event_id,
 	arg_text(&a, now);
 	arg_text(&a, triggered_by);
 	arg_text(&a, user != NULL && *user != '\0' ? user : NULL);
+	arg_text(&a, store_host(h));
 	return pg_insert_id(h, PS_RUN_CREATE, &a, "creating a run");
 }
 
@@ -1154,6 +1167,7 @@ pg_job_create(struct history *h, long long run, const char *name,
 	arg_text(&a, name);
 	arg_text(&a, json_object_to_json_string_ext(arr,
 	    JSON_C_TO_STRING_PLAIN));
+	arg_text(&a, store_host(h));
 	id = pg_insert_id(h, PS_JOB_CREATE, &a, "creating a job");
 	json_object_put(arr);
 	return id;

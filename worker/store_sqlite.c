@@ -96,6 +96,14 @@ static const char *const history_migrations[] = {
 	"WHERE duplicate_of IS NULL AND dedup_key <> '';\n"
 	"ALTER TABLE runs ADD COLUMN triggered_by TEXT;\n"
 	"ALTER TABLE runs ADD COLUMN triggered_user TEXT;\n",
+	/*
+	 * Version 6 (several hosts): the host that last claimed an event,
+	 * and the host a run and its jobs ran on (and so where their logs
+	 * are). NULL for what came before.
+	 */
+	"ALTER TABLE events ADD COLUMN host TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN host TEXT;\n"
+	"ALTER TABLE jobs ADD COLUMN host TEXT;\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -155,7 +163,7 @@ enum hist_stmt {
 #define RUN_COLUMNS \
 	"id, event, pipeline, status, created, started, finished, reason, " \
 	"attempt, (SELECT source FROM events WHERE events.id = runs.event), " \
-	"triggered_by, triggered_user"
+	"triggered_by, triggered_user, host"
 #define RUN_NOT_ENDED	"('queued', 'running')"
 /* Events gc may forget: ended, and none of their runs still going. */
 #define GC_EVENTS_WHERE \
@@ -186,8 +194,8 @@ static const char *const hist_sql[ST_MAX] = {
 	    "ORDER BY coalesce(received, claimed) DESC LIMIT 1",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO events (id, source, provider, type, delivery, "
-	    "received, claimed, status, duplicate_of, dedup_key, dedup_rule) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	    "received, claimed, status, duplicate_of, dedup_key, dedup_rule, "
+	    "host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	/*
 	 * A file recorded as unreadable has no source or delivery id yet:
 	 * fill them in now that it parses (it was mended and requeued),
@@ -195,7 +203,7 @@ static const char *const hist_sql[ST_MAX] = {
 	 */
 	[ST_EVENT_RECOVER] =
 	    "UPDATE events SET attempts = attempts + 1, claimed = ?2, "
-	    "status = ?3, finished = NULL, reason = NULL, "
+	    "status = ?3, finished = NULL, reason = NULL, host = ?11, "
 	    "provider = CASE WHEN source = '' THEN ?5 ELSE provider END, "
 	    "type = CASE WHEN source = '' THEN ?6 ELSE type END, "
 	    "received = CASE WHEN source = '' THEN ?8 ELSE received END, "
@@ -242,18 +250,18 @@ static const char *const hist_sql[ST_MAX] = {
 	    "WHERE id = ?1",
 	[ST_RUN_CREATE] =
 	    "INSERT INTO runs (event, pipeline, status, created, attempt, "
-	    "triggered_by, triggered_user) "
+	    "triggered_by, triggered_user, host) "
 	    "VALUES (?1, ?2, 'queued', ?3, "
 	    "coalesce((SELECT attempts FROM events WHERE id = ?1), 1), "
-	    "?4, ?5)",
+	    "?4, ?5, ?6)",
 	[ST_RUN_SET] =
 	    "UPDATE runs SET status = ?2, reason = coalesce(?3, reason), "
 	    "started = CASE WHEN ?2 = 'running' THEN coalesce(started, ?4) "
 	    "ELSE started END, "
 	    "finished = CASE WHEN ?5 THEN ?4 ELSE finished END WHERE id = ?1",
 	[ST_JOB_CREATE] =
-	    "INSERT INTO jobs (run, name, status, needs) "
-	    "VALUES (?1, ?2, 'queued', ?3)",
+	    "INSERT INTO jobs (run, name, status, needs, host) "
+	    "VALUES (?1, ?2, 'queued', ?3, ?4)",
 	[ST_JOB_SET] =
 	    "UPDATE jobs SET status = ?2, reason = coalesce(?3, reason), "
 	    "started = CASE WHEN ?2 = 'running' THEN coalesce(started, ?4) "
@@ -282,8 +290,8 @@ static const char *const hist_sql[ST_MAX] = {
 	[ST_EVENT_GET] =
 	    "SELECT id, source, provider, type, delivery, received, claimed, "
 	    "finished, CASE WHEN cut THEN 'cut' ELSE status END, "
-	    "duplicate_of, reason, attempts, requeued, dedup_key, dedup_rule "
-	    "FROM events WHERE id = ?1",
+	    "duplicate_of, reason, attempts, requeued, dedup_key, dedup_rule, "
+	    "host FROM events WHERE id = ?1",
 	[ST_TRACES_OF_EVENT] =
 	    "SELECT pipeline, matched, trace FROM traces WHERE event = ?1 "
 	    "ORDER BY pipeline",
@@ -780,6 +788,7 @@ hist_event_again(struct history *h, const struct event *ev, const char *now,
 	bind_text(st, 9, ev->dedup_key != NULL ? ev->dedup_key :
 	    nonnull(ev->delivery));
 	bind_text(st, 10, ev->dedup_rule);
+	bind_text(st, 11, store_host(h));
 	if (hist_run(h, st, "recording a new attempt") == -1)
 		return -1;
 	return duplicate ? EVENT_DUPLICATE : EVENT_RECOVERED;
@@ -857,6 +866,7 @@ sq_event_begin(struct history *h, const struct event *ev, char **dup_of)
 	bind_text(st, 10, key);
 	bind_text(st, 11, ev->dedup_key != NULL ? ev->dedup_rule :
 	    *delivery != '\0' ? "delivery id" : NULL);
+	bind_text(st, 12, store_host(h));
 	if (hist_run(h, st, "recording the event") == -1)
 		goto fail;
 commit:
@@ -995,6 +1005,7 @@ sq_run_create(struct history *h, const char *event_id,
 		bind_text(st, 4, triggered_by);
 	if (user != NULL && *user != '\0')
 		bind_text(st, 5, user);
+	bind_text(st, 6, store_host(h));
 	if (hist_run(h, st, "creating a run") == -1)
 		return hist_report(h);
 	return sqlite3_last_insert_rowid(sq(h)->db);
@@ -1018,6 +1029,7 @@ sq_job_create(struct history *h, long long run, const char *name,
 	bind_text(st, 2, name);
 	bind_text(st, 3, json_object_to_json_string_ext(a,
 	    JSON_C_TO_STRING_PLAIN));
+	bind_text(st, 4, store_host(h));
 	r = hist_run(h, st, "creating a job");
 	json_object_put(a);
 	if (r == -1)

@@ -1007,6 +1007,7 @@ cmd_worker(struct cli *cli, int argc, char **argv)
 		exec_free(w.ex);
 		return EX_CANTCREAT;
 	}
+	history_set_host(w.h, w.cf->host);
 	w.rn = runner_new(w.ex, w.h, w.cf, jobs > 0 ? (int)jobs :
 	    w.cf->worker_jobs, w.grace_ms);
 	runner_set_spool(w.rn, &w.sp, worker_listens, &w);

@@ -310,8 +310,8 @@ test_open_pg(struct history *h, const char *state)
 {
 	char	*err = NULL, *missing;
 
-	is_q(state, "SELECT max(version) FROM hookdir_schema", "1",
-	    "the schema is version 1");
+	is_q(state, "SELECT max(version) FROM hookdir_schema", "2",
+	    "the schema is version 2");
 	is_q(state, "SELECT count(*) FROM information_schema.tables WHERE "
 	    "table_schema = current_schema() AND table_name IN ('events', "
 	    "'traces', 'runs', 'jobs', 'steps')", "5", "the five tables exist");
@@ -357,7 +357,7 @@ test_open(void)
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "database created 0600");
 	free(db);
-	is_q(state, "PRAGMA user_version", "5", "user_version is 5");
+	is_q(state, "PRAGMA user_version", "6", "user_version is 6");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
@@ -429,7 +429,7 @@ test_migrations(void)
 	free(err);
 	err = NULL;
 	history_close(h);
-	is_q(state, "PRAGMA user_version", "5", "empty file: user_version 5");
+	is_q(state, "PRAGMA user_version", "6", "empty file: user_version 6");
 	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
 	free(path);
 	free(state);
@@ -1051,6 +1051,58 @@ test_came_back(struct history *h, const char *state)
 	json_object_put(a);
 }
 
+/*
+ * Several hosts: the host a handle records with the events it claims
+ * and the runs and jobs it creates, and the run and event objects that
+ * say so.
+ */
+static void
+test_host(struct history *h, const char *state)
+{
+	struct json_object	*o = NULL;
+	struct event		 ev;
+	char			*dup = NULL, *err = NULL, sql[256];
+	long long		 run;
+
+	history_set_host(h, "host-a");
+	event_fill(&ev, "90.M9P9R90.host-a", "site", "host-1");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
+	    "host: event recorded");
+	free(dup);
+	dup = NULL;
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	history_job_create(h, run, "build", NULL, 0);
+	is_q(state, "SELECT host FROM events WHERE id = '90.M9P9R90.host-a'",
+	    "host-a", "host: the event's claim names its host");
+	snprintf(sql, sizeof(sql), "SELECT r.host || ' ' || j.host FROM runs r "
+	    "JOIN jobs j ON j.run = r.id WHERE r.id = %lld", run);
+	is_q(state, sql, "host-a host-a", "host: so do its run and job");
+	if (history_run_get(h, run, &o) == 1)
+		is_str(jstr(o, "host"), "host-a", "host: the run object says it");
+	else
+		ok(0, "host: history_run_get");
+	json_object_put(o);
+	o = NULL;
+
+	/* Host a died; host b claims the event again. */
+	history_set_host(h, "host-b");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_RECOVERED,
+	    "host: another host recovers it");
+	free(dup);
+	if (history_event_get(h, ev.id, &o) == 1)
+		is_str(jstr(o, "host"), "host-b",
+		    "host: the event object names the last claim's host");
+	else
+		ok(0, "host: history_event_get");
+	json_object_put(o);
+	is_q(state, sql, "host-a host-a", "host: the old run stays host a's");
+	history_set_host(h, NULL);
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	snprintf(sql, sizeof(sql), "SELECT coalesce(host, 'none') FROM runs "
+	    "WHERE id = %lld", run);
+	is_q(state, sql, "none", "host: none set, none recorded");
+}
+
 /* needs and source in the run objects the status pages draw from. */
 static void
 test_graph(struct history *h, const char *state)
@@ -1106,10 +1158,13 @@ test_migrate_v2(void)
 	history_close(h);
 	free(err);
 	err = NULL;
-	/* Undo versions 3 to 5 by hand: what a version 2 hookdir left. */
+	/* Undo versions 3 to 6 by hand: what a version 2 hookdir left. */
 	xasprintf(&path, "%s/hookdir.db", state);
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN needs; "
+	sqlite3_exec(db, "ALTER TABLE events DROP COLUMN host; "
+	    "ALTER TABLE runs DROP COLUMN host; "
+	    "ALTER TABLE jobs DROP COLUMN host; "
+	    "ALTER TABLE jobs DROP COLUMN needs; "
 	    "ALTER TABLE steps DROP COLUMN pgid; "
 	    "ALTER TABLE steps DROP COLUMN pgid_start; "
 	    "ALTER TABLE steps DROP COLUMN boot_id; "
@@ -1132,7 +1187,7 @@ test_migrate_v2(void)
 	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
-	is_q(state, "PRAGMA user_version", "5", "v2: now version 5");
+	is_q(state, "PRAGMA user_version", "6", "v2: now version 6");
 	is_q(state, "SELECT dedup_key || ' ' || dedup_rule FROM events "
 	    "WHERE id = '1.M1.old'", "d1 delivery id",
 	    "v2: an old event's delivery id is its dedup key");
@@ -1195,6 +1250,7 @@ main(void)
 	test_gc(h, state);
 	test_chain(h, state);
 	test_graph(h, state);
+	test_host(h, state);
 	test_no_scans(h);
 	test_came_back(h, state);
 	history_close(h);
