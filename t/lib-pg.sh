@@ -24,6 +24,9 @@
 #	pg_require                   skip the whole file unless initdb,
 #	                             pg_ctl, postgres and psql are installed
 #	                             (HOOKDIR_TEST_REQUIRE=1: fail it)
+#	pg_require_backend           skip the whole file unless hookdir was
+#	                             configured --with-postgresql; then
+#	                             pg_require
 #	start_pg                     initdb, start, create the role and the
 #	                             database; sets and exports:
 #	    PG_URI          postgresql:// URI of the database over the socket
@@ -97,6 +100,17 @@ pg_require () {
 	[ "$test_count" = 0 ] || BUG "pg_require after the first test"
 	skip_all="missing PostgreSQL ($m)"
 	test_done
+}
+
+pg_require_backend () {
+	if ! grep -q '^#define HAVE_POSTGRESQL 1' "$top_builddir/autoconf.h" \
+		2>/dev/null
+	then
+		[ "$test_count" = 0 ] || BUG "pg_require_backend after the first test"
+		skip_all="hookdir was configured without --with-postgresql"
+		test_done
+	fi
+	pg_require
 }
 
 # Run a command as the server's user, in $PG_DIR.
@@ -189,7 +203,16 @@ pg_create_db () {
 	printf '%s\n' "postgresql://hookdir@/$name?host=$PG_SOCK_DIR&port=$PG_PORT"
 }
 
+# Is the postmaster still there (and not a zombie)?
+pg_alive_ () {
+	local st
+	st=$(cat "/proc/$PG_PID/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+
 stop_pg () {
+	local i
 	[ -n "$pg_running_" ] || return 0
 	pg_running_=
 	pg_as_owner_ "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -m immediate -w -t 30 \
@@ -198,6 +221,15 @@ stop_pg () {
 		cat >&2 "$PG_DIR/pg_ctl.log"
 		return 1
 	}
+	# pg_ctl returns once the pid file is gone, a moment before the
+	# postmaster itself.
+	for i in $(seq 100)
+	do
+		pg_alive_ || return 0
+		sleep 0.1
+	done
+	echo >&2 "lib-pg: the postmaster $PG_PID did not exit"
+	return 1
 }
 
 pg_show_log_ () {

@@ -9,12 +9,7 @@ the same cases as against SQLite.'
 . "$TEST_DIRECTORY/lib-worker.sh"
 . "$TEST_DIRECTORY/lib-pg.sh"
 
-if ! grep -q '^#define HAVE_POSTGRESQL 1' "$top_builddir/autoconf.h" 2>/dev/null
-then
-	skip_all="hookdir was configured without --with-postgresql"
-	test_done
-fi
-pg_require
+pg_require_backend
 
 test_expect_success 'setup' '
 	start_pg

@@ -134,6 +134,20 @@ history_set_host(struct history *h, const char *host)
 	snprintf(h->host, sizeof(h->host), "%s", host != NULL ? host : "");
 }
 
+int
+history_lease_renew(struct history *h, long long ttl_ms)
+{
+	if (h->host[0] == '\0')
+		return 0;
+	return CALL(h, lease_renew, ttl_ms);
+}
+
+int
+history_host_alive(struct history *h, const char *host)
+{
+	return CALL(h, host_alive, host);
+}
+
 void
 history_close(struct history *h)
 {

@@ -175,6 +175,16 @@ struct store_ops {
 		    long long after, long long *ids, size_t max, size_t *n);
 	int	(*gc_events)(struct history *, const char *before,
 		    int dry_run, long limit, long *count);
+
+	/*
+	 * Leases (several hosts): lease_renew records that h->host is
+	 * alive for ttl_ms more (0 or -1); host_alive: 1 while host's
+	 * lease has not expired, 0 when it has or it never had one, -1.
+	 * PostgreSQL keeps the time by the server's clock, so that the
+	 * hosts' clocks need not agree.
+	 */
+	int	(*lease_renew)(struct history *, long long ttl_ms);
+	int	(*host_alive)(struct history *, const char *host);
 };
 
 /*

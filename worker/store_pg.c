@@ -180,6 +180,15 @@ static const char *const pg_migrations[] = {
 	"ALTER TABLE events ADD COLUMN host TEXT;\n"
 	"ALTER TABLE runs ADD COLUMN host TEXT;\n"
 	"ALTER TABLE jobs ADD COLUMN host TEXT;\n",
+	/*
+	 * Version 3 (as SQLite's 7): each host's lease, kept by the
+	 * server's clock.
+	 */
+	"CREATE TABLE leases (\n"
+	"	host		TEXT PRIMARY KEY,\n"
+	"	renewed		TIMESTAMPTZ NOT NULL,\n"
+	"	expires		TIMESTAMPTZ NOT NULL\n"
+	");\n",
 };
 
 enum pg_stmt {
@@ -233,6 +242,8 @@ enum pg_stmt {
 	PS_GC_RUNS,
 	PS_GC_EVENTS_COUNT,
 	PS_GC_EVENTS_DELETE,
+	PS_LEASE_RENEW,
+	PS_HOST_ALIVE,
 	PS_MAX
 };
 
@@ -466,6 +477,14 @@ static const char *const pg_sql[PS_MAX] = {
 	[PS_GC_EVENTS_DELETE] =
 	    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE "
 	    GC_EVENTS_WHERE " LIMIT $2::bigint)",
+	[PS_LEASE_RENEW] =
+	    "INSERT INTO leases (host, renewed, expires) VALUES ($1::text, "
+	    "clock_timestamp(), clock_timestamp() + $2::bigint * "
+	    "interval '1 millisecond') ON CONFLICT (host) DO UPDATE SET "
+	    "renewed = excluded.renewed, expires = excluded.expires",
+	[PS_HOST_ALIVE] =
+	    "SELECT expires > clock_timestamp() FROM leases "
+	    "WHERE host = $1::text",
 };
 
 /* The runs listings: one statement for each set of filters and order. */
@@ -1892,6 +1911,32 @@ pg_gc_events(struct history *h, const char *before, int dry_run, long limit,
 	return 0;
 }
 
+static int
+pg_lease_renew(struct history *h, long long ttl_ms)
+{
+	struct pg_args	 a = { .n = 0 };
+
+	arg_text(&a, store_host(h));
+	arg_int(&a, ttl_ms);
+	return pg_do(h, PS_LEASE_RENEW, &a, "renewing the host's lease");
+}
+
+static int
+pg_host_alive(struct history *h, const char *host)
+{
+	struct pg_args	 a = { .n = 0 };
+	PGresult	*res;
+	int		 r;
+
+	arg_text(&a, host);
+	if ((res = pg_run(h, PS_HOST_ALIVE, &a, "reading a host's lease")) ==
+	    NULL)
+		return -1;
+	r = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return r;
+}
+
 static const struct store_ops pg_ops = {
 	.name = "postgresql",
 	.close = pg_close,
@@ -1925,4 +1970,6 @@ static const struct store_ops pg_ops = {
 	.counts = pg_counts,
 	.gc_runs = pg_gc_runs,
 	.gc_events = pg_gc_events,
+	.lease_renew = pg_lease_renew,
+	.host_alive = pg_host_alive,
 };

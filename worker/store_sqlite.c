@@ -104,6 +104,12 @@ static const char *const history_migrations[] = {
 	"ALTER TABLE events ADD COLUMN host TEXT;\n"
 	"ALTER TABLE runs ADD COLUMN host TEXT;\n"
 	"ALTER TABLE jobs ADD COLUMN host TEXT;\n",
+	/* Version 7: each host's lease, which its workers keep renewing. */
+	"CREATE TABLE leases (\n"
+	"	host		TEXT PRIMARY KEY,\n"
+	"	renewed		TEXT NOT NULL,\n"
+	"	expires		TEXT NOT NULL\n"
+	");\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -157,6 +163,8 @@ enum hist_stmt {
 	ST_PIPELINES,
 	ST_EVENT_CAME_BACK,
 	ST_EVENTS_BY_DELIVERY,
+	ST_LEASE_RENEW,
+	ST_HOST_ALIVE,
 	ST_MAX
 };
 
@@ -371,6 +379,12 @@ static const char *const hist_sql[ST_MAX] = {
 	    "SELECT id, source, type, status, received FROM events "
 	    "WHERE (delivery = ?1 OR dedup_key = ?1) AND ?1 <> '' "
 	    "ORDER BY coalesce(received, claimed) DESC, id DESC",
+	[ST_LEASE_RENEW] =
+	    "INSERT INTO leases (host, renewed, expires) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (host) DO UPDATE SET renewed = excluded.renewed, "
+	    "expires = excluded.expires",
+	[ST_HOST_ALIVE] =
+	    "SELECT expires > ?2 FROM leases WHERE host = ?1",
 };
 
 /* The runs listings: one statement for each set of filters and order. */
@@ -1784,6 +1798,48 @@ fail:
 	return -1;
 }
 
+static int
+sq_lease_renew(struct history *h, long long ttl_ms)
+{
+	sqlite3_stmt	*st;
+	char		 now[40], until[40];
+	long long	 sec;
+	long		 usec;
+
+	now_timeval(&sec, &usec);
+	format_rfc3339(now, sizeof(now), sec, usec);
+	usec += (long)(ttl_ms % 1000) * 1000;
+	sec += ttl_ms / 1000 + usec / 1000000;
+	format_rfc3339(until, sizeof(until), sec, usec % 1000000);
+	if ((st = hist_stmt(h, ST_LEASE_RENEW)) == NULL)
+		return -1;
+	bind_text(st, 1, store_host(h));
+	bind_text(st, 2, now);
+	bind_text(st, 3, until);
+	return hist_run(h, st, "renewing the host's lease");
+}
+
+static int
+sq_host_alive(struct history *h, const char *host)
+{
+	sqlite3_stmt	*st;
+	char		 now[40];
+	int		 rc, r = 0;
+
+	hist_now(now);
+	if ((st = hist_stmt(h, ST_HOST_ALIVE)) == NULL)
+		return -1;
+	bind_text(st, 1, host);
+	bind_text(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = sqlite3_column_int(st, 0) != 0;
+	else if (rc != SQLITE_DONE)
+		r = hist_dberr(h, "reading a host's lease");
+	hist_done(st);
+	return r;
+}
+
 static const struct store_ops sq_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1817,4 +1873,6 @@ static const struct store_ops sq_ops = {
 	.counts = sq_counts,
 	.gc_runs = sq_gc_runs,
 	.gc_events = sq_gc_events,
+	.lease_renew = sq_lease_renew,
+	.host_alive = sq_host_alive,
 };

@@ -49,6 +49,8 @@
  * without inotify news, this often; poll this often without inotify.
  */
 #define RECOVER_EVERY_MS	(60 * 1000)
+/* The host's lease (see history.h) is renewed this often. */
+#define LEASE_RENEW_MS		(HISTORY_LEASE_TTL_MS / 3)
 #define RESCAN_EVERY_MS		(60 * 1000)
 #define FALLBACK_POLL_MS	(5 * 1000)
 /*
@@ -129,6 +131,7 @@ struct worker {
 	long long		 next_scan_ms;
 	long long		 next_recover_ms;
 	long long		 next_remind_ms;	/* pipelines still broken */
+	long long		 next_lease_ms;		/* renew the host's lease */
 };
 
 static void
@@ -602,6 +605,39 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 /* ---------------------------------------------------------------- claiming */
 
 /*
+ * Several hosts on one spool: a file in cur/ that another host claimed
+ * is that host's to recover while its lease holds (its lock may seem
+ * free to us when the shared filesystem lost it). Only a host whose
+ * lease expired is gone for the others.
+ */
+static int
+worker_claimer_alive(struct worker *w, const char *id)
+{
+	struct json_object	*ev = NULL;
+	const char		*host;
+	int			 alive = 0;
+
+	if (history_event_get(w->h, id, &ev) != 1)
+		return 0;
+	host = cli_jstr(ev, "host");
+	if (host != NULL && strcmp(host, w->cf->host) != 0 &&
+	    history_host_alive(w->h, host) == 1) {
+		log_info("event %s: claimed by host %s, whose lease holds: "
+		    "left to it", id, host);
+		alive = 1;
+	}
+	json_object_put(ev);
+	return alive;
+}
+
+static void
+worker_lease(struct worker *w)
+{
+	history_lease_renew(w->h, HISTORY_LEASE_TTL_MS);
+	w->next_lease_ms = exec_now_ms() + LEASE_RENEW_MS;
+}
+
+/*
  * A file in cur/ whose lock we got: its claimer died. Unless it was
  * retired between our open and our flock (its claimer then released
  * the lock by moving it on): the name must still be this inode.
@@ -621,6 +657,10 @@ worker_recover_one(struct worker *w, const char *id)
 	if (spool_path(&w->sp, "cur", id, path, sizeof(path)) == -1 ||
 	    fstat(fd, &st_fd) == -1 || stat(path, &st_path) == -1 ||
 	    st_fd.st_dev != st_path.st_dev || st_fd.st_ino != st_path.st_ino) {
+		close(fd);
+		return -1;
+	}
+	if (worker_claimer_alive(w, id)) {
 		close(fd);
 		return -1;
 	}
@@ -810,7 +850,7 @@ worker_loop(struct worker *w)
 		    w->ps->nerrors > 0))))
 			break;
 		worker_report(w, 0);
-		wake = runner_next_wake(w->rn);
+		wake = min_wake(runner_next_wake(w->rn), w->next_lease_ms);
 		if (w->report_due)
 			wake = min_wake(wake, w->next_report_ms);
 		/* More to claim: look at what happened, do not wait. */
@@ -837,6 +877,8 @@ worker_loop(struct worker *w)
 		if (w->ifd != -1 && (pfd.revents & POLLIN))
 			worker_inotify_drain(w);
 		now = exec_now_ms();
+		if (now >= w->next_lease_ms)
+			worker_lease(w);
 		if (w->watch && now >= w->next_scan_ms) {
 			w->want_list = 1;
 			w->next_scan_ms = now +
@@ -1008,6 +1050,7 @@ cmd_worker(struct cli *cli, int argc, char **argv)
 		return EX_CANTCREAT;
 	}
 	history_set_host(w.h, w.cf->host);
+	worker_lease(&w);
 	w.rn = runner_new(w.ex, w.h, w.cf, jobs > 0 ? (int)jobs :
 	    w.cf->worker_jobs, w.grace_ms);
 	runner_set_spool(w.rn, &w.sp, worker_listens, &w);

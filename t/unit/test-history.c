@@ -310,8 +310,8 @@ test_open_pg(struct history *h, const char *state)
 {
 	char	*err = NULL, *missing;
 
-	is_q(state, "SELECT max(version) FROM hookdir_schema", "2",
-	    "the schema is version 2");
+	is_q(state, "SELECT max(version) FROM hookdir_schema", "3",
+	    "the schema is version 3");
 	is_q(state, "SELECT count(*) FROM information_schema.tables WHERE "
 	    "table_schema = current_schema() AND table_name IN ('events', "
 	    "'traces', 'runs', 'jobs', 'steps')", "5", "the five tables exist");
@@ -357,7 +357,7 @@ test_open(void)
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "database created 0600");
 	free(db);
-	is_q(state, "PRAGMA user_version", "6", "user_version is 6");
+	is_q(state, "PRAGMA user_version", "7", "user_version is 7");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
@@ -399,12 +399,12 @@ test_migrations(void)
 		path = pg_schema(state);
 		xasprintf(&err, "CREATE TABLE %s.hookdir_schema (version "
 		    "INTEGER NOT NULL); INSERT INTO %s.hookdir_schema "
-		    "VALUES (7)", path, path);
+		    "VALUES (70)", path, path);
 		pg_admin(err);
 		free(err);
 		err = NULL;
 		h = open_store(state, 1, &err);
-		ok(h == NULL && err != NULL && strstr(err, "version 7") != NULL,
+		ok(h == NULL && err != NULL && strstr(err, "version 70") != NULL,
 		    "a newer schema version is refused (%s)", err ? err : "");
 		history_close(h);
 		free(err);
@@ -429,7 +429,7 @@ test_migrations(void)
 	free(err);
 	err = NULL;
 	history_close(h);
-	is_q(state, "PRAGMA user_version", "6", "empty file: user_version 6");
+	is_q(state, "PRAGMA user_version", "7", "empty file: user_version 7");
 	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
 	free(path);
 	free(state);
@@ -439,15 +439,15 @@ test_migrations(void)
 	mkdir(state, 0700);
 	xasprintf(&path, "%s/hookdir.db", state);
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "CREATE TABLE x (y); PRAGMA user_version = 7",
+	sqlite3_exec(db, "CREATE TABLE x (y); PRAGMA user_version = 70",
 	    NULL, NULL, NULL);
 	sqlite3_close(db);
 	h = history_open(state, 1, &err);
-	ok(h == NULL && err != NULL && strstr(err, "version 7") != NULL,
+	ok(h == NULL && err != NULL && strstr(err, "version 70") != NULL,
 	    "a newer schema version is refused (%s)", err ? err : "");
 	free(err);
 	err = NULL;
-	is_q(state, "PRAGMA user_version", "7", "and left as it was");
+	is_q(state, "PRAGMA user_version", "70", "and left as it was");
 	free(path);
 	free(state);
 }
@@ -1103,6 +1103,26 @@ test_host(struct history *h, const char *state)
 	is_q(state, sql, "none", "host: none set, none recorded");
 }
 
+/* Leases: renewed, alive, expired, alive again. */
+static void
+test_lease(struct history *h)
+{
+	history_set_host(h, "lease-a");
+	is_int(history_lease_renew(h, 60000), 0, "lease: renewed");
+	is_int(history_host_alive(h, "lease-a"), 1, "lease: its host is alive");
+	is_int(history_host_alive(h, "lease-b"), 0,
+	    "lease: a host that never had one is not");
+	is_int(history_lease_renew(h, 1), 0, "lease: renewed for 1 ms");
+	usleep(50 * 1000);
+	is_int(history_host_alive(h, "lease-a"), 0,
+	    "lease: not renewed in time, it expired");
+	is_int(history_lease_renew(h, 60000), 0, "lease: renewed again");
+	is_int(history_host_alive(h, "lease-a"), 1, "lease: alive again");
+	history_set_host(h, NULL);
+	is_int(history_lease_renew(h, 60000), 0,
+	    "lease: a handle without a host renews nothing");
+}
+
 /* needs and source in the run objects the status pages draw from. */
 static void
 test_graph(struct history *h, const char *state)
@@ -1158,10 +1178,11 @@ test_migrate_v2(void)
 	history_close(h);
 	free(err);
 	err = NULL;
-	/* Undo versions 3 to 6 by hand: what a version 2 hookdir left. */
+	/* Undo versions 3 to 7 by hand: what a version 2 hookdir left. */
 	xasprintf(&path, "%s/hookdir.db", state);
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "ALTER TABLE events DROP COLUMN host; "
+	sqlite3_exec(db, "DROP TABLE leases; "
+	    "ALTER TABLE events DROP COLUMN host; "
 	    "ALTER TABLE runs DROP COLUMN host; "
 	    "ALTER TABLE jobs DROP COLUMN host; "
 	    "ALTER TABLE jobs DROP COLUMN needs; "
@@ -1187,7 +1208,7 @@ test_migrate_v2(void)
 	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
-	is_q(state, "PRAGMA user_version", "6", "v2: now version 6");
+	is_q(state, "PRAGMA user_version", "7", "v2: now version 7");
 	is_q(state, "SELECT dedup_key || ' ' || dedup_rule FROM events "
 	    "WHERE id = '1.M1.old'", "d1 delivery id",
 	    "v2: an old event's delivery id is its dedup key");
@@ -1251,6 +1272,7 @@ main(void)
 	test_chain(h, state);
 	test_graph(h, state);
 	test_host(h, state);
+	test_lease(h);
 	test_no_scans(h);
 	test_came_back(h, state);
 	history_close(h);

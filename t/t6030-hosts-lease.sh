@@ -1,0 +1,92 @@
+#!/bin/bash
+test_description='two worker hosts, one spool, one PostgreSQL history: leases
+
+Host b claims an event and is killed with -9 while its step runs. Host
+a, sharing the spool and the database, leaves the event in cur/ while
+b'"'"'s lease holds, and recovers it once the lease expired: b'"'"'s run
+is recorded interrupted on b, the new one runs on a.'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-worker.sh"
+. "$TEST_DIRECTORY/lib-pg.sh"
+
+pg_require_backend
+
+# host_conf NAME: NAME.conf, host NAME with a state directory of its own.
+host_conf () {
+	cat >"$1.conf" <<-EOF
+	{ "host": "$1", "database": "$PG_URI",
+	  "spool": "spool", "pipelines": "pipelines", "state": "state-$1",
+	  "sources": { "test": { "provider": "generic", "secret": "s3cret" } } }
+	EOF
+}
+
+# runs_of EVENT: "host status" of its runs, oldest first.
+runs_of () {
+	pg_psql -c "select concat_ws(chr(32), host, status) from runs
+		where event = \$\$$1\$\$ order by id"
+}
+
+test_expect_success 'setup' '
+	start_pg &&
+	setup_worker &&
+	cat >pipelines/slow.json <<-EOF &&
+	{ "on": { "source": "test" },
+	  "jobs": { "work": { "steps": [ {
+	    "run": "echo \$\$ >\"$TRASH/step.\$HOOKDIR_RUN_ID\"; test -f \"$TRASH/quick\" || exec sleep 60" } ] } } }
+	EOF
+	host_conf host-a &&
+	host_conf host-b &&
+	hookdir -c host-a.conf check >check.out 2>&1
+'
+
+test_expect_success 'host b claims an event and dies with -9 in its step' '
+	queue_event push &&
+	ev=$event &&
+	{ hookdir -c host-b.conf worker --once 2>b.err & } &&
+	pid=$! &&
+	stop_at_exit $pid &&
+	wait_for test -f step.1 &&
+	kill -9 $pid &&
+	{ wait $pid; test $? = 137; } &&
+	test_atexit "kill -9 $(cat step.1) 2>/dev/null; :" &&
+	test_path_is_file "spool/cur/$ev" &&
+	echo "host-b running" >expect &&
+	runs_of "$ev" >actual &&
+	test_cmp expect actual &&
+	echo t >expect &&
+	pg_psql -c "select expires > now() from leases where host = \$\$host-b\$\$" >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'while its lease holds, host a leaves the event to it' '
+	hookdir -v -c host-a.conf worker --once 2>a1.err &&
+	test_grep "claimed by host host-b, whose lease holds: left to it" a1.err &&
+	test_path_is_file "spool/cur/$ev" &&
+	echo "host-b running" >expect &&
+	runs_of "$ev" >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'once the lease expired, host a recovers it, once' '
+	pg_psql -c "update leases set expires = now() - interval '"'"'1 second'"'"' where host = \$\$host-b\$\$" &&
+	touch quick &&
+	hookdir -v -c host-a.conf worker --once 2>a2.err &&
+	test_grep "recovered from cur/" a2.err &&
+	test_path_is_file "spool/done/$ev" &&
+	cat >expect <<-\EOF &&
+	host-b interrupted
+	host-a success
+	EOF
+	runs_of "$ev" >runs &&
+	test_cmp expect runs &&
+	echo host-a >expect &&
+	pg_psql -c "select host from events where id = \$\$$ev\$\$" >actual &&
+	test_cmp expect actual &&
+	test_path_is_dir state-host-a/logs &&
+	hookdir -c host-a.conf worker --once 2>a3.err &&
+	runs_of "$ev" >runs.again &&
+	test_cmp runs runs.again
+'
+
+test_done
