@@ -42,6 +42,12 @@
 #	pg_create_db NAME            another database owned by "hookdir"; prints
 #	                             its URI
 #	stop_pg                      stop the server now (immediate mode)
+#	pg_host_conf NAME            NAME.conf: a worker host named NAME on
+#	                             the database $PG_URI, sharing spool/ and
+#	                             pipelines/ with the other hosts, with a
+#	                             state directory (logs, workspaces) of its
+#	                             own, state-NAME; source "test" as
+#	                             lib-worker.sh's
 # Knob: PG_BINDIR, where initdb, pg_ctl and postgres are (default: what
 # pg_config --bindir says, else the newest /usr/lib/postgresql/*/bin, else
 # PATH).
@@ -190,6 +196,14 @@ start_pg () {
 	"$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 \
 		"postgresql://hookdir@/postgres?host=$PG_SOCK_DIR&port=$PG_PORT" \
 		-c "create database hookdir owner hookdir" </dev/null
+}
+
+pg_host_conf () {
+	cat >"$1.conf" <<-EOF
+	{ "host": "$1", "database": "$PG_URI",
+	  "spool": "spool", "pipelines": "pipelines", "state": "state-$1",
+	  "sources": { "test": { "provider": "generic", "secret": "s3cret" } } }
+	EOF
 }
 
 pg_psql () {

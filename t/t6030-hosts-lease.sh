@@ -12,17 +12,8 @@ is recorded interrupted on b, the new one runs on a.'
 
 pg_require_backend
 
-# host_conf NAME: NAME.conf, host NAME with a state directory of its own.
-host_conf () {
-	cat >"$1.conf" <<-EOF
-	{ "host": "$1", "database": "$PG_URI",
-	  "spool": "spool", "pipelines": "pipelines", "state": "state-$1",
-	  "sources": { "test": { "provider": "generic", "secret": "s3cret" } } }
-	EOF
-}
-
-# runs_of EVENT: "host status" of its runs, oldest first.
-runs_of () {
+# host_runs EVENT: "host status" of its runs, oldest first.
+host_runs () {
 	pg_psql -c "select concat_ws(chr(32), host, status) from runs
 		where event = \$\$$1\$\$ order by id"
 }
@@ -35,8 +26,8 @@ test_expect_success 'setup' '
 	  "jobs": { "work": { "steps": [ {
 	    "run": "echo \$\$ >\"$TRASH/step.\$HOOKDIR_RUN_ID\"; test -f \"$TRASH/quick\" || exec sleep 60" } ] } } }
 	EOF
-	host_conf host-a &&
-	host_conf host-b &&
+	pg_host_conf host-a &&
+	pg_host_conf host-b &&
 	hookdir -c host-a.conf check >check.out 2>&1
 '
 
@@ -52,7 +43,7 @@ test_expect_success 'host b claims an event and dies with -9 in its step' '
 	test_atexit "kill -9 $(cat step.1) 2>/dev/null; :" &&
 	test_path_is_file "spool/cur/$ev" &&
 	echo "host-b running" >expect &&
-	runs_of "$ev" >actual &&
+	host_runs "$ev" >actual &&
 	test_cmp expect actual &&
 	echo t >expect &&
 	pg_psql -c "select expires > now() from leases where host = \$\$host-b\$\$" >actual &&
@@ -64,7 +55,7 @@ test_expect_success 'while its lease holds, host a leaves the event to it' '
 	test_grep "claimed by host host-b, whose lease holds: left to it" a1.err &&
 	test_path_is_file "spool/cur/$ev" &&
 	echo "host-b running" >expect &&
-	runs_of "$ev" >actual &&
+	host_runs "$ev" >actual &&
 	test_cmp expect actual
 '
 
@@ -78,14 +69,14 @@ test_expect_success 'once the lease expired, host a recovers it, once' '
 	host-b interrupted
 	host-a success
 	EOF
-	runs_of "$ev" >runs &&
+	host_runs "$ev" >runs &&
 	test_cmp expect runs &&
 	echo host-a >expect &&
 	pg_psql -c "select host from events where id = \$\$$ev\$\$" >actual &&
 	test_cmp expect actual &&
 	test_path_is_dir state-host-a/logs &&
 	hookdir -c host-a.conf worker --once 2>a3.err &&
-	runs_of "$ev" >runs.again &&
+	host_runs "$ev" >runs.again &&
 	test_cmp runs runs.again
 '
 
