@@ -80,4 +80,15 @@ test_expect_success 'once the lease expired, host a recovers it, once' '
 	test_cmp runs runs.again
 '
 
+test_expect_success 'hookdir log of a run another host ran says where its logs are' '
+	run=$(pg_psql -c "select id from runs where host = \$\$host-a\$\$") &&
+	hookdir -c host-a.conf log $run >log.a &&
+	test_grep "==> work/1: success" log.a &&
+	# As on another machine, where host a'"'"'s files are not.
+	mv state-host-a state-host-a.away &&
+	test_when_finished "mv state-host-a.away state-host-a" &&
+	test_expect_code 66 hookdir -c host-b.conf log $run >log.b 2>err &&
+	test_grep "run $run ran on host host-a: its logs are there" err
+'
+
 test_done
