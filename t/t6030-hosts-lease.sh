@@ -22,7 +22,7 @@ test_expect_success 'setup' '
 	start_pg &&
 	setup_worker &&
 	cat >pipelines/slow.json <<-EOF &&
-	{ "on": { "source": "test" },
+	{ "on": { "source": "test", "events": ["push"] },
 	  "jobs": { "work": { "steps": [ {
 	    "run": "echo \$\$ >\"$TRASH/step.\$HOOKDIR_RUN_ID\"; test -f \"$TRASH/quick\" || exec sleep 60" } ] } } }
 	EOF
@@ -89,6 +89,41 @@ test_expect_success 'hookdir log of a run another host ran says where its logs a
 	test_when_finished "mv state-host-a.away state-host-a" &&
 	test_expect_code 66 hookdir -c host-b.conf log $run >log.b 2>err &&
 	test_grep "run $run ran on host host-a: its logs are there" err
+'
+
+test_expect_success 'cancel_in_progress on one host ends the group'"'"'s run on another' '
+	cat >pipelines/deploy.json <<-EOF &&
+	{ "on": { "source": "test", "events": ["deploy"] },
+	  "concurrency": { "group": "deploy", "mode": "cancel_in_progress" },
+	  "jobs": { "d": { "steps": [ {
+	    "run": "ls \"$TRASH\"/deploy.* >/dev/null 2>&1 && exit 0; echo \$\$ >\"$TRASH/deploy.\$HOOKDIR_RUN_ID\"; exec sleep 60" } ] } } }
+	EOF
+	queue_event deploy &&
+	first=$event &&
+	{ hookdir -v -c host-b.conf worker --once 2>b2.err & } &&
+	pid=$! &&
+	stop_at_exit $pid &&
+	wait_for eval "ls deploy.* >/dev/null 2>&1" &&
+	brun=$(pg_psql -c "select id from runs where event = \$\$$first\$\$") &&
+	step=$(cat deploy.$brun) &&
+	test_atexit "kill -9 $step 2>/dev/null; :" &&
+	queue_event deploy &&
+	second=$event &&
+	start=$(date +%s) &&
+	hookdir -v -c host-a.conf worker --once 2>a4.err &&
+	took=$(( $(date +%s) - start )) &&
+	{ wait $pid || :; } &&
+	say "host a cancelled host b'"'"'s run and ran its own in ${took}s" &&
+	test $took -le 5 &&
+	wait_for eval "! process_alive $step" &&
+	echo "host-b cancelled" >expect &&
+	host_runs "$first" >actual &&
+	test_cmp expect actual &&
+	echo "host-a success" >expect &&
+	host_runs "$second" >actual &&
+	test_cmp expect actual &&
+	pg_psql -c "select reason from runs where id = $brun" >reason &&
+	test_grep "cancelled by run .* (concurrency group .deploy.)" reason
 '
 
 test_done
