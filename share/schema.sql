@@ -1,8 +1,9 @@
 -- hookdir history, schema version 1 (PRAGMA user_version = 1).
 --
--- This file is the one source of the schema: worker/history.c embeds it
--- as migration 1 and applies it to an empty database. A later version is
--- one more migration in history.c; this file then keeps describing
+-- This file is the one source of the schema: worker/store_sqlite.c (the
+-- SQLite store) embeds it as migration 1 and applies it to an empty
+-- database. A later version is one more migration in store_sqlite.c;
+-- this file then keeps describing
 -- version 1, and the migrations say how to get from there: version 2
 -- adds runs.cancel_requested, runs.concurrency_group, steps.attempt and
 -- events.cut; 3 jobs.needs; 4 steps.pgid, steps.pgid_start and

@@ -200,7 +200,7 @@ static const char usage_ls[] =
 int
 cmd_ls(struct cli *cli, int argc, char **argv)
 {
-	struct json_object	*arr = NULL, *o;
+	struct json_object	*o;
 	struct cli_table	 t;
 	struct message		 m;
 	struct envelope		 env;
@@ -213,6 +213,7 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	char			 agesec[32], bytes[32], **ids;
 	long long		 body, mtime, t0, now;
 	long			 n, i;
+	size_t			 nout = 0;
 	int			 rc, json = 0, tty, k;
 
 	if ((rc = json_opts(argc, argv, usage_ls, &json)) != -1)
@@ -240,12 +241,9 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 
 	tty = cli_isatty();
 	now = now_seconds();
-	if (json)
-		arr = json_object_new_array();
-	else if (tty)
-		cli_table_init(&t, 5, header);
-	else
-		cli_table_init(&t, 6, header);
+	/* Each file's row is printed as it is read (a terminal's table aside). */
+	cli_table_init(&t, tty ? 5 : 6, header);
+	t.stream = 1;
 	for (i = 0; i < n; i++) {
 		if (spool_path(&sp, dir, ids[i], path, sizeof(path)) == -1)
 			continue;
@@ -288,7 +286,8 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 			    json_object_new_string(env.delivery));
 			json_object_object_add(o, "size",
 			    json_object_new_int64(body));
-			json_object_array_add(arr, o);
+			cli_json_item(&nout, o);
+			json_object_put(o);
 		} else if (tty) {
 			cli_format_age(age, sizeof(age), now - t0);
 			format_size(size, sizeof(size), body);
@@ -304,13 +303,11 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 		}
 		message_release(&m);
 	}
-	if (json) {
-		cli_print_json(arr);
-		json_object_put(arr);
-	} else {
+	if (json)
+		cli_json_end(nout);
+	else
 		cli_table_print(&t);
-		cli_table_release(&t);
-	}
+	cli_table_release(&t);
 	spool_list_free(ids, n);
 	spool_close(&sp);
 	return 0;
@@ -927,6 +924,46 @@ static const char usage_runs[] =
     "                 [{id, name, status, started, finished, reason,\n"
     "                 outputs}]}\n";
 
+/*
+ * `hookdir runs` prints each run as the history gives it: JSON element
+ * by element, TSV line by line; only a terminal's table, which needs
+ * its column widths, keeps its rows (20 unless told).
+ */
+struct runs_list {
+	struct cli_table	t;
+	size_t			n;
+	int			json;
+	int			tty;
+};
+
+static int
+runs_row(void *arg, struct json_object *run)
+{
+	struct runs_list	*rl = arg;
+	char			 idbuf[32], started[32], took[32];
+
+	if (rl->json) {
+		cli_json_item(&rl->n, run);
+		return 0;
+	}
+	snprintf(idbuf, sizeof(idbuf), "%lld", cli_jint(run, "id", 0));
+	if (rl->tty) {
+		short_time(started, sizeof(started), cli_jstr(run, "started"));
+		duration(took, sizeof(took), cli_jstr(run, "started"),
+		    cli_jstr(run, "finished"));
+		cli_table_add(&rl->t, idbuf, cli_jstr(run, "pipeline"),
+		    cli_jstr(run, "status"), started,
+		    cli_jstr(run, "started") ? took : "-",
+		    cli_jstr(run, "event"));
+	} else
+		cli_table_add(&rl->t, idbuf, cli_jstr(run, "pipeline"),
+		    cli_jstr(run, "status"), cli_jstr(run, "event"),
+		    cli_jstr(run, "created"), cli_jstr(run, "started"),
+		    cli_jstr(run, "finished"), cli_jstr(run, "reason"),
+		    cli_jstr(run, "triggered_by"), cli_jstr(run, "user"));
+	return 0;
+}
+
 int
 cmd_runs(struct cli *cli, int argc, char **argv)
 {
@@ -942,12 +979,10 @@ cmd_runs(struct cli *cli, int argc, char **argv)
 		"RUN", "PIPELINE", "STATUS", "STARTED", "TOOK", "EVENT"
 	};
 	struct history_filter	 f;
-	struct json_object	*arr, *run;
 	struct history		*h;
-	struct cli_table	 t;
-	char			 idbuf[32], started[32], took[32], *end;
-	size_t			 i;
-	int			 ch, json = 0, tty, missing, limit_set = 0;
+	struct runs_list	 rl;
+	char			*end;
+	int			 ch, json = 0, tty, missing, limit_set = 0, r;
 
 	memset(&f, 0, sizeof(f));
 	while ((ch = getopt_long(argc, argv, "jn:h", opts, NULL)) != -1) {
@@ -990,41 +1025,23 @@ cmd_runs(struct cli *cli, int argc, char **argv)
 	h = cli_history(cli, &missing);
 	if (h == NULL && !missing)
 		return EX_SOFTWARE;
-	arr = h != NULL ? history_runs(h, &f) : json_object_new_array();
+	memset(&rl, 0, sizeof(rl));
+	rl.json = json;
+	rl.tty = tty;
+	if (!json) {
+		cli_table_init(&rl.t, tty ? 6 : 10, header);
+		rl.t.status_col = 2;
+		rl.t.stream = 1;
+	}
+	r = h != NULL ? history_runs_each(h, &f, runs_row, &rl) : 0;
 	history_close(h);
-	if (arr == NULL)
-		return EX_SOFTWARE;
-	if (json) {
-		cli_print_json(arr);
-		json_object_put(arr);
-		return 0;
+	if (json)
+		cli_json_end(rl.n);
+	else {
+		cli_table_print(&rl.t);
+		cli_table_release(&rl.t);
 	}
-	cli_table_init(&t, tty ? 6 : 10, header);
-	t.status_col = 2;
-	for (i = 0; i < json_object_array_length(arr); i++) {
-		run = json_object_array_get_idx(arr, i);
-		snprintf(idbuf, sizeof(idbuf), "%lld", cli_jint(run, "id", 0));
-		if (tty) {
-			short_time(started, sizeof(started),
-			    cli_jstr(run, "started"));
-			duration(took, sizeof(took), cli_jstr(run, "started"),
-			    cli_jstr(run, "finished"));
-			cli_table_add(&t, idbuf, cli_jstr(run, "pipeline"),
-			    cli_jstr(run, "status"), started,
-			    cli_jstr(run, "started") ? took : "-",
-			    cli_jstr(run, "event"));
-		} else
-			cli_table_add(&t, idbuf, cli_jstr(run, "pipeline"),
-			    cli_jstr(run, "status"), cli_jstr(run, "event"),
-			    cli_jstr(run, "created"), cli_jstr(run, "started"),
-			    cli_jstr(run, "finished"), cli_jstr(run, "reason"),
-			    cli_jstr(run, "triggered_by"),
-			    cli_jstr(run, "user"));
-	}
-	cli_table_print(&t);
-	cli_table_release(&t);
-	json_object_put(arr);
-	return 0;
+	return r == -1 ? EX_SOFTWARE : 0;
 }
 
 /* ---------------------------------------------------------------- log */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -489,16 +490,33 @@ history_gc_events(struct history *h, const char *before, int dry_run,
 {
 	long	n;
 
+	struct timespec	t0, t1, pause;
+	long long	ns;
+
 	*count = 0;
 	/*
 	 * One short transaction per batch: the write lock is held only
 	 * briefly, so running workers wait milliseconds, not the whole gc.
+	 * Between batches gc pauses as long as the batch took (at least
+	 * 10 ms): a worker waiting for the lock sleeps in steps of up to
+	 * 100 ms (SQLite's busy handler) and would otherwise keep waking
+	 * while the next batch holds it.
 	 */
-	do {
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (CALL(h, gc_events, before, dry_run, HISTORY_GC_BATCH,
 		    &n) == -1)
 			return -1;
 		*count += n;
-	} while (!dry_run && n == HISTORY_GC_BATCH);
-	return 0;
+		if (dry_run || n < HISTORY_GC_BATCH)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL +
+		    (t1.tv_nsec - t0.tv_nsec);
+		if (ns < 10000000)
+			ns = 10000000;
+		pause.tv_sec = ns / 1000000000;
+		pause.tv_nsec = ns % 1000000000;
+		nanosleep(&pause, NULL);
+	}
 }

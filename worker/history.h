@@ -29,10 +29,12 @@ struct json_object;
  */
 struct history *history_open(const char *state_dir, int create, char **errp);
 /*
- * Open the store a configuration's `database` names: NULL or "" (or a
- * path) is SQLite in state_dir as history_open(); a URI selects the
- * backend of its scheme. A scheme this build has no backend for is an
- * error (*errp malloc'd), never a silent fallback to SQLite.
+ * Open the store a configuration's `database` names: NULL or "" is
+ * SQLite in state_dir, as history_open(); a path (no "SCHEME://") is
+ * SQLite in that directory; a URI selects the backend of its scheme
+ * (history.c: a backend adds its scheme there). A scheme this build
+ * has no backend for is an error (*errp malloc'd), never a silent
+ * fallback to SQLite.
  */
 struct history *history_open_uri(const char *database, const char *state_dir,
 	    int create, char **errp);
@@ -167,7 +169,7 @@ int	history_runs_each(struct history *, const struct history_filter *,
 	    history_row_fn *fn, void *arg);
 struct json_object *history_runs(struct history *,
 	    const struct history_filter *);
-/* The pipelines that have runs: {name, runs}, by name. */
+/* The pipelines that have runs: {name}, by name. */
 int	history_pipelines_each(struct history *, history_row_fn *fn,
 	    void *arg);
 struct json_object *history_pipelines(struct history *);

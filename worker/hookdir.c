@@ -373,12 +373,38 @@ cli_spool_history(struct cli *cli, struct spool *sp, struct history **h)
 	return EX_OK;
 }
 
+#define CLI_JSON_FLAGS \
+	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
+	JSON_C_TO_STRING_NOSLASHESCAPE)
+
 void
 cli_print_json(struct json_object *o)
 {
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	printf("%s\n", json_object_to_json_string_ext(o, CLI_JSON_FLAGS));
+}
+
+/*
+ * json-c prints an array's element on a new line, indented two spaces
+ * more than the array: every line of the element's own text.
+ */
+void
+cli_json_item(size_t *n, struct json_object *o)
+{
+	const char	*s;
+
+	fputs((*n)++ > 0 ? ",\n  " : "[\n  ", stdout);
+	for (s = json_object_to_json_string_ext(o, CLI_JSON_FLAGS); *s != '\0';
+	    s++) {
+		putchar(*s);
+		if (*s == '\n')
+			fputs("  ", stdout);
+	}
+}
+
+void
+cli_json_end(size_t n)
+{
+	fputs(n > 0 ? "\n]\n" : "[\n]\n", stdout);
 }
 
 const char *
@@ -540,6 +566,18 @@ cli_text(const char *s)
 	return buf_str(b);
 }
 
+/* A cell for TSV: one line, no tabs, "-" when empty. */
+static void
+table_print_tsv_cell(const char *s)
+{
+	if (*s == '\0') {
+		putchar('-');
+		return;
+	}
+	for (; *s != '\0'; s++)
+		putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
 void
 cli_table_init(struct cli_table *t, size_t ncols, const char *const *header)
 {
@@ -556,6 +594,16 @@ cli_table_add(struct cli_table *t, ...)
 	const char	*s;
 	size_t		 i;
 
+	if (t->stream && !cli_isatty()) {
+		va_start(ap, t);
+		for (i = 0; i < t->ncols; i++) {
+			s = va_arg(ap, const char *);
+			table_print_tsv_cell(s != NULL ? s : "");
+			putchar(i + 1 < t->ncols ? '\t' : '\n');
+		}
+		va_end(ap);
+		return;
+	}
 	t->cells = xreallocarray(t->cells, (t->nrows + 1) * t->ncols,
 	    sizeof(*t->cells));
 	va_start(ap, t);
@@ -565,18 +613,6 @@ cli_table_add(struct cli_table *t, ...)
 	}
 	va_end(ap);
 	t->nrows++;
-}
-
-/* A cell for TSV: one line, no tabs, "-" when empty. */
-static void
-table_print_tsv_cell(const char *s)
-{
-	if (*s == '\0') {
-		putchar('-');
-		return;
-	}
-	for (; *s != '\0'; s++)
-		putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
 }
 
 /* Columns a string takes on a terminal: one per UTF-8 character. */

@@ -95,6 +95,13 @@ struct json_object *cli_status_object(struct spool *, struct history *);
 /* Print a JSON value, pretty, with a newline. */
 void		 cli_print_json(struct json_object *);
 /*
+ * Print a JSON array one element at a time, byte for byte what
+ * cli_print_json() prints for the whole array: cli_json_item() for
+ * each element (n counts them; start at 0), then cli_json_end().
+ */
+void		 cli_json_item(size_t *n, struct json_object *);
+void		 cli_json_end(size_t n);
+/*
  * Members of the history's JSON objects: a string member (NULL when
  * missing or null; cli_jtext: ""), an integer member (dflt when missing
  * or null). o may be NULL.
@@ -128,6 +135,7 @@ struct cli_table {
 	const char	*const *header;
 	char		**cells;	/* rows * ncols, malloc'd */
 	size_t		  nrows;
+	int		  stream;	/* for scripts, print each row as added */
 };
 void	cli_table_init(struct cli_table *, size_t ncols,
 	    const char *const *header);

@@ -254,39 +254,98 @@ struct report {
 	struct spool		*sp;
 	const char		*dir;
 	long			 limit;
-	struct json_object	*pipelines;	/* [{name, runs}] */
+	struct json_object	*pipelines;	/* [{name}] */
 	int			 failed;
+	/*
+	 * Which run pages the listings written so far have written: the
+	 * index every run with an id >= index_min, the page of status S
+	 * every run of S with an id >= status_min[S] (LLONG_MAX: none
+	 * yet; 0: all). No list of ids, however many runs are listed.
+	 */
+	long long		 index_min;
+	long long		 status_min[RS_NRUN];
+	const long long		*runs;		/* report_write()'s, sorted */
+	size_t			 nruns;
 };
 
-/* Write a page: a temporary file in dir, then renamed over name. */
+/*
+ * A page being written: a temporary file in dir, renamed over its name
+ * when complete, so that a reader never sees half a page. Its text
+ * goes to the file whenever the buffer holds PAGE_FLUSH bytes: a
+ * listing of every run is written in the memory of a few rows.
+ */
+#define PAGE_FLUSH	(64 * 1024)
+
+struct page {
+	struct buf	b;
+	char		tmp[PATH_MAX];
+	int		fd;		/* -1: failed (logged) */
+};
+
+static void
+page_open(struct report *rp, const char *name, struct page *pg)
+{
+	memset(pg, 0, sizeof(*pg));
+	snprintf(pg->tmp, sizeof(pg->tmp), "%s/.%s.XXXXXX", rp->dir, name);
+	/* Pages are for the web server to serve: readable by all. */
+	if ((pg->fd = mkstemp(pg->tmp)) == -1 || fchmod(pg->fd, 0644) == -1) {
+		log_warn("report: %s", pg->tmp);
+		if (pg->fd != -1) {
+			close(pg->fd);
+			unlink(pg->tmp);
+		}
+		pg->fd = -1;
+		rp->failed = 1;
+	}
+}
+
+/* Write out what the buffer holds (always, or with PAGE_FLUSH bytes). */
+static void
+page_flush(struct report *rp, struct page *pg, int always)
+{
+	if (!always && pg->b.len < PAGE_FLUSH)
+		return;
+	if (pg->fd != -1 && write_all(pg->fd, pg->b.data, pg->b.len) == -1) {
+		log_warn("report: %s", pg->tmp);
+		close(pg->fd);
+		unlink(pg->tmp);
+		pg->fd = -1;
+		rp->failed = 1;
+	}
+	buf_reset(&pg->b);
+}
+
+static void
+page_close(struct report *rp, const char *name, struct page *pg)
+{
+	char	path[PATH_MAX];
+
+	page_flush(rp, pg, 1);
+	buf_release(&pg->b);
+	if (pg->fd == -1)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", rp->dir, name);
+	if (close(pg->fd) == -1) {
+		log_warn("report: %s", pg->tmp);
+		unlink(pg->tmp);
+		rp->failed = 1;
+	} else if (rename(pg->tmp, path) == -1) {
+		log_warn("report: rename to %s", path);
+		unlink(pg->tmp);
+		rp->failed = 1;
+	}
+}
+
+/* Write a page made in one buffer. */
 static void
 page_commit(struct report *rp, const char *name, struct buf *b)
 {
-	char	tmp[PATH_MAX], path[PATH_MAX];
-	int	fd;
+	struct page	pg;
 
-	snprintf(path, sizeof(path), "%s/%s", rp->dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", rp->dir, name);
-	if ((fd = mkstemp(tmp)) == -1) {
-		log_warn("report: %s", tmp);
-		rp->failed = 1;
-		return;
-	}
-	/* Pages are for the web server to serve: readable by all. */
-	if (fchmod(fd, 0644) == -1 || write_all(fd, b->data, b->len) == -1 ||
-	    close(fd) == -1) {
-		log_warn("report: %s", tmp);
-		if (fd != -1)
-			close(fd);
-		unlink(tmp);
-		rp->failed = 1;
-		return;
-	}
-	if (rename(tmp, path) == -1) {
-		log_warn("report: rename to %s", path);
-		unlink(tmp);
-		rp->failed = 1;
-	}
+	page_open(rp, name, &pg);
+	pg.b = *b;
+	page_close(rp, name, &pg);
+	memset(b, 0, sizeof(*b));
 }
 
 static void
@@ -348,70 +407,131 @@ page_end(struct buf *b)
 
 /* ---------------------------------------------------------------- listings */
 
+/* One run's row of a listing; the table's head comes before the first. */
 static void
-runs_table(struct buf *b, struct json_object *runs)
+runs_row(struct buf *b, struct json_object *r, int first)
 {
-	struct json_object	*r;
-	const char		*pipeline;
-	size_t			 i;
+	const char	*pipeline;
 
-	if (json_object_array_length(runs) == 0) {
-		buf_addstr(b, "<p class=\"muted\">No runs.</p>\n");
-		return;
-	}
-	buf_addstr(b, "<table class=\"runs\"><thead><tr><th>Run</th>"
-	    "<th>Status</th><th>Pipeline</th><th>Event</th><th>Source</th>"
-	    "<th>Started</th><th>Duration</th></tr></thead><tbody>\n");
-	for (i = 0; i < json_object_array_length(runs); i++) {
-		r = json_object_array_get_idx(runs, i);
-		pipeline = cli_jtext(r, "pipeline");
-		buf_printf(b, "<tr><td><a href=\"run-%lld.html\">#%lld</a></td>"
-		    "<td>", cli_jint(r, "id", 0), cli_jint(r, "id", 0));
-		badge(b, cli_jstr(r, "status"));
-		buf_addstr(b, "</td><td>");
-		if (name_is_valid(pipeline))
-			buf_printf(b, "<a href=\"pipeline-%s.html\">", pipeline);
-		esc(b, pipeline);
-		buf_addstr(b, name_is_valid(pipeline) ? "</a>" : "");
-		buf_addstr(b, "</td><td><code>");
-		esc_cut(b, cli_jstr(r, "event"), 24);
-		buf_addstr(b, "</code></td><td>");
-		esc(b, cli_jstr(r, "source"));
-		buf_addstr(b, "</td><td>");
-		report_when(b, cli_jstr(r, "started") != NULL ?
-		    cli_jstr(r, "started") : cli_jstr(r, "created"));
-		buf_addstr(b, "</td><td>");
-		report_span(b, cli_jstr(r, "started"), cli_jstr(r, "finished"));
-		buf_addstr(b, "</td></tr>\n");
-	}
-	buf_addstr(b, "</tbody></table>\n");
+	if (first)
+		buf_addstr(b, "<table class=\"runs\"><thead><tr><th>Run</th>"
+		    "<th>Status</th><th>Pipeline</th><th>Event</th>"
+		    "<th>Source</th><th>Started</th><th>Duration</th></tr>"
+		    "</thead><tbody>\n");
+	pipeline = cli_jtext(r, "pipeline");
+	buf_printf(b, "<tr><td><a href=\"run-%lld.html\">#%lld</a></td>"
+	    "<td>", cli_jint(r, "id", 0), cli_jint(r, "id", 0));
+	badge(b, cli_jstr(r, "status"));
+	buf_addstr(b, "</td><td>");
+	if (name_is_valid(pipeline))
+		buf_printf(b, "<a href=\"pipeline-%s.html\">", pipeline);
+	esc(b, pipeline);
+	buf_addstr(b, name_is_valid(pipeline) ? "</a>" : "");
+	buf_addstr(b, "</td><td><code>");
+	esc_cut(b, cli_jstr(r, "event"), 24);
+	buf_addstr(b, "</code></td><td>");
+	esc(b, cli_jstr(r, "source"));
+	buf_addstr(b, "</td><td>");
+	report_when(b, cli_jstr(r, "started") != NULL ?
+	    cli_jstr(r, "started") : cli_jstr(r, "created"));
+	buf_addstr(b, "</td><td>");
+	report_span(b, cli_jstr(r, "started"), cli_jstr(r, "finished"));
+	buf_addstr(b, "</td></tr>\n");
 }
 
-/* One listing page; its runs are added to *seen (for their pages). */
-static void
-listing(struct report *rp, const char *file, const char *title,
-    const char *here, const struct history_filter *f,
-    struct json_object *seen)
-{
-	struct json_object	*runs;
-	struct buf		 b = BUF_INIT;
-	size_t			 i;
+enum listing_kind {
+	LISTING_INDEX,
+	LISTING_STATUS,
+	LISTING_PIPELINE
+};
 
-	if (rp->h == NULL)
-		runs = json_object_new_array();
-	else if ((runs = history_runs(rp->h, f)) == NULL) {
+/* A listing being written, row by row as the history gives them. */
+struct listing {
+	struct report		*rp;
+	struct page		 pg;
+	enum listing_kind	 kind;
+	long			 n;
+	long long		 last;		/* the last (smallest) id listed */
+};
+
+static void	run_page(struct report *, long long);
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	long long	x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Does this row of a listing need its run page written now? Every run
+ * a listing shows gets one page (with runs given, only those not ended
+ * yet, the given ones being written apart), once: the listings before
+ * this one have written the pages of the runs they showed.
+ */
+static int
+listing_wants_page(struct listing *ls, struct json_object *run)
+{
+	struct report	*rp = ls->rp;
+	long long	 id = cli_jint(run, "id", 0);
+	int		 s;
+
+	if (id <= 0)
+		return 0;
+	if (rp->runs != NULL && (!status_going(cli_jstr(run, "status")) ||
+	    bsearch(&id, rp->runs, rp->nruns, sizeof(id), cmp_id) != NULL))
+		return 0;
+	if (ls->kind == LISTING_INDEX)
+		return 1;
+	if (id >= rp->index_min)
+		return 0;
+	if (ls->kind == LISTING_STATUS)
+		return 1;
+	s = status_run_from_name(cli_jtext(run, "status"));
+	return s == RS_NONE || id < rp->status_min[s];
+}
+
+static int
+listing_row(void *arg, struct json_object *run)
+{
+	struct listing	*ls = arg;
+
+	runs_row(&ls->pg.b, run, ls->n++ == 0);
+	ls->last = cli_jint(run, "id", 0);
+	page_flush(ls->rp, &ls->pg, 0);
+	if (listing_wants_page(ls, run))
+		run_page(ls->rp, ls->last);
+	return 0;
+}
+
+/*
+ * One listing page, streamed to its file; the pages of its runs are
+ * written as they come. Returns the smallest id the page covers: 0
+ * when it lists every run the filter selects, LLONG_MAX on error.
+ */
+static long long
+listing(struct report *rp, const char *file, const char *title,
+    const char *here, const struct history_filter *f, enum listing_kind kind)
+{
+	struct listing	ls;
+	int		r = 0;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.rp = rp;
+	ls.kind = kind;
+	page_open(rp, file, &ls.pg);
+	page_begin(rp, &ls.pg.b, title, here, 1);
+	if (rp->h != NULL && (r = history_runs_each(rp->h, f, listing_row,
+	    &ls)) == -1)
 		rp->failed = 1;
-		return;
-	}
-	page_begin(rp, &b, title, here, 1);
-	runs_table(&b, runs);
-	page_end(&b);
-	page_commit(rp, file, &b);
-	buf_release(&b);
-	for (i = 0; seen != NULL && i < json_object_array_length(runs); i++)
-		json_object_array_add(seen, json_object_get(
-		    json_object_array_get_idx(runs, i)));
-	json_object_put(runs);
+	buf_addstr(&ls.pg.b, ls.n == 0 ? "<p class=\"muted\">No runs.</p>\n" :
+	    "</tbody></table>\n");
+	page_end(&ls.pg.b);
+	page_close(rp, file, &ls.pg);
+	if (r == -1)
+		return LLONG_MAX;
+	return f->limit == 0 || ls.n < f->limit ? 0 : ls.last;
 }
 
 /* ---------------------------------------------------------------- queue */
@@ -1127,24 +1247,16 @@ report_prune(struct report *rp)
 	closedir(d);
 }
 
-static int
-cmp_id(const void *a, const void *b)
-{
-	long long	x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int
 report_write(struct history *h, struct spool *sp, const char *dir,
     long limit, const long long *runs, size_t nruns)
 {
 	struct history_filter	 f;
-	struct json_object	*seen, *p;
+	struct json_object	*p;
 	struct report		 rp;
 	const char		*name;
 	char			 file[128], title[128];
-	long long		*ids;
+	long long		*ids = NULL;
 	size_t			 i, n = 0;
 
 	if (mkdir_p(dir, 0755) == -1) {
@@ -1160,16 +1272,30 @@ report_write(struct history *h, struct spool *sp, const char *dir,
 		rp.pipelines = json_object_new_array();
 	else if ((rp.pipelines = history_pipelines(h)) == NULL)
 		return -1;
-	seen = json_object_new_array();
+	/* The given runs, each once: their pages are written below. */
+	if (runs != NULL) {
+		ids = xcalloc(nruns + 1, sizeof(*ids));
+		for (i = 0; i < nruns; i++)
+			if (runs[i] > 0)
+				ids[n++] = runs[i];
+		qsort(ids, n, sizeof(*ids), cmp_id);
+		rp.runs = ids;
+		rp.nruns = n;
+	}
+	rp.index_min = LLONG_MAX;
+	for (i = 0; i < RS_NRUN; i++)
+		rp.status_min[i] = LLONG_MAX;
 
 	memset(&f, 0, sizeof(f));
 	f.limit = limit;
-	listing(&rp, "index.html", "Recent runs", "index", &f, seen);
+	rp.index_min = listing(&rp, "index.html", "Recent runs", "index", &f,
+	    LISTING_INDEX);
 	for (i = 0; i < RS_NRUN; i++) {
 		f.status = status_name(i);
 		snprintf(file, sizeof(file), "status-%s.html", f.status);
 		snprintf(title, sizeof(title), "Runs: %s", f.status);
-		listing(&rp, file, title, "status", &f, seen);
+		rp.status_min[i] = listing(&rp, file, title, "status", &f,
+		    LISTING_STATUS);
 	}
 	f.status = NULL;
 	for (i = 0; i < json_object_array_length(rp.pipelines); i++) {
@@ -1181,27 +1307,16 @@ report_write(struct history *h, struct spool *sp, const char *dir,
 		f.pipeline = name;
 		snprintf(file, sizeof(file), "pipeline-%s.html", name);
 		snprintf(title, sizeof(title), "Pipeline %s", name);
-		listing(&rp, file, title, "pipeline", &f, seen);
+		listing(&rp, file, title, "pipeline", &f, LISTING_PIPELINE);
 	}
 	queue_page(&rp);
 
-	/* The run pages: each once. */
-	ids = xcalloc(json_object_array_length(seen) + nruns + 1, sizeof(*ids));
-	for (i = 0; i < json_object_array_length(seen); i++) {
-		p = json_object_array_get_idx(seen, i);
-		if (runs == NULL || status_going(cli_jstr(p, "status")))
-			ids[n++] = cli_jint(p, "id", 0);
-	}
-	for (i = 0; runs != NULL && i < nruns; i++)
-		ids[n++] = runs[i];
-	qsort(ids, n, sizeof(*ids), cmp_id);
 	for (i = 0; i < n; i++)
-		if (ids[i] > 0 && (i == 0 || ids[i] != ids[i - 1]))
+		if (i == 0 || ids[i] != ids[i - 1])
 			run_page(&rp, ids[i]);
 	free(ids);
 	if (runs == NULL && h != NULL)
 		report_prune(&rp);
-	json_object_put(seen);
 	json_object_put(rp.pipelines);
 	return rp.failed ? -1 : 0;
 }

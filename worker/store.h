@@ -152,7 +152,10 @@ struct store_ops {
 	/* history_events_by_delivery()'s rows, one call of fn each. */
 	int	(*events_by_delivery_each)(struct history *,
 		    const char *delivery, history_row_fn *fn, void *arg);
-	/* history_pipelines()'s rows {name, runs}, by name. */
+	/*
+	 * history_pipelines()'s rows {name}, by name: O(pipelines), not
+	 * O(runs).
+	 */
 	int	(*pipelines_each)(struct history *, history_row_fn *fn,
 		    void *arg);
 	/* The counts of `hookdir status`: 0 or -1. Indexes, no scans. */

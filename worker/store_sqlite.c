@@ -173,10 +173,17 @@ enum hist_stmt {
 	"attempt, (SELECT source FROM events WHERE events.id = runs.event), " \
 	"triggered_by, triggered_user, host"
 #define RUN_NOT_ENDED	"('queued', 'running')"
-/* Events gc may forget: ended, and none of their runs still going. */
+/*
+ * Events gc may forget: ended before ?1 (finished, else claimed or
+ * received), and none of their runs still going. Spelt so that SQLite
+ * finds them through events_finished: the last batch of a gc, and one
+ * that finds nothing, read only the old events, not the whole table
+ * while holding the write lock.
+ */
 #define GC_EVENTS_WHERE \
-	"status IN ('done', 'duplicate') AND " \
-	"coalesce(finished, claimed, received) < ?1 AND NOT EXISTS " \
+	"status IN ('done', 'duplicate') AND (finished < ?1 OR " \
+	"(finished IS NULL AND coalesce(claimed, received) < ?1)) AND " \
+	"NOT EXISTS " \
 	"(SELECT 1 FROM runs WHERE runs.event = events.id AND " \
 	"runs.status IN " RUN_NOT_ENDED ")"
 
@@ -305,8 +312,12 @@ static const char *const hist_sql[ST_MAX] = {
 	    "ORDER BY pipeline",
 	[ST_COUNT_RUNS_STATUS] =
 	    "SELECT count(*) FROM runs WHERE status = ?1",
+	/*
+	 * By runs_finished, the runs of the last day: the unary + keeps
+	 * SQLite from walking runs_status instead, every failure ever.
+	 */
 	[ST_COUNT_RUNS_FAILED] =
-	    "SELECT count(*) FROM runs WHERE status IN "
+	    "SELECT count(*) FROM runs WHERE +status IN "
 	    "('failure', 'timed_out', 'interrupted') AND finished >= ?1",
 	[ST_COUNT_EVENTS_FAILED] =
 	    "SELECT count(*) FROM events WHERE status = 'failed' "
@@ -363,9 +374,15 @@ static const char *const hist_sql[ST_MAX] = {
 	[ST_GROUP_START] =
 	    "UPDATE runs SET status = 'running', "
 	    "started = coalesce(started, ?4) WHERE id = ?1",
+	/*
+	 * The names in runs_pipeline, one index seek each (a loose index
+	 * scan), not a walk over every run.
+	 */
 	[ST_PIPELINES] =
-	    "SELECT pipeline, count(*) FROM runs GROUP BY pipeline "
-	    "ORDER BY pipeline",
+	    "WITH RECURSIVE p(name) AS (SELECT min(pipeline) FROM runs "
+	    "UNION ALL SELECT (SELECT min(pipeline) FROM runs "
+	    "WHERE pipeline > p.name) FROM p WHERE p.name IS NOT NULL) "
+	    "SELECT name FROM p WHERE name IS NOT NULL",
 	/*
 	 * An event that had ended, claimed from new/ again: someone put
 	 * it back. Counted here unless `hookdir requeue` counted it (it
@@ -438,17 +455,6 @@ static int
 hist_dberr(struct history *h, const char *what)
 {
 	return store_dberr(h, "%s: %s", what, sqlite3_errmsg(sq(h)->db));
-}
-
-/*
- * A failed call: the error is in h->err, and history.c logs it (or
- * returns it in *errp).
- */
-static int
-hist_report(struct history *h)
-{
-	(void)h;
-	return -1;
 }
 
 static sqlite3_stmt *
@@ -903,12 +909,12 @@ sq_event_unreadable(struct history *h, const char *id,
 
 	hist_now(now);
 	if ((st = hist_stmt(h, ST_EVENT_UNREADABLE)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, id);
 	bind_text(st, 2, now);
 	bind_text(st, 3, reason);
 	if (hist_run(h, st, "recording an unreadable event") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -919,13 +925,13 @@ sq_event_trace(struct history *h, const char *event_id,
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_EVENT_TRACE)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	bind_text(st, 2, pipeline);
 	sqlite3_bind_int(st, 3, matched != 0);
 	bind_text(st, 4, nonnull(trace));
 	if (hist_run(h, st, "recording a trigger trace") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -936,7 +942,7 @@ hist_changed(struct history *h, const char *what, const char *kind,
 {
 	if (sqlite3_changes(sq(h)->db) == 0) {
 		store_seterr(h, "%s: no such %s %s", what, kind, id);
-		return hist_report(h);
+		return -1;
 	}
 	return 0;
 }
@@ -958,18 +964,18 @@ sq_event_finish(struct history *h, const char *event_id,
 	    strcmp(status, "duplicate") != 0) {
 		store_seterr(h, "event %s: no event status `%s`", event_id,
 		    status);
-		return hist_report(h);
+		return -1;
 	}
 	hist_now(now);
 	if ((st = hist_stmt(h, ST_EVENT_FINISH)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	bind_text(st, 2, status);
 	bind_text(st, 3, reason);
 	bind_text(st, 4, now);
 	sqlite3_bind_int(st, 5, cut);
 	if (hist_run(h, st, "finishing an event") == -1)
-		return hist_report(h);
+		return -1;
 	return hist_changed(h, "finishing an event", "event", event_id);
 }
 
@@ -981,10 +987,10 @@ hist_event_update(struct history *h, enum hist_stmt which,
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, which)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	if (hist_run(h, st, what) == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_changes(sq(h)->db) > 0;
 }
 
@@ -1011,7 +1017,7 @@ sq_run_create(struct history *h, const char *event_id,
 
 	hist_now(now);
 	if ((st = hist_stmt(h, ST_RUN_CREATE)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	bind_text(st, 2, pipeline);
 	bind_text(st, 3, now);
@@ -1021,7 +1027,7 @@ sq_run_create(struct history *h, const char *event_id,
 		bind_text(st, 5, user);
 	bind_text(st, 6, store_host(h));
 	if (hist_run(h, st, "creating a run") == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
 }
 
@@ -1035,7 +1041,7 @@ sq_job_create(struct history *h, long long run, const char *name,
 	int			 r;
 
 	if ((st = hist_stmt(h, ST_JOB_CREATE)) == NULL)
-		return hist_report(h);
+		return -1;
 	a = json_object_new_array();
 	for (i = 0; i < nneeds; i++)
 		json_object_array_add(a, json_object_new_string(needs[i]));
@@ -1047,7 +1053,7 @@ sq_job_create(struct history *h, long long run, const char *name,
 	r = hist_run(h, st, "creating a job");
 	json_object_put(a);
 	if (r == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
 }
 
@@ -1058,14 +1064,14 @@ sq_step_create(struct history *h, long long run, long long job,
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_STEP_CREATE)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, job);
 	sqlite3_bind_int(st, 3, index);
 	bind_text(st, 4, name);
 	bind_text(st, 5, log_path);
 	if (hist_run(h, st, "creating a step") == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
 }
 
@@ -1103,7 +1109,7 @@ hist_status_run(struct history *h, sqlite3_stmt *st, const char *what,
 	char	idbuf[32];
 
 	if (hist_run(h, st, what) == -1)
-		return hist_report(h);
+		return -1;
 	snprintf(idbuf, sizeof(idbuf), "%lld", row);
 	return hist_changed(h, what, kind, idbuf);
 }
@@ -1116,7 +1122,7 @@ sq_run_set(struct history *h, long long run, enum run_status status,
 
 	st = hist_status_stmt(h, ST_RUN_SET, "run", run, status, reason);
 	if (st == NULL)
-		return hist_report(h);
+		return -1;
 	return hist_status_run(h, st, "setting a run's status", "run", run);
 }
 
@@ -1128,7 +1134,7 @@ sq_job_set(struct history *h, long long job, enum run_status status,
 
 	st = hist_status_stmt(h, ST_JOB_SET, "job", job, status, reason);
 	if (st == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 6, outputs);
 	return hist_status_run(h, st, "setting a job's status", "job", job);
 }
@@ -1141,7 +1147,7 @@ sq_step_set(struct history *h, long long step,
 
 	st = hist_status_stmt(h, ST_STEP_SET, "step", step, status, reason);
 	if (st == NULL)
-		return hist_report(h);
+		return -1;
 	if (exit_code >= 0)
 		sqlite3_bind_int(st, 6, exit_code);
 	if (signal >= 0)
@@ -1341,7 +1347,7 @@ hist_rows_each(struct history *h, sqlite3_stmt *st, const char *const *names,
 static int
 sq_pipelines_each(struct history *h, history_row_fn *fn, void *arg)
 {
-	static const char *const names[] = { "name", "runs", NULL };
+	static const char *const names[] = { "name", NULL };
 	sqlite3_stmt		*st;
 
 	if ((st = hist_stmt(h, ST_PIPELINES)) == NULL)
@@ -1486,10 +1492,10 @@ sq_run_request_cancel(struct history *h, long long run)
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_RUN_CANCEL_REQUEST)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	if (hist_run(h, st, "requesting a cancel") == -1)
-		return hist_report(h);
+		return -1;
 	return sqlite3_changes(sq(h)->db) > 0;
 }
 
@@ -1500,13 +1506,13 @@ sq_run_cancel_requested(struct history *h, long long run)
 	int		 rc, r = 0;
 
 	if ((st = hist_stmt(h, ST_RUN_CANCEL_REQUESTED)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		hist_dberr(h, "reading a cancel request");
 		hist_done(st);
-		return hist_report(h);
+		return -1;
 	}
 	if (rc == SQLITE_ROW)
 		r = sqlite3_column_int(st, 0) != 0;
@@ -1520,11 +1526,11 @@ sq_run_set_group(struct history *h, long long run, const char *group)
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_RUN_SET_GROUP)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	bind_text(st, 2, group);
 	if (hist_run(h, st, "recording a concurrency group") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -1534,11 +1540,11 @@ sq_step_set_attempt(struct history *h, long long step, int attempt)
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_STEP_SET_ATTEMPT)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, step);
 	sqlite3_bind_int(st, 2, attempt);
 	if (hist_run(h, st, "recording a step's attempt") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -1549,13 +1555,13 @@ sq_step_set_proc(struct history *h, long long step, long long pgid,
 	sqlite3_stmt	*st;
 
 	if ((st = hist_stmt(h, ST_STEP_SET_PROC)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, step);
 	sqlite3_bind_int64(st, 2, pgid);
 	sqlite3_bind_int64(st, 3, start);
 	bind_text(st, 4, boot);
 	if (hist_run(h, st, "recording a step's process group") == -1)
-		return hist_report(h);
+		return -1;
 	return 0;
 }
 
@@ -1571,7 +1577,7 @@ sq_event_procs(struct history *h, const char *event_id,
 	*out = NULL;
 	*n = 0;
 	if ((st = hist_stmt(h, ST_EVENT_PROCS)) == NULL)
-		return hist_report(h);
+		return -1;
 	bind_text(st, 1, event_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xreallocarray(v, *n + 1, sizeof(*v));
@@ -1589,7 +1595,7 @@ sq_event_procs(struct history *h, const char *event_id,
 		hist_done(st);
 		free(v);
 		*n = 0;
-		return hist_report(h);
+		return -1;
 	}
 	hist_done(st);
 	*out = v;
@@ -1722,7 +1728,7 @@ commit:
 fail:
 	hist_rollback(h);
 	free(reason);
-	return hist_report(h);
+	return -1;
 }
 
 static int
@@ -1744,7 +1750,7 @@ sq_group_try(struct history *h, long long run, const char *group,
 	return r;
 fail:
 	hist_rollback(h);
-	return hist_report(h);
+	return -1;
 }
 
 static int
@@ -1754,13 +1760,13 @@ sq_run_known(struct history *h, long long run)
 	int		 rc;
 
 	if ((st = hist_stmt(h, ST_RUN_KNOWN)) == NULL)
-		return hist_report(h);
+		return -1;
 	sqlite3_bind_int64(st, 1, run);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		hist_dberr(h, "looking a run up");
 		hist_done(st);
-		return hist_report(h);
+		return -1;
 	}
 	hist_done(st);
 	return rc == SQLITE_ROW;

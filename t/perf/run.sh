@@ -33,6 +33,9 @@
 #            (written straight into new/ by perf-tool fill, not via HTTP),
 #            with the step pipeline and with no pipeline matching (claim +
 #            history only); and ingest through nginx while a worker drains.
+#   history  the history at scale (t/perf/history.sh): 10 000, 100 000 and
+#            1 000 000 runs synthesised straight into the store; status,
+#            runs, report and gc timed with their peak RSS.
 #
 # Needs (Debian packages): nginx (nginx-light), spawn-fcgi, fcgiwrap, wrk,
 # webhook, curl, openssl, gcc, libfcgi-dev, libssl-dev; a built tree
@@ -46,7 +49,8 @@
 #   PERF_SECONDS=4      length of each wrk run
 #   PERF_DRAIN_SECONDS=3      length of each drain window
 #   PERF_REPS=3         repetitions of every measurement
-#   PERF_ONLY=          subset: ingress,worker,rss,drain,ratelimit
+#   PERF_ONLY=          subset: ingress,worker,rss,drain,ratelimit,history
+#   PERF_HISTORY_SIZES="10000 100000 1000000"   PERF_HISTORY_REPS=5
 #   PERF_CONNS="16 64"  PERF_BODIES="1k 64k"
 #   PERF_INGRESS="R2 H2 R4 H4 WH CGI"   ingress configurations, in run order
 #   PERF_MICRO_SECONDS=2      each forkexec-bench run
@@ -88,7 +92,7 @@ INGEST_QUEUE=${PERF_INGEST_QUEUE:-10000}
 QUIET_WAIT=${PERF_QUIET_WAIT:-5}
 WH_DRAIN=${PERF_WH_DRAIN:-30}
 SECRET=bench-secret-7f3c9a1e5b
-ONLY=${PERF_ONLY:-ingress,worker,rss,drain,ratelimit}
+ONLY=${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history}
 ONLY=",${ONLY// /,},"
 
 want() { [[ $ONLY == *",$1,"* ]]; }
@@ -99,10 +103,12 @@ for v in S DRAIN_S REPS MICRO_S WORKER_EVENTS LAT_EVENTS INGEST_QUEUE QUIET_WAIT
 	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] ||
 		die "PERF_* setting $v=${!v}: want a positive integer"
 done
-for s in ingress worker rss drain ratelimit; do ONLY=${ONLY/,$s,/,}; done
-[ "$ONLY" = , ] || die "PERF_ONLY: unknown section(s) ${ONLY//,/ } (want ingress,worker,rss,drain,ratelimit)"
-ONLY=",${PERF_ONLY:-ingress,worker,rss,drain,ratelimit},"
+for s in ingress worker rss drain ratelimit history; do ONLY=${ONLY/,$s,/,}; done
+[ "$ONLY" = , ] || die "PERF_ONLY: unknown section(s) ${ONLY//,/ } (want ingress,worker,rss,drain,ratelimit,history)"
+ONLY=",${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history},"
 ONLY=${ONLY// /,}
+# The history section needs none of the servers: alone, it runs alone.
+[ "$ONLY" = ",history," ] && exec bash "$top_srcdir/t/perf/history.sh"
 
 # ---------------------------------------------------------------- needs
 missing=()
@@ -1089,3 +1095,7 @@ retire
 say "done in $(( $(date +%s) - T0 )) s"
 header
 report
+if want history; then
+	say "history"
+	bash "$top_srcdir/t/perf/history.sh"
+fi

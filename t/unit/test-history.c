@@ -128,10 +128,14 @@ pg_make_schema(const char *state)
 	    "CREATE OR REPLACE FUNCTION %s.gc_step(text, anyelement, text) "
 	    "RETURNS text LANGUAGE sql AS 'SELECT CASE WHEN $1 IS NULL "
 	    "THEN $2::text ELSE $1 || $3 || $2::text END'; "
-	    "DROP AGGREGATE IF EXISTS %s.group_concat(anyelement, text); "
+	    "CREATE OR REPLACE FUNCTION %s.gc_step1(text, anyelement) "
+	    "RETURNS text LANGUAGE sql AS 'SELECT CASE WHEN $1 IS NULL "
+	    "THEN $2::text ELSE $1 || '','' || $2::text END'; "
 	    "CREATE AGGREGATE %s.group_concat(anyelement, text) "
-	    "(sfunc = %s.gc_step, stype = text)",
-	    schema, schema, schema, schema, schema);
+	    "(sfunc = %s.gc_step, stype = text); "
+	    "CREATE AGGREGATE %s.group_concat(anyelement) "
+	    "(sfunc = %s.gc_step1, stype = text)",
+	    schema, schema, schema, schema, schema, schema, schema);
 	pg_admin(sql);
 	free(sql);
 	free(schema);
@@ -151,6 +155,11 @@ pg_dialect(const char *sql)
 		{ "\\(([a-z_]+ (IS NOT NULL|IS NULL|>= [a-z_]+))\\)",
 		    "(\\1)::int::text" },
 		{ "coalesce\\(([a-z_]+), 'n'\\)", "coalesce(\\1::text, 'n')" },
+		{ "(WHERE 1) ", "\\1 = 1 " },
+		{ "LIMIT (-1)", "LIMIT ALL" },
+		/* A subquery in FROM needs a name. */
+		{ "(ORDER BY [a-z]+( ASC| DESC)?( LIMIT [0-9A-Z]+)?)\\)$",
+		    "\\1) t" },
 	};
 	regmatch_t	 m[2];
 	regex_t		 re;
@@ -377,6 +386,26 @@ test_open(void)
 	state = state_dir("missing");
 	h = history_open(state, 0, &err);
 	ok(h == NULL && err != NULL, "no database and no create: error (%s)",
+	    err ? err : "");
+	free(err);
+	err = NULL;
+	free(state);
+
+	/* A `database` setting: a path is SQLite there, a URI its backend. */
+	state = state_dir("a/state");
+	h = history_open_uri(state, "/nonexistent", 0, &err);
+	ok(h != NULL && err == NULL, "database: a path opens SQLite there");
+	history_close(h);
+	free(err);
+	err = NULL;
+	h = history_open_uri(NULL, state, 0, &err);
+	ok(h != NULL && err == NULL, "database: none is the state directory");
+	history_close(h);
+	free(err);
+	err = NULL;
+	h = history_open_uri("nosuch://host/db", state, 1, &err);
+	ok(h == NULL && err != NULL && strstr(err, "`nosuch://`") != NULL,
+	    "database: a scheme without a backend is an error (%s)",
 	    err ? err : "");
 	free(err);
 	err = NULL;
@@ -831,6 +860,186 @@ test_gc(struct history *h, const char *state)
  * with the same delivery id: the schema is made once and exactly one
  * of them gets EVENT_NEW.
  */
+/* A row callback that writes the rows' ids, comma-separated, into a buf. */
+struct idlist {
+	char	s[4096];
+	int	n;
+	int	stop;		/* stop after this many rows (0: never) */
+};
+
+static int
+idlist_add(void *arg, struct json_object *row)
+{
+	struct idlist	*l = arg;
+	size_t		 len = strlen(l->s);
+	const char	*id = jstr(row, "id") != NULL ? jstr(row, "id") :
+			    jstr(row, "name");
+
+	snprintf(l->s + len, sizeof(l->s) - len, "%s%s", len ? "," : "",
+	    id != NULL ? id : "?");
+	l->n++;
+	return l->stop != 0 && l->n == l->stop ? 5 : 0;
+}
+
+/* history_runs_each() with a filter against the same SELECT in SQL. */
+static void
+is_runs_each(struct history *h, const char *state,
+    const struct history_filter *f, const char *where, const char *name)
+{
+	struct idlist	 l;
+	char		*sql;
+
+	memset(&l, 0, sizeof(l));
+	xasprintf(&sql, "SELECT coalesce(group_concat(id), '') FROM (SELECT "
+	    "id FROM runs WHERE %s ORDER BY id %s LIMIT %ld)", where,
+	    f->oldest_first ? "ASC" : "DESC", f->limit > 0 ? f->limit : -1);
+	is_int(history_runs_each(h, f, idlist_add, &l), 0, "%s: 0", name);
+	is_q(state, sql, l.s, name);
+	free(sql);
+}
+
+/*
+ * The streaming listings give the rows the SELECTs say, in their order,
+ * with every filter and limit; a callback stops them.
+ */
+static void
+test_streaming(struct history *h, const char *state)
+{
+	struct history_filter	 f;
+	struct idlist		 l;
+
+	memset(&f, 0, sizeof(f));
+	is_runs_each(h, state, &f, "1", "each: every run, newest first");
+	f.oldest_first = 1;
+	is_runs_each(h, state, &f, "1", "each: oldest first");
+	f.limit = 2;
+	is_runs_each(h, state, &f, "1", "each: oldest first, -n 2");
+	f.oldest_first = 0;
+	is_runs_each(h, state, &f, "1", "each: -n 2");
+	f.limit = 0;
+	f.pipeline = "deploy";
+	is_runs_each(h, state, &f, "pipeline = 'deploy'", "each: --pipeline");
+	f.status = "success";
+	is_runs_each(h, state, &f, "pipeline = 'deploy' AND status = "
+	    "'success'", "each: --pipeline --status");
+	f.pipeline = NULL;
+	is_runs_each(h, state, &f, "status = 'success'", "each: --status");
+	f.status = NULL;
+	f.event = "1.M1P1R1.host";
+	is_runs_each(h, state, &f, "event = '1.M1P1R1.host'",
+	    "each: --event");
+	f.limit = 1;
+	f.pipeline = "notify";
+	is_runs_each(h, state, &f, "event = '1.M1P1R1.host' AND pipeline = "
+	    "'notify'", "each: --event --pipeline -n 1");
+
+	memset(&f, 0, sizeof(f));
+	memset(&l, 0, sizeof(l));
+	l.stop = 2;
+	is_int(history_runs_each(h, &f, idlist_add, &l), 5,
+	    "each: the callback's stop value is returned");
+	is_int(l.n, 2, "each: and no row after it");
+
+	memset(&l, 0, sizeof(l));
+	is_int(history_pipelines_each(h, idlist_add, &l), 0, "pipelines: 0");
+	is_q(state, "SELECT group_concat(pipeline) FROM (SELECT DISTINCT "
+	    "pipeline FROM runs ORDER BY pipeline)", l.s,
+	    "pipelines: every name, by name");
+}
+
+/*
+ * gc over a history larger than one batch (HISTORY_GC_BATCH): the
+ * cursor gives every old run once, oldest first, and the events go in
+ * several short transactions, all of them. Listings with a limit, the
+ * status counts and the pipeline names read no table in full.
+ */
+static void
+test_gc_batches(void)
+{
+	struct history_filter	 f;
+	struct history		*h;
+	struct event		 ev;
+	struct ids		 ids;
+	struct idlist		 l;
+	struct json_object	*o;
+	char			*state, *err = NULL, *dup = NULL, id[64];
+	char			 delivery[32];
+	unsigned long		 before;
+	long long		 run;
+	long			 count;
+	int			 i, bad = 0, n = 2 * HISTORY_GC_BATCH + 234;
+	size_t			 k;
+
+	state = state_dir("batches");
+	if ((h = open_store(state, 1, &err)) == NULL) {
+		ok(0, "batches: open: %s", err);
+		free(err);
+		free(state);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "7%05d.M1P1R1.gc", i);
+		snprintf(delivery, sizeof(delivery), "gc-%d", i);
+		event_fill(&ev, id, "site", delivery);
+		if (history_event_begin(h, &ev, &dup, &err) != EVENT_NEW)
+			bad++;
+		free(dup);
+		dup = NULL;
+		run = history_run_create(h, id, i % 2 ? "odd" : "even",
+		    "webhook", NULL);
+		if (run <= 0 || history_run_set(h, run, i % 7 ? RS_SUCCESS :
+		    RS_FAILURE, NULL) == -1 ||
+		    history_event_finish(h, id, "done", NULL) == -1)
+			bad++;
+	}
+	is_int(bad, 0, "batches: %d events, each with a run", n);
+
+	before = history_scan_steps(h);
+	memset(&f, 0, sizeof(f));
+	memset(&l, 0, sizeof(l));
+	f.limit = 20;
+	history_runs_each(h, &f, idlist_add, &l);
+	is_int(l.n, 20, "batches: -n 20 gives 20");
+	ok(history_scan_steps(h) - before <= 20,
+	    "batches: -n 20 reads 20 rows, not %d (%lu)", n,
+	    history_scan_steps(h) - before);
+	before = history_scan_steps(h);
+	f.status = "failure";
+	memset(&l, 0, sizeof(l));
+	history_runs_each(h, &f, idlist_add, &l);
+	f.status = NULL;
+	f.pipeline = "odd";
+	history_runs_each(h, &f, idlist_add, &l);
+	memset(&l, 0, sizeof(l));
+	history_pipelines_each(h, idlist_add, &l);
+	is_str(l.s, "even,odd", "batches: the pipelines");
+	o = history_summary(h, "2000-01-01T00:00:00Z");
+	json_object_put(o);
+	is_int((int)(history_scan_steps(h) - before), 0,
+	    "batches: --status, --pipeline, pipelines and the summary "
+	    "scanned no table");
+
+	memset(&ids, 0, sizeof(ids));
+	is_int(history_gc_runs_each(h, "2999-01-01T00:00:00Z", ids_add,
+	    &ids), 0, "batches: gc runs");
+	is_int((long long)ids.n, n, "batches: every run, across batches");
+	for (k = 1, bad = 0; k < ids.n; k++)
+		if (ids.v[k] <= ids.v[k - 1])
+			bad++;
+	is_int(bad, 0, "batches: oldest first, each once");
+	free(ids.v);
+	is_int(history_gc_events(h, "2999-01-01T00:00:00Z", 1, &count), 0,
+	    "batches: gc --dry-run");
+	is_int(count, n, "batches: counts them all");
+	is_int(history_gc_events(h, "2999-01-01T00:00:00Z", 0, &count), 0,
+	    "batches: gc");
+	is_int(count, n, "batches: deletes them all, batch after batch");
+	is_q(state, "SELECT (SELECT count(*) FROM events) + "
+	    "(SELECT count(*) FROM runs)", "0", "batches: nothing is left");
+	history_close(h);
+	free(state);
+}
+
 static void
 test_concurrent(void)
 {
@@ -1268,6 +1477,7 @@ main(void)
 	test_begin(h, state);
 	test_runs(h, state);
 	test_queries(h);
+	test_streaming(h, state);
 	test_gc(h, state);
 	test_chain(h, state);
 	test_graph(h, state);
@@ -1282,6 +1492,7 @@ main(void)
 	/* SQLite's own history of versions. */
 	if (pg_uri == NULL)
 		test_migrate_v2();
+	test_gc_batches();
 
 	xasprintf(&cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
