@@ -114,8 +114,10 @@ responder_config(struct responder *rs, const char *path, FCGX_Request *fr)
 	if (cf == NULL) {
 		log_config_errors(rs, &d, fr);
 		rs->cf_broken = 1;
-	} else
+	} else {
 		rs->cf_broken = 0;
+		spool_set_host(cf->host);
+	}
 	diag_release(&d);
 	if (rs->spool_open && (cf == NULL || rs->cf == NULL ||
 	    strcmp(cf->spool, rs->cf->spool) != 0)) {

@@ -174,6 +174,8 @@ config_free(struct config *cf)
 	free(cf->secrets);
 	free(cf->respond_dir);
 	free(cf->report_html);
+	free(cf->host);
+	free(cf->database);
 	free(cf->worker_user);
 	free(cf);
 }
@@ -939,6 +941,117 @@ check_respond_dir(struct loader *l, struct json_object *root)
 		    "answered without waiting", l->cf->respond_dir);
 }
 
+#define HOST_NAME_RULE	"[A-Za-z0-9.-], 1 to 63 characters"
+
+/*
+ * "host": the name this host records its work under and ends its spool
+ * ids with (see spool_new_id()), for several hosts on one spool.
+ */
+static void
+load_host(struct loader *l, struct json_object *o, const char *key,
+    struct json_object *v)
+{
+	char	*host;
+
+	if ((host = jconf_get_string(l->d, l->file, o, key, key, v)) == NULL)
+		return;
+	if (!host_name_is_valid(host)) {
+		lerr(l, o, key, key, "`%s` is not a host name: "
+		    HOST_NAME_RULE, host);
+		free(host);
+		return;
+	}
+	free(l->cf->host);
+	l->cf->host = host;
+}
+
+#ifdef HAVE_POSTGRESQL
+/*
+ * Does a postgresql:// URI hold a password: user:password@ before the
+ * host, or a password= parameter? Libpq would take it; the
+ * configuration is no secret file, so it must not hold one.
+ */
+static int
+uri_has_password(const char *uri)
+{
+	const char	*p, *end, *at, *q;
+
+	p = strstr(uri, "://") + 3;
+	end = p + strcspn(p, "/?");
+	at = memchr(p, '@', (size_t)(end - p));
+	if (at != NULL && memchr(p, ':', (size_t)(at - p)) != NULL)
+		return 1;
+	for (q = strchr(uri, '?'); q != NULL; q = strchr(q + 1, '&'))
+		if (strncmp(q + 1, "password=", 9) == 0)
+			return 1;
+	return 0;
+}
+#endif
+
+/*
+ * "database": the history's store. A path is SQLite's directory (as
+ * "state" is by default); a postgresql:// URI is PostgreSQL, whose
+ * password comes from a password file (PGPASSFILE, ~/.pgpass, or the
+ * URI's passfile parameter), never from here.
+ */
+static void
+load_database(struct loader *l, struct json_object *o, const char *key,
+    struct json_object *v)
+{
+	const char	*s;
+
+	if (jconf_want_type(l->d, l->file, o, key, key, v,
+	    json_type_string) == -1)
+		return;
+	s = json_object_get_string(v);
+	if (*s == '\0') {
+		lerr(l, o, key, key, "must not be empty");
+		return;
+	}
+	if (strstr(s, "://") == NULL) {
+		load_path(l, o, key, v, &l->cf->database);
+		return;
+	}
+	if (!database_is_postgresql(s)) {
+		lerr(l, o, key, key, "must be a path or a postgresql:// URI");
+		return;
+	}
+#ifndef HAVE_POSTGRESQL
+	lerr(l, o, key, key, "this hookdir was built without PostgreSQL "
+	    "(./configure --with-postgresql)");
+#else
+	if (uri_has_password(s)) {
+		lerr(l, o, key, key, "holds a password: put it in a password "
+		    "file (PGPASSFILE, ~/.pgpass, or ?passfile=FILE)");
+		return;
+	}
+	free(l->cf->database);
+	l->cf->database = xstrdup(s);
+#endif
+}
+
+/* Without "host": $HOOKDIR_HOST, else this machine's name. */
+static void
+default_host(struct loader *l)
+{
+	const char	*env;
+	char		 name[HOST_NAME_LEN + 1];
+
+	if (l->cf->host != NULL)
+		return;
+	env = getenv("HOOKDIR_HOST");
+	if (env != NULL && *env != '\0') {
+		if (!host_name_is_valid(env))
+			diag_add(l->d, DIAG_ERROR, NULL, 0, "HOOKDIR_HOST",
+			    "not a host name: " HOST_NAME_RULE);
+		else
+			l->cf->host = xstrdup(env);
+		return;
+	}
+	host_name_default(name);
+	l->cf->host = xstrdup(name);
+}
+
 static char *
 absolute_dir_of(const char *path)
 {
@@ -1041,6 +1154,10 @@ config_load_secrets(const char *path, struct diag *d,
 			load_path(&l, root, key, v, &cf->secrets);
 		else if (strcmp(key, "respond_dir") == 0)
 			load_path(&l, root, key, v, &cf->respond_dir);
+		else if (strcmp(key, "host") == 0)
+			load_host(&l, root, key, v);
+		else if (strcmp(key, "database") == 0)
+			load_database(&l, root, key, v);
 		else if (strcmp(key, "limits") == 0) {
 			if (jconf_want_type(l.d, l.file, root, key, key, v,
 			    json_type_object) == 0)
@@ -1084,6 +1201,7 @@ config_load_secrets(const char *path, struct diag *d,
 		diag_add(d, DIAG_WARNING, path, jconf_line(root), "sources",
 		    "no sources: every request will get 404");
 	check_respond_dir(&l, root);
+	default_host(&l);
 	if (d->nerrors > 0)
 		goto fail;
 	json_object_put(root);

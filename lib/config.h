@@ -128,6 +128,8 @@ struct config {
 	char		*secrets;	/* pipeline secrets: one file per name */
 	char		*respond_dir;	/* synchronous responses (see above) */
 	char		*report_html;	/* status pages the worker refreshes; NULL: none */
+	char		*host;		/* "host", else $HOOKDIR_HOST, else gethostname() */
+	char		*database;	/* NULL: SQLite in state; an absolute path; or a postgresql:// URI */
 	long long	 max_body;
 	long		 max_queue;
 	long long	 retention_ms;

@@ -79,34 +79,34 @@ spool_close(struct spool *sp)
 	sp->dirfd = sp->tmpfd = sp->newfd = -1;
 }
 
+static char	spool_host[HOST_NAME_LEN + 1];
+
+void
+spool_set_host(const char *host)
+{
+	if (host == NULL || !host_name_is_valid(host))
+		spool_host[0] = '\0';
+	else
+		snprintf(spool_host, sizeof(spool_host), "%s", host);
+}
+
 void
 spool_new_id(char id[SPOOL_ID_MAX])
 {
-	static char	 host[64];
 	unsigned char	 rnd[8];
 	char		 hex[sizeof(rnd) * 2 + 1];
 	struct timeval	 tv;
-	size_t		 i;
 
-	if (host[0] == '\0') {
-		if (gethostname(host, sizeof(host) - 1) == -1 || host[0] == '\0')
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
-		/* A name must stay one safe path component. */
-		for (i = 0; host[i] != '\0'; i++)
-			if (!((host[i] >= 'a' && host[i] <= 'z') ||
-			    (host[i] >= 'A' && host[i] <= 'Z') ||
-			    (host[i] >= '0' && host[i] <= '9') ||
-			    host[i] == '-' || host[i] == '.'))
-				host[i] = '_';
-	}
+	if (spool_host[0] == '\0')
+		host_name_default(spool_host);
 	if (sodium_init() == -1)
 		abort();
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
 	gettimeofday(&tv, NULL);
 	snprintf(id, SPOOL_ID_MAX, "%lld.M%06ldP%ldR%s.%s",
-	    (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), hex, host);
+	    (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), hex,
+	    spool_host);
 }
 
 /*

@@ -31,8 +31,17 @@ struct spool {
 int	spool_open(struct spool *, const char *dir, int create);
 void	spool_close(struct spool *);
 
-/* A new unique id: SECONDS.M<usec>P<pid>R<random hex>.<host> */
+/*
+ * A new unique id: SECONDS.M<usec>P<pid>R<random hex>.<host>, with the
+ * host set by spool_set_host() (the configuration's "host"), else this
+ * machine's name (host_name_default()).  Writers on several hosts share
+ * one spool safely: the time, pid and 64 random bits already tell ids
+ * apart, the host tells the reader where each came from, and delivery
+ * never replaces a file in new/ (see spool_deliver()).
+ */
 void	spool_new_id(char id[SPOOL_ID_MAX]);
+/* host must pass host_name_is_valid(); NULL: this machine's name again. */
+void	spool_set_host(const char *host);
 
 /*
  * Deliver a message as new/ID: write the iovecs to tmp/ID (0600,

@@ -144,6 +144,47 @@ spool_id_is_valid(const char *s)
 	return name_chars_ok(s, 200);
 }
 
+static int
+host_char_ok(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '-';
+}
+
+int
+host_name_is_valid(const char *s)
+{
+	size_t	i;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= HOST_NAME_LEN || !host_char_ok(s[i]))
+			return 0;
+	return 1;
+}
+
+void
+host_name_default(char buf[HOST_NAME_LEN + 1])
+{
+	char	name[256];
+	size_t	i;
+
+	memset(name, 0, sizeof(name));
+	if (gethostname(name, sizeof(name) - 1) == -1 || name[0] == '\0')
+		snprintf(name, sizeof(name), "localhost");
+	/* One safe path component, as spool ids must be. */
+	for (i = 0; i < HOST_NAME_LEN && name[i] != '\0'; i++)
+		buf[i] = host_char_ok(name[i]) ? name[i] : '-';
+	buf[i] = '\0';
+}
+
+int
+database_is_postgresql(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0;
+}
+
 int
 cidr_parse(const char *s, struct cidr *c)
 {

@@ -20,6 +20,19 @@ int	name_is_valid(const char *);
 /* A spool id: [A-Za-z0-9._-]{1,200}, no leading dot. */
 int	spool_id_is_valid(const char *);
 
+/*
+ * A host name as hookdir records it and ends spool ids with:
+ * [A-Za-z0-9.-]{1,63}. host_name_default() writes this machine's
+ * (gethostname), each other byte made '-' and cut at 63 bytes,
+ * "localhost" when it has none.
+ */
+#define HOST_NAME_LEN	63
+int	host_name_is_valid(const char *);
+void	host_name_default(char buf[HOST_NAME_LEN + 1]);
+
+/* A "database" that names PostgreSQL: postgresql:// or postgres://. */
+int	database_is_postgresql(const char *);
+
 /* A CIDR block, IPv4 or IPv6 ("10.0.0.0/8", "::1", "2001:db8::/32"). */
 struct cidr {
 	int		family;		/* AF_INET or AF_INET6 */

@@ -12,7 +12,10 @@
 -- and events.dedup_rule (what dedup compares, and the rule that found
 -- it), with events_delivery no longer unique and events_dedup added, and
 -- runs.triggered_by (webhook, manual, dispatch, event) and
--- runs.triggered_user (the Unix user of `hookdir run`).
+-- runs.triggered_user (the Unix user of `hookdir run`); 6 events.host,
+-- runs.host and jobs.host (the host that last claimed the event, and the
+-- one a run and its jobs ran on); 7 leases (each host's, renewed by
+-- its workers while they run).
 --
 -- Times are RFC 3339 UTC text with microseconds
 -- (2026-11-22T05:00:54.123456Z): they sort as text and read as text.

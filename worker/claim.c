@@ -11,9 +11,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
+#include "config.h"
 #include "exec.h"
+#include "history.h"
 #include "hookdir.h"
 #include "log.h"
 #include "run.h"
@@ -26,6 +31,32 @@
  * must not keep a SIGTERM waiting until the whole listing is done.
  */
 #define FILL_BATCH		64
+
+/*
+ * Several hosts on one spool: a file in cur/ that another host claimed
+ * is that host's to recover while its lease holds (its lock may seem
+ * free to us when the shared filesystem lost it). Only a host whose
+ * lease expired is gone for the others.
+ */
+static int
+worker_claimer_alive(struct worker *w, const char *id)
+{
+	struct json_object	*ev = NULL;
+	const char		*host;
+	int			 alive = 0;
+
+	if (history_event_get(w->h, id, &ev) != 1)
+		return 0;
+	host = cli_jstr(ev, "host");
+	if (host != NULL && strcmp(host, w->cf->host) != 0 &&
+	    history_host_alive(w->h, host) == 1) {
+		log_info("event %s: claimed by host %s, whose lease holds: "
+		    "left to it", id, host);
+		alive = 1;
+	}
+	json_object_put(ev);
+	return alive;
+}
 
 /*
  * A file in cur/ whose lock we got: its claimer died. Unless it was
@@ -47,6 +78,10 @@ worker_recover_one(struct worker *w, const char *id)
 	if (spool_path(&w->sp, "cur", id, path, sizeof(path)) == -1 ||
 	    fstat(fd, &st_fd) == -1 || stat(path, &st_path) == -1 ||
 	    st_fd.st_dev != st_path.st_dev || st_fd.st_ino != st_path.st_ino) {
+		close(fd);
+		return -1;
+	}
+	if (worker_claimer_alive(w, id)) {
 		close(fd);
 		return -1;
 	}

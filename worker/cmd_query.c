@@ -1060,7 +1060,26 @@ struct log_state {
 	int		 headers;	/* more than one step: a header each */
 	int		 unreadable;	/* logs that are there but not readable */
 	int		 escape;	/* a terminal, without --raw */
+	int		 elsewhere;	/* said that the logs are on another host */
 };
+
+/*
+ * Several hosts share one history, not their logs: a run that ran on
+ * another host has them there. Said once, and a failure.
+ */
+static void
+log_elsewhere(struct cli *cli, struct json_object *run, struct log_state *ls)
+{
+	const char	*host = cli_jstr(run, "host");
+
+	if (host == NULL || strcmp(host, cli_config(cli)->host) == 0 ||
+	    ls->elsewhere)
+		return;
+	fprintf(stderr, "hookdir %s: run %lld ran on host %s: its logs are "
+	    "there\n", cli->cmd, cli_jint(run, "id", 0), host);
+	ls->elsewhere = 1;
+	ls->unreadable++;
+}
 
 static struct log_pos *
 log_pos(struct log_state *ls, long long step)
@@ -1240,9 +1259,12 @@ log_pass(struct cli *cli, struct json_object *run, const char *want_job,
 				    cli_config(cli)->state, cli_jint(run, "id", 0),
 				    cli_jtext(job, "name"), cli_jtext(step, "name"));
 			if (log_copy(path, pos, ls->escape, finished ||
-			    !follow) == -1 && errno != ENOENT) {
-				log_warn("%s", path);
-				ls->unreadable++;
+			    !follow) == -1) {
+				if (errno != ENOENT) {
+					log_warn("%s", path);
+					ls->unreadable++;
+				} else
+					log_elsewhere(cli, run, ls);
 			}
 			free(path);
 			/*

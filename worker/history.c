@@ -45,6 +45,39 @@ store_dberr(struct history *h, const char *fmt, ...)
 	return store_seterr(h, "%s", msg);
 }
 
+const char *const store_run_fields[] = {
+	"id", "event", "pipeline", "status", "created", "started", "finished",
+	"reason", "attempt", "source", "triggered_by", "user", "host", NULL
+};
+const char *const store_job_fields[] = {
+	"id", "name", "status", "started", "finished", "reason", NULL
+};
+const char *const store_step_fields[] = {
+	"id", "index", "name", "status", "exit_code", "signal", "started",
+	"finished", "reason", "log", "attempt", NULL
+};
+const char *const store_event_fields[] = {
+	"id", "source", "provider", "type", "delivery", "received", "claimed",
+	"finished", "status", "duplicate_of", "reason", "attempts",
+	"requeued", "dedup_key", "dedup_rule", "host", NULL
+};
+
+const char *
+store_host(const struct history *h)
+{
+	return h->host[0] != '\0' ? h->host : NULL;
+}
+
+const char *
+store_static_status(const char *s)
+{
+	int	rs;
+
+	if ((rs = status_run_from_name(s)) == RS_NONE)
+		return "skipped";
+	return status_name(rs);
+}
+
 /* A backend's -1: log what it recorded (the callers have no *errp). */
 static int
 hist_failed(struct history *h, long long r)
@@ -82,9 +115,38 @@ history_open_uri(const char *database, const char *state_dir, int create,
 	if (colon == NULL)
 		/* A path: SQLite, in the directory it names. */
 		return history_open(database, create, errp);
+	if (database_is_postgresql(database)) {
+#ifdef HAVE_POSTGRESQL
+		return store_pg_open(database, create, errp);
+#else
+		xasprintf(errp, "database: this hookdir was built without "
+		    "PostgreSQL (./configure --with-postgresql)");
+		return NULL;
+#endif
+	}
 	xasprintf(errp, "database: this hookdir has no backend for `%.*s://` "
 	    "URIs", (int)(colon - database), database);
 	return NULL;
+}
+
+void
+history_set_host(struct history *h, const char *host)
+{
+	snprintf(h->host, sizeof(h->host), "%s", host != NULL ? host : "");
+}
+
+int
+history_lease_renew(struct history *h, long long ttl_ms)
+{
+	if (h->host[0] == '\0')
+		return 0;
+	return CALL(h, lease_renew, ttl_ms);
+}
+
+int
+history_host_alive(struct history *h, const char *host)
+{
+	return CALL(h, host_alive, host);
 }
 
 void

@@ -39,6 +39,23 @@ struct history *history_open(const char *state_dir, int create, char **errp);
 struct history *history_open_uri(const char *database, const char *state_dir,
 	    int create, char **errp);
 void	history_close(struct history *);
+/*
+ * The host name (the configuration's "host") this handle records with
+ * the events it claims and the runs and jobs it creates, so that every
+ * host's history says which host did what and holds its logs. Each
+ * run object and event object has it as "host" (null: not recorded).
+ */
+void	history_set_host(struct history *, const char *host);
+/*
+ * A host's lease: a worker renews its host's (history_set_host()) well
+ * within ttl_ms, for as long as it runs; another host whose lease
+ * expired is gone, and its claimed events are for the others to
+ * recover. history_host_alive(): 1 its lease holds, 0 it expired or
+ * there is none, -1 on error. Both log their errors.
+ */
+#define HISTORY_LEASE_TTL_MS	(30 * 1000)
+int	history_lease_renew(struct history *, long long ttl_ms);
+int	history_host_alive(struct history *, const char *host);
 
 enum event_begin {
 	EVENT_NEW = 0,		/* first time seen: process it */

@@ -212,6 +212,7 @@ cli_config(struct cli *cli)
 	diag_release(&d);
 	if (cli->cf == NULL)
 		exit(EX_CONFIG);
+	spool_set_host(cli->cf->host);
 	if ((r = cli_drop_root(cli, cli->cmd)) != 0)
 		exit(r);
 	/*
@@ -327,17 +328,22 @@ cli_history(struct cli *cli, int *missing)
 	char		*path, *err = NULL;
 
 	*missing = 0;
-	xasprintf(&path, "%s/hookdir.db", cf->state);
-	if (stat(path, &st) == -1 && errno == ENOENT) {
+	/* SQLite's file: none yet is no history yet, not an error. */
+	if (cf->database == NULL || !database_is_postgresql(cf->database)) {
+		xasprintf(&path, "%s/hookdir.db", cf->database != NULL ?
+		    cf->database : cf->state);
+		if (stat(path, &st) == -1 && errno == ENOENT) {
+			free(path);
+			*missing = 1;
+			return NULL;
+		}
 		free(path);
-		*missing = 1;
-		return NULL;
 	}
-	free(path);
-	if ((h = history_open(cf->state, 0, &err)) == NULL) {
+	if ((h = history_open_uri(cf->database, cf->state, 0, &err)) == NULL) {
 		log_warnx("history: %s", err);
 		free(err);
-	}
+	} else
+		history_set_host(h, cf->host);
 	return h;
 }
 

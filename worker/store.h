@@ -50,6 +50,11 @@ struct history {
 	const struct store_ops	*ops;
 	char			 err[512];	/* the last error; "" if none */
 	unsigned long		 nerrors;	/* database errors met */
+	/*
+	 * The host this handle records claims, runs and jobs as
+	 * (history_set_host()); "" until set: NULL in the database.
+	 */
+	char			 host[64];
 };
 
 /* Counts for `hookdir status` (history_summary()). */
@@ -182,7 +187,34 @@ struct store_ops {
 	 */
 	int	(*txn_begin)(struct history *);
 	int	(*txn_end)(struct history *);
+
+	/*
+	 * Leases (several hosts): lease_renew records that h->host is
+	 * alive for ttl_ms more (0 or -1); host_alive: 1 while host's
+	 * lease has not expired, 0 when it has or it never had one, -1.
+	 * PostgreSQL keeps the time by the server's clock, so that the
+	 * hosts' clocks need not agree.
+	 */
+	int	(*lease_renew)(struct history *, long long ttl_ms);
+	int	(*host_alive)(struct history *, const char *host);
 };
+
+/*
+ * The field names of the listings' objects (history.h), in the order
+ * of a backend's columns, NULL-terminated: a run, a job (without its
+ * outputs and needs, which a backend parses and adds), a step, an event
+ * (without its traces and runs).
+ */
+extern const char *const store_run_fields[];
+extern const char *const store_job_fields[];
+extern const char *const store_step_fields[];
+extern const char *const store_event_fields[];
+
+/* h->host, or NULL when none was set: what a backend stores. */
+const char *store_host(const struct history *);
+
+/* A stored run status as the static string callers keep ("skipped" if unknown). */
+const char *store_static_status(const char *);
 
 /* Record an error in h->err; store_dberr() also counts it. Both -1. */
 int	store_seterr(struct history *, const char *fmt, ...)
@@ -196,5 +228,15 @@ int	store_dberr(struct history *, const char *fmt, ...)
  */
 struct history *store_sqlite_open(const char *state_dir, int create,
 	    char **errp);
+
+#ifdef HAVE_POSTGRESQL
+/*
+ * The PostgreSQL backend (store_pg.c): the database a postgresql://
+ * URI names, which holds no password. With create, the schema is made
+ * when the database has none; without, that is an error. NULL with
+ * *errp malloc'd on failure.
+ */
+struct history *store_pg_open(const char *uri, int create, char **errp);
+#endif
 
 #endif

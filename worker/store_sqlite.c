@@ -96,6 +96,20 @@ static const char *const history_migrations[] = {
 	"WHERE duplicate_of IS NULL AND dedup_key <> '';\n"
 	"ALTER TABLE runs ADD COLUMN triggered_by TEXT;\n"
 	"ALTER TABLE runs ADD COLUMN triggered_user TEXT;\n",
+	/*
+	 * Version 6 (several hosts): the host that last claimed an event,
+	 * and the host a run and its jobs ran on (and so where their logs
+	 * are). NULL for what came before.
+	 */
+	"ALTER TABLE events ADD COLUMN host TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN host TEXT;\n"
+	"ALTER TABLE jobs ADD COLUMN host TEXT;\n",
+	/* Version 7: each host's lease, which its workers keep renewing. */
+	"CREATE TABLE leases (\n"
+	"	host		TEXT PRIMARY KEY,\n"
+	"	renewed		TEXT NOT NULL,\n"
+	"	expires		TEXT NOT NULL\n"
+	");\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -149,13 +163,15 @@ enum hist_stmt {
 	ST_PIPELINES,
 	ST_EVENT_CAME_BACK,
 	ST_EVENTS_BY_DELIVERY,
+	ST_LEASE_RENEW,
+	ST_HOST_ALIVE,
 	ST_MAX
 };
 
 #define RUN_COLUMNS \
 	"id, event, pipeline, status, created, started, finished, reason, " \
 	"attempt, (SELECT source FROM events WHERE events.id = runs.event), " \
-	"triggered_by, triggered_user"
+	"triggered_by, triggered_user, host"
 #define RUN_NOT_ENDED	"('queued', 'running')"
 /*
  * Events gc may forget: ended before ?1 (finished, else claimed or
@@ -193,8 +209,8 @@ static const char *const hist_sql[ST_MAX] = {
 	    "ORDER BY coalesce(received, claimed) DESC LIMIT 1",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO events (id, source, provider, type, delivery, "
-	    "received, claimed, status, duplicate_of, dedup_key, dedup_rule) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	    "received, claimed, status, duplicate_of, dedup_key, dedup_rule, "
+	    "host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	/*
 	 * A file recorded as unreadable has no source or delivery id yet:
 	 * fill them in now that it parses (it was mended and requeued),
@@ -202,7 +218,7 @@ static const char *const hist_sql[ST_MAX] = {
 	 */
 	[ST_EVENT_RECOVER] =
 	    "UPDATE events SET attempts = attempts + 1, claimed = ?2, "
-	    "status = ?3, finished = NULL, reason = NULL, "
+	    "status = ?3, finished = NULL, reason = NULL, host = ?11, "
 	    "provider = CASE WHEN source = '' THEN ?5 ELSE provider END, "
 	    "type = CASE WHEN source = '' THEN ?6 ELSE type END, "
 	    "received = CASE WHEN source = '' THEN ?8 ELSE received END, "
@@ -249,18 +265,18 @@ static const char *const hist_sql[ST_MAX] = {
 	    "WHERE id = ?1",
 	[ST_RUN_CREATE] =
 	    "INSERT INTO runs (event, pipeline, status, created, attempt, "
-	    "triggered_by, triggered_user) "
+	    "triggered_by, triggered_user, host) "
 	    "VALUES (?1, ?2, 'queued', ?3, "
 	    "coalesce((SELECT attempts FROM events WHERE id = ?1), 1), "
-	    "?4, ?5)",
+	    "?4, ?5, ?6)",
 	[ST_RUN_SET] =
 	    "UPDATE runs SET status = ?2, reason = coalesce(?3, reason), "
 	    "started = CASE WHEN ?2 = 'running' THEN coalesce(started, ?4) "
 	    "ELSE started END, "
 	    "finished = CASE WHEN ?5 THEN ?4 ELSE finished END WHERE id = ?1",
 	[ST_JOB_CREATE] =
-	    "INSERT INTO jobs (run, name, status, needs) "
-	    "VALUES (?1, ?2, 'queued', ?3)",
+	    "INSERT INTO jobs (run, name, status, needs, host) "
+	    "VALUES (?1, ?2, 'queued', ?3, ?4)",
 	[ST_JOB_SET] =
 	    "UPDATE jobs SET status = ?2, reason = coalesce(?3, reason), "
 	    "started = CASE WHEN ?2 = 'running' THEN coalesce(started, ?4) "
@@ -289,8 +305,8 @@ static const char *const hist_sql[ST_MAX] = {
 	[ST_EVENT_GET] =
 	    "SELECT id, source, provider, type, delivery, received, claimed, "
 	    "finished, CASE WHEN cut THEN 'cut' ELSE status END, "
-	    "duplicate_of, reason, attempts, requeued, dedup_key, dedup_rule "
-	    "FROM events WHERE id = ?1",
+	    "duplicate_of, reason, attempts, requeued, dedup_key, dedup_rule, "
+	    "host FROM events WHERE id = ?1",
 	[ST_TRACES_OF_EVENT] =
 	    "SELECT pipeline, matched, trace FROM traces WHERE event = ?1 "
 	    "ORDER BY pipeline",
@@ -380,6 +396,12 @@ static const char *const hist_sql[ST_MAX] = {
 	    "SELECT id, source, type, status, received FROM events "
 	    "WHERE (delivery = ?1 OR dedup_key = ?1) AND ?1 <> '' "
 	    "ORDER BY coalesce(received, claimed) DESC, id DESC",
+	[ST_LEASE_RENEW] =
+	    "INSERT INTO leases (host, renewed, expires) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (host) DO UPDATE SET renewed = excluded.renewed, "
+	    "expires = excluded.expires",
+	[ST_HOST_ALIVE] =
+	    "SELECT expires > ?2 FROM leases WHERE host = ?1",
 };
 
 /* The runs listings: one statement for each set of filters and order. */
@@ -786,6 +808,7 @@ hist_event_again(struct history *h, const struct event *ev, const char *now,
 	bind_text(st, 9, ev->dedup_key != NULL ? ev->dedup_key :
 	    nonnull(ev->delivery));
 	bind_text(st, 10, ev->dedup_rule);
+	bind_text(st, 11, store_host(h));
 	if (hist_run(h, st, "recording a new attempt") == -1)
 		return -1;
 	return duplicate ? EVENT_DUPLICATE : EVENT_RECOVERED;
@@ -863,6 +886,7 @@ sq_event_begin(struct history *h, const struct event *ev, char **dup_of)
 	bind_text(st, 10, key);
 	bind_text(st, 11, ev->dedup_key != NULL ? ev->dedup_rule :
 	    *delivery != '\0' ? "delivery id" : NULL);
+	bind_text(st, 12, store_host(h));
 	if (hist_run(h, st, "recording the event") == -1)
 		goto fail;
 commit:
@@ -1001,6 +1025,7 @@ sq_run_create(struct history *h, const char *event_id,
 		bind_text(st, 4, triggered_by);
 	if (user != NULL && *user != '\0')
 		bind_text(st, 5, user);
+	bind_text(st, 6, store_host(h));
 	if (hist_run(h, st, "creating a run") == -1)
 		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
@@ -1024,6 +1049,7 @@ sq_job_create(struct history *h, long long run, const char *name,
 	bind_text(st, 2, name);
 	bind_text(st, 3, json_object_to_json_string_ext(a,
 	    JSON_C_TO_STRING_PLAIN));
+	bind_text(st, 4, store_host(h));
 	r = hist_run(h, st, "creating a job");
 	json_object_put(a);
 	if (r == -1)
@@ -1163,22 +1189,6 @@ row_json(sqlite3_stmt *st, const char *const *names)
 	return o;
 }
 
-static const char *const run_names[] = {
-	"id", "event", "pipeline", "status", "created", "started", "finished",
-	"reason", "attempt", "source", "triggered_by", "user", NULL
-};
-static const char *const job_names[] = {
-	"id", "name", "status", "started", "finished", "reason", NULL
-};
-static const char *const step_names[] = {
-	"id", "index", "name", "status", "exit_code", "signal", "started",
-	"finished", "reason", "log", "attempt", NULL
-};
-static const char *const event_names[] = {
-	"id", "source", "provider", "type", "delivery", "received", "claimed",
-	"finished", "status", "duplicate_of", "reason", "attempts",
-	"requeued", "dedup_key", "dedup_rule", NULL
-};
 
 static int
 hist_steps_of_job(struct history *h, long long job, struct json_object *arr)
@@ -1190,7 +1200,7 @@ hist_steps_of_job(struct history *h, long long job, struct json_object *arr)
 		return -1;
 	sqlite3_bind_int64(st, 1, job);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_object_array_add(arr, row_json(st, step_names));
+		json_object_array_add(arr, row_json(st, store_step_fields));
 	if (rc != SQLITE_DONE) {
 		hist_dberr(h, "reading steps");
 		hist_done(st);
@@ -1217,7 +1227,7 @@ hist_jobs_of_run(struct history *h, struct json_object *run, int with_steps)
 	sqlite3_bind_int64(st, 1, json_object_get_int64(
 	    json_object_object_get(run, "id")));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		job = row_json(st, job_names);
+		job = row_json(st, store_job_fields);
 		text = (const char *)sqlite3_column_text(st, 6);
 		out = text != NULL ? json_tokener_parse(text) : NULL;
 		if (out == NULL || !json_object_is_type(out, json_type_object)) {
@@ -1302,7 +1312,7 @@ sq_runs_each(struct history *h, const struct history_filter *f,
 	bind_text(st, 3, f->event);
 	sqlite3_bind_int64(st, 4, f->limit > 0 ? f->limit : -1);
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		run = row_json(st, run_names);
+		run = row_json(st, store_run_fields);
 		if (with_jobs && hist_jobs_of_run(h, run, 0) == -1)
 			r = -1;
 		else
@@ -1388,7 +1398,7 @@ sq_run_get(struct history *h, long long run, struct json_object **out)
 	if ((st = hist_stmt(h, ST_RUN_GET)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, run);
-	if ((rc = hist_one_row(h, st, run_names, "reading a run", &o)) != 1)
+	if ((rc = hist_one_row(h, st, store_run_fields, "reading a run", &o)) != 1)
 		return rc;
 	if (hist_jobs_of_run(h, o, 1) == -1) {
 		json_object_put(o);
@@ -1410,7 +1420,7 @@ sq_event_get(struct history *h, const char *event_id,
 	if ((st = hist_stmt(h, ST_EVENT_GET)) == NULL)
 		return -1;
 	bind_text(st, 1, event_id);
-	if ((rc = hist_one_row(h, st, event_names, "reading an event",
+	if ((rc = hist_one_row(h, st, store_event_fields, "reading an event",
 	    &o)) != 1)
 		return rc;
 
@@ -1634,17 +1644,6 @@ hist_group_stmt(struct history *h, enum hist_stmt id, long long run,
 	return 0;
 }
 
-/* The map from a stored status to the static strings callers keep. */
-static const char *
-hist_static_status(const char *s)
-{
-	int	rs;
-
-	if ((rs = status_run_from_name(s)) == RS_NONE)
-		return "skipped";
-	return status_name(rs);
-}
-
 /* Inside the transaction: may the run start now? Marks it running. */
 static int
 hist_group_try_locked(struct history *h, long long run, const char *group,
@@ -1658,7 +1657,7 @@ hist_group_try_locked(struct history *h, long long run, const char *group,
 		return -1;
 	/* Superseded, skipped or ended meanwhile by another process. */
 	if (strcmp(cur, "queued") != 0) {
-		*status = hist_static_status(cur);
+		*status = store_static_status(cur);
 		return HISTORY_GROUP_ENDED;
 	}
 	if (hist_group_stmt(h, ST_GROUP_BLOCKER, run, group, NULL, NULL,
@@ -1827,6 +1826,48 @@ sq_txn_end(struct history *h)
 	return 0;
 }
 
+static int
+sq_lease_renew(struct history *h, long long ttl_ms)
+{
+	sqlite3_stmt	*st;
+	char		 now[40], until[40];
+	long long	 sec;
+	long		 usec;
+
+	now_timeval(&sec, &usec);
+	format_rfc3339(now, sizeof(now), sec, usec);
+	usec += (long)(ttl_ms % 1000) * 1000;
+	sec += ttl_ms / 1000 + usec / 1000000;
+	format_rfc3339(until, sizeof(until), sec, usec % 1000000);
+	if ((st = hist_stmt(h, ST_LEASE_RENEW)) == NULL)
+		return -1;
+	bind_text(st, 1, store_host(h));
+	bind_text(st, 2, now);
+	bind_text(st, 3, until);
+	return hist_run(h, st, "renewing the host's lease");
+}
+
+static int
+sq_host_alive(struct history *h, const char *host)
+{
+	sqlite3_stmt	*st;
+	char		 now[40];
+	int		 rc, r = 0;
+
+	hist_now(now);
+	if ((st = hist_stmt(h, ST_HOST_ALIVE)) == NULL)
+		return -1;
+	bind_text(st, 1, host);
+	bind_text(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = sqlite3_column_int(st, 0) != 0;
+	else if (rc != SQLITE_DONE)
+		r = hist_dberr(h, "reading a host's lease");
+	hist_done(st);
+	return r;
+}
+
 static const struct store_ops sq_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1862,4 +1903,6 @@ static const struct store_ops sq_ops = {
 	.gc_events = sq_gc_events,
 	.txn_begin = sq_txn_begin,
 	.txn_end = sq_txn_end,
+	.lease_renew = sq_lease_renew,
+	.host_alive = sq_host_alive,
 };

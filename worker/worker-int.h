@@ -22,6 +22,8 @@ struct runner;
  */
 #define BROKEN_CHECK_MS		1000
 #define BROKEN_REMIND_MS	(60 * 1000)
+/* The host's lease (see history.h) is renewed this often. */
+#define LEASE_RENEW_MS		(HISTORY_LEASE_TTL_MS / 3)
 
 
 /*
@@ -87,6 +89,7 @@ struct worker {
 	long long		 next_scan_ms;
 	long long		 next_recover_ms;
 	long long		 next_remind_ms;	/* pipelines still broken */
+	long long		 next_lease_ms;		/* renew the host's lease */
 };
 
 /* worker.c */

@@ -630,6 +630,13 @@ min_wake(long long a, long long b)
 }
 
 static void
+worker_lease(struct worker *w)
+{
+	history_lease_renew(w->h, HISTORY_LEASE_TTL_MS);
+	w->next_lease_ms = exec_now_ms() + LEASE_RENEW_MS;
+}
+
+static void
 worker_loop(struct worker *w)
 {
 	struct pollfd	 pfd;
@@ -643,7 +650,7 @@ worker_loop(struct worker *w)
 		    w->ps->nerrors > 0))))
 			break;
 		worker_report(w, 0);
-		wake = runner_next_wake(w->rn);
+		wake = min_wake(runner_next_wake(w->rn), w->next_lease_ms);
 		if (w->report_due)
 			wake = min_wake(wake, w->next_report_ms);
 		/* More to claim: look at what happened, do not wait. */
@@ -664,6 +671,8 @@ worker_loop(struct worker *w)
 		}
 		if (w->ifd != -1 && (pfd.revents & POLLIN))
 			worker_inotify_drain(w);
+		if (exec_now_ms() >= w->next_lease_ms)
+			worker_lease(w);
 		if (w->watch)
 			worker_watch_tick(w);
 		runner_tick(w->rn);
@@ -835,13 +844,16 @@ worker_open(struct worker *w, struct cli *cli, const struct worker_opts *o)
 		exec_free(w->ex);
 		return EX_CANTCREAT;
 	}
-	if ((w->h = history_open(w->cf->state, 1, &err)) == NULL) {
+	if ((w->h = history_open_uri(w->cf->database, w->cf->state, 1,
+	    &err)) == NULL) {
 		log_warnx("%s", err);
 		free(err);
 		spool_close(&w->sp);
 		exec_free(w->ex);
 		return EX_CANTCREAT;
 	}
+	history_set_host(w->h, w->cf->host);
+	worker_lease(w);
 	w->rn = runner_new(w->ex, w->h, w->cf, o->jobs > 0 ? (int)o->jobs :
 	    w->cf->worker_jobs, w->grace_ms);
 	runner_set_spool(w->rn, &w->sp, worker_listens, w);

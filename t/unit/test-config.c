@@ -316,6 +316,17 @@ test_shared_secret(void)
 	diag_release(&d);
 }
 
+/* n times 'a' (n < 100), in a static buffer. */
+static const char *
+letters(size_t n)
+{
+	static char	l[100];
+
+	memset(l, 'a', n);
+	l[n] = '\0';
+	return l;
+}
+
 static void
 test_util(void)
 {
@@ -333,15 +344,119 @@ test_util(void)
 	    !name_is_valid("..") && !name_is_valid(".x") &&
 	    !name_is_valid("a/b") && !name_is_valid("") &&
 	    !name_is_valid("a%2fb"), "source names");
-	{
-		char l[66];
-		memset(l, 'a', 64);
-		l[64] = '\0';
-		ok(name_is_valid(l), "64 characters is fine");
-		l[64] = 'a';
-		l[65] = '\0';
-		ok(!name_is_valid(l), "65 is too long");
-	}
+	ok(name_is_valid(letters(64)), "64 characters is fine");
+	ok(!name_is_valid(letters(65)), "65 is too long");
+}
+
+/* "host", $HOOKDIR_HOST and this machine's name, in that order. */
+static void
+test_host(void)
+{
+	struct config	*cf;
+	struct diag	 d;
+	char		 name[HOST_NAME_LEN + 1];
+
+	unsetenv("HOOKDIR_HOST");
+	host_name_default(name);
+	ok(host_name_is_valid(name), "this machine's name `%s` is a host name",
+	    name);
+	cf = load("{ \"sources\": {} }\n", &d);
+	ok(cf != NULL && strcmp(cf->host, name) == 0,
+	    "without \"host\": this machine's name");
+	config_free(cf);
+	diag_release(&d);
+
+	setenv("HOOKDIR_HOST", "web-2.example", 1);
+	cf = load("{ \"sources\": {} }\n", &d);
+	ok(cf != NULL && strcmp(cf->host, "web-2.example") == 0,
+	    "without \"host\": $HOOKDIR_HOST");
+	config_free(cf);
+	diag_release(&d);
+	cf = load("{ \"sources\": {},\n  \"host\": \"worker3\" }\n", &d);
+	ok(cf != NULL && strcmp(cf->host, "worker3") == 0,
+	    "\"host\" wins over $HOOKDIR_HOST");
+	config_free(cf);
+	diag_release(&d);
+
+	cf = load("{ \"sources\": {},\n  \"host\": \"web_1\" }\n", &d);
+	ok(cf == NULL && diag_has(&d, "hookdir.conf:2: host: `web_1` is not "
+	    "a host name"), "a host name with `_` is an error at file:line:key");
+	dump(&d);
+	diag_release(&d);
+	cf = load("{ \"sources\": {},\n  \"host\": \"\" }\n", &d);
+	ok(cf == NULL && diag_has(&d, ":2: host:"), "an empty host name too");
+	diag_release(&d);
+	cf = load("{ \"sources\": {},\n  \"host\": 7 }\n", &d);
+	ok(cf == NULL && diag_has(&d, ":2: host:"), "a number too");
+	diag_release(&d);
+	setenv("HOOKDIR_HOST", "a/b", 1);
+	cf = load("{ \"sources\": {} }\n", &d);
+	ok(cf == NULL && diag_has(&d, "HOOKDIR_HOST: not a host name"),
+	    "a bad $HOOKDIR_HOST is an error");
+	dump(&d);
+	diag_release(&d);
+	unsetenv("HOOKDIR_HOST");
+
+	ok(host_name_is_valid(letters(63)), "63 characters is a host name");
+	ok(!host_name_is_valid(letters(64)), "64 is too long");
+	ok(host_name_is_valid("a.b-C9") && !host_name_is_valid("a b") &&
+	    !host_name_is_valid("a/b") && !host_name_is_valid("") &&
+	    !host_name_is_valid("h\xc3\xa9"), "host name characters");
+}
+
+/* "database": a path (SQLite) or a postgresql:// URI without a password. */
+static void
+test_database(void)
+{
+	struct config	*cf;
+	struct diag	 d;
+	char		 want[4200];
+
+	cf = load("{ \"sources\": {} }\n", &d);
+	ok(cf != NULL && cf->database == NULL, "no database: SQLite in state");
+	config_free(cf);
+	diag_release(&d);
+	cf = load("{ \"sources\": {}, \"database\": \"db\" }\n", &d);
+	snprintf(want, sizeof(want), "%s/db", dir);
+	ok(cf != NULL && cf->database != NULL &&
+	    strcmp(cf->database, want) == 0,
+	    "a path is relative to the configuration's directory");
+	config_free(cf);
+	diag_release(&d);
+	cf = load("{ \"sources\": {},\n  \"database\": \"mysql://h/db\" }\n",
+	    &d);
+	ok(cf == NULL && diag_has(&d, ":2: database: must be a path or a "
+	    "postgresql:// URI"), "another scheme is an error");
+	diag_release(&d);
+#ifdef HAVE_POSTGRESQL
+	cf = load("{ \"sources\": {},\n  \"database\": "
+	    "\"postgresql://hookdir@db1/hookdir?passfile=/etc/pgpass\" }\n",
+	    &d);
+	ok(cf != NULL && cf->database != NULL && strcmp(cf->database,
+	    "postgresql://hookdir@db1/hookdir?passfile=/etc/pgpass") == 0,
+	    "a postgresql:// URI is kept as it is");
+	config_free(cf);
+	diag_release(&d);
+	cf = load("{ \"sources\": {},\n  \"database\": "
+	    "\"postgresql://hookdir:s3cret@db1/hookdir\" }\n", &d);
+	ok(cf == NULL && diag_has(&d, ":2: database: holds a password"),
+	    "a password in the URI is an error");
+	dump(&d);
+	diag_release(&d);
+	cf = load("{ \"sources\": {},\n  \"database\": "
+	    "\"postgres://db1/hookdir?sslmode=require&password=x\" }\n", &d);
+	ok(cf == NULL && diag_has(&d, ":2: database: holds a password"),
+	    "a password parameter too");
+	diag_release(&d);
+#else
+	cf = load("{ \"sources\": {},\n  \"database\": "
+	    "\"postgresql://db1/hookdir\" }\n", &d);
+	ok(cf == NULL && diag_has(&d, ":2: database: this hookdir was built "
+	    "without PostgreSQL (./configure --with-postgresql)"),
+	    "a postgresql:// URI in a build without PostgreSQL is an error");
+	dump(&d);
+	diag_release(&d);
+#endif
 }
 
 int
@@ -358,6 +473,8 @@ main(void)
 	test_fail_open();
 	test_shared_secret();
 	test_util();
+	test_host();
+	test_database();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");

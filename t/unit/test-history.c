@@ -2,6 +2,11 @@
  * The run history on a real SQLite file: schema and version, claiming
  * (new, recovered, duplicate), status transitions, queries, gc, and
  * several processes opening and writing one database at once.
+ *
+ * With HOOKDIR_TEST_DATABASE set to a postgresql:// URI (a build with
+ * --with-postgresql; t/t6020-store-pg.sh starts the server), the same
+ * cases run against the PostgreSQL backend: each state directory of a
+ * case is then a schema of its own in that database.
  */
 #include "autoconf.h"
 
@@ -16,8 +21,13 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <regex.h>
 #include <sqlite3.h>
+#ifdef HAVE_POSTGRESQL
+#include <libpq-fe.h>
+#endif
 
+#include "buf.h"
 #include "event.h"
 #include "history.h"
 #include "log.h"
@@ -28,6 +38,210 @@
 /* mkdtemp(3) template: six X at the end. */
 static char	 tmpdir[] = "/tmp/test-history.XX" "XXXX";
 
+/* The PostgreSQL database under test; NULL: SQLite. */
+static const char *pg_uri;
+
+#ifdef HAVE_POSTGRESQL
+/* The schema that stands for a state directory: s_ and its path's letters. */
+static char *
+pg_schema(const char *state)
+{
+	const char	*p = state + strlen(tmpdir);
+	char		*s;
+	size_t		 i;
+
+	xasprintf(&s, "s_%s", *p == '/' ? p + 1 : p);
+	for (i = 0; s[i] != '\0'; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= '0' && s[i] <= '9'))
+			s[i] = '_';
+	return s;
+}
+
+/* The test database's URI with search_path set to the state's schema. */
+static char *
+pg_state_uri(const char *state)
+{
+	char	*schema, *uri;
+
+	schema = pg_schema(state);
+	xasprintf(&uri, "%s%coptions=-csearch_path%%3D%s", pg_uri,
+	    strchr(pg_uri, '?') != NULL ? '&' : '?', schema);
+	free(schema);
+	return uri;
+}
+
+/* Run sql on the test database itself: 0, or -1 (said unless quiet). */
+static int
+pg_admin_run(const char *sql, int quiet)
+{
+	PGconn		*c;
+	PGresult	*res;
+	int		 r = 0;
+
+	c = PQconnectdb(pg_uri);
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		if (!quiet)
+			diag("%s: %s", sql, PQerrorMessage(c));
+		r = -1;
+	}
+	PQclear(res);
+	PQfinish(c);
+	return r;
+}
+
+static int
+pg_admin(const char *sql)
+{
+	return pg_admin_run(sql, 0);
+}
+
+static int
+pg_admin_quiet(const char *sql)
+{
+	return pg_admin_run(sql, 1);
+}
+
+/*
+ * The state's schema, with what the checks below need from SQLite's
+ * dialect: group_concat.
+ */
+static void
+pg_make_schema(const char *state)
+{
+	char	*schema, *sql;
+
+	schema = pg_schema(state);
+	/* Made once, before any process races to open it. */
+	xasprintf(&sql, "DO 'BEGIN IF EXISTS (SELECT 1 FROM pg_namespace "
+	    "WHERE nspname = ''%s'') THEN RAISE EXCEPTION ''exists''; "
+	    "END IF; END'", schema);
+	if (pg_admin_quiet(sql) == -1) {
+		free(sql);
+		free(schema);
+		return;
+	}
+	free(sql);
+	xasprintf(&sql, "SET client_min_messages = warning; "
+	    "CREATE SCHEMA IF NOT EXISTS %s; "
+	    "CREATE OR REPLACE FUNCTION %s.gc_step(text, anyelement, text) "
+	    "RETURNS text LANGUAGE sql AS 'SELECT CASE WHEN $1 IS NULL "
+	    "THEN $2::text ELSE $1 || $3 || $2::text END'; "
+	    "CREATE OR REPLACE FUNCTION %s.gc_step1(text, anyelement) "
+	    "RETURNS text LANGUAGE sql AS 'SELECT CASE WHEN $1 IS NULL "
+	    "THEN $2::text ELSE $1 || '','' || $2::text END'; "
+	    "CREATE AGGREGATE %s.group_concat(anyelement, text) "
+	    "(sfunc = %s.gc_step, stype = text); "
+	    "CREATE AGGREGATE %s.group_concat(anyelement) "
+	    "(sfunc = %s.gc_step1, stype = text)",
+	    schema, schema, schema, schema, schema, schema, schema);
+	pg_admin(sql);
+	free(sql);
+	free(schema);
+}
+
+/*
+ * The checks are written in SQLite's dialect. For PostgreSQL, a
+ * comparison in a concatenation becomes 0 or 1 as SQLite's does, and a
+ * number coalesced with text becomes text first.
+ */
+static char *
+pg_dialect(const char *sql)
+{
+	static const struct {
+		const char	*re, *to;
+	} rules[] = {
+		{ "\\(([a-z_]+ (IS NOT NULL|IS NULL|>= [a-z_]+))\\)",
+		    "(\\1)::int::text" },
+		{ "coalesce\\(([a-z_]+), 'n'\\)", "coalesce(\\1::text, 'n')" },
+		{ "(WHERE 1) ", "\\1 = 1 " },
+		{ "LIMIT (-1)", "LIMIT ALL" },
+		/* A subquery in FROM needs a name. */
+		{ "(ORDER BY [a-z]+( ASC| DESC)?( LIMIT [0-9A-Z]+)?)\\)$",
+		    "\\1) t" },
+	};
+	regmatch_t	 m[2];
+	regex_t		 re;
+	struct buf	 out = BUF_INIT;
+	char		*cur = xstrdup(sql);
+	const char	*from, *to;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		if (regcomp(&re, rules[i].re, REG_EXTENDED) != 0)
+			abort();
+		for (from = cur; regexec(&re, from, 2, m, 0) == 0;
+		    from += m[0].rm_eo) {
+			/* The text before the match, then the replacement. */
+			buf_add(&out, from, (size_t)m[0].rm_so);
+			for (to = rules[i].to; *to != '\0'; to++)
+				if (to[0] == '\\' && to[1] == '1') {
+					buf_add(&out, from + m[1].rm_so,
+					    (size_t)(m[1].rm_eo - m[1].rm_so));
+					to++;
+				} else
+					buf_addch(&out, *to);
+		}
+		buf_addstr(&out, from);
+		regfree(&re);
+		free(cur);
+		cur = buf_detach(&out, NULL);
+	}
+	return cur;
+}
+
+static char *
+q_pg(const char *state, const char *sql)
+{
+	PGconn		*c;
+	PGresult	*res;
+	char		*uri, *pgsql, *r;
+
+	uri = pg_state_uri(state);
+	c = PQconnectdb(uri);
+	free(uri);
+	pgsql = pg_dialect(sql);
+	res = PQexec(c, pgsql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		diag("%s: %s", pgsql, PQerrorMessage(c));
+		r = xstrdup("(query failed)");
+	} else if (PQntuples(res) == 0)
+		r = xstrdup("(no row)");
+	else if (PQgetisnull(res, 0, 0))
+		r = xstrdup("NULL");
+	else if (PQftype(res, 0) == 16)		/* a boolean: as SQLite's */
+		r = xstrdup(strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? "1" :
+		    "0");
+	else
+		r = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(c);
+	free(pgsql);
+	return r;
+}
+#endif
+
+/* Open the store of a state directory, SQLite's or PostgreSQL's. */
+static struct history *
+open_store(const char *state, int create, char **errp)
+{
+#ifdef HAVE_POSTGRESQL
+	struct history	*h;
+	char		*uri;
+
+	if (pg_uri != NULL) {
+		if (create)
+			pg_make_schema(state);
+		uri = pg_state_uri(state);
+		h = history_open_uri(uri, state, create, errp);
+		free(uri);
+		return h;
+	}
+#endif
+	return history_open(state, create, errp);
+}
+
 /* The first column of the first row of sql, on a connection of our own. */
 static char *
 q(const char *state, const char *sql)
@@ -36,6 +250,10 @@ q(const char *state, const char *sql)
 	sqlite3_stmt	*st;
 	char		*path, *r = NULL;
 
+#ifdef HAVE_POSTGRESQL
+	if (pg_uri != NULL)
+		return q_pg(state, sql);
+#endif
 	xasprintf(&path, "%s/hookdir.db", state);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		diag("open %s: %s", path, sqlite3_errmsg(db));
@@ -92,6 +310,40 @@ state_dir(const char *name)
 	return p;
 }
 
+/*
+ * PostgreSQL: the schema at its newest version with its tables and
+ * the dedup constraint; open again; no schema and no create: error.
+ */
+static void
+test_open_pg(struct history *h, const char *state)
+{
+	char	*err = NULL, *missing;
+
+	is_q(state, "SELECT max(version) FROM hookdir_schema", "3",
+	    "the schema is version 3");
+	is_q(state, "SELECT count(*) FROM information_schema.tables WHERE "
+	    "table_schema = current_schema() AND table_name IN ('events', "
+	    "'traces', 'runs', 'jobs', 'steps')", "5", "the five tables exist");
+	is_q(state, "SELECT count(*) FROM information_schema.table_constraints "
+	    "WHERE table_schema = current_schema() AND table_name = "
+	    "'dedup_keys' AND constraint_type = 'PRIMARY KEY'", "1",
+	    "the dedup key is a unique constraint");
+	history_close(h);
+	h = open_store(state, 0, &err);
+	ok(h != NULL && err == NULL, "reopen without create");
+	history_close(h);
+	free(err);
+	err = NULL;
+	missing = state_dir("missing");
+	h = open_store(missing, 0, &err);
+	ok(h == NULL && err != NULL, "no schema and no create: error (%s)",
+	    err ? err : "");
+	history_close(h);
+	free(err);
+	free(missing);
+	free((char *)state);
+}
+
 static void
 test_open(void)
 {
@@ -100,17 +352,21 @@ test_open(void)
 	char		*state, *db, *err = NULL;
 
 	state = state_dir("a/state");
-	h = history_open(state, 1, &err);
+	h = open_store(state, 1, &err);
 	ok(h != NULL, "open creates the database%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
+	if (pg_uri != NULL) {
+		test_open_pg(h, state);
+		return;
+	}
 	ok(stat(state, &st) == 0 && (st.st_mode & 0777) == 0700,
 	    "state directory created 0700");
 	xasprintf(&db, "%s/hookdir.db", state);
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "database created 0600");
 	free(db);
-	is_q(state, "PRAGMA user_version", "5", "user_version is 5");
+	is_q(state, "PRAGMA user_version", "7", "user_version is 7");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
@@ -164,6 +420,32 @@ test_migrations(void)
 	char		*state, *path, *err = NULL;
 	int		 fd;
 
+	if (pg_uri != NULL) {
+#ifdef HAVE_POSTGRESQL
+		/* A database from a newer hookdir is refused, not damaged. */
+		state = state_dir("newer");
+		pg_make_schema(state);
+		path = pg_schema(state);
+		xasprintf(&err, "CREATE TABLE %s.hookdir_schema (version "
+		    "INTEGER NOT NULL); INSERT INTO %s.hookdir_schema "
+		    "VALUES (70)", path, path);
+		pg_admin(err);
+		free(err);
+		err = NULL;
+		h = open_store(state, 1, &err);
+		ok(h == NULL && err != NULL && strstr(err, "version 70") != NULL,
+		    "a newer schema version is refused (%s)", err ? err : "");
+		history_close(h);
+		free(err);
+		is_q(state, "SELECT count(*) FROM information_schema.tables "
+		    "WHERE table_schema = current_schema()", "1",
+		    "and left as it was");
+		free(path);
+		free(state);
+#endif
+		return;
+	}
+
 	/* An empty file (as a crash right after creating it leaves). */
 	state = state_dir("empty");
 	mkdir(state, 0700);
@@ -176,7 +458,7 @@ test_migrations(void)
 	free(err);
 	err = NULL;
 	history_close(h);
-	is_q(state, "PRAGMA user_version", "5", "empty file: user_version 5");
+	is_q(state, "PRAGMA user_version", "7", "empty file: user_version 7");
 	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
 	free(path);
 	free(state);
@@ -186,15 +468,15 @@ test_migrations(void)
 	mkdir(state, 0700);
 	xasprintf(&path, "%s/hookdir.db", state);
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "CREATE TABLE x (y); PRAGMA user_version = 7",
+	sqlite3_exec(db, "CREATE TABLE x (y); PRAGMA user_version = 70",
 	    NULL, NULL, NULL);
 	sqlite3_close(db);
 	h = history_open(state, 1, &err);
-	ok(h == NULL && err != NULL && strstr(err, "version 7") != NULL,
+	ok(h == NULL && err != NULL && strstr(err, "version 70") != NULL,
 	    "a newer schema version is refused (%s)", err ? err : "");
 	free(err);
 	err = NULL;
-	is_q(state, "PRAGMA user_version", "7", "and left as it was");
+	is_q(state, "PRAGMA user_version", "70", "and left as it was");
 	free(path);
 	free(state);
 }
@@ -354,7 +636,7 @@ test_runs(struct history *h, const char *state)
 	    "(finished IS NOT NULL), ',') FROM (SELECT status, finished FROM "
 	    "runs WHERE id = %lld UNION ALL SELECT status, finished FROM jobs "
 	    "WHERE run = %lld UNION ALL SELECT status, finished FROM steps "
-	    "WHERE run = %lld)", run2, run2, run2);
+	    "WHERE run = %lld) t", run2, run2, run2);
 	is_q(state, sql, "interrupted1,interrupted1,interrupted1,interrupted1",
 	    "its running and queued run, jobs and steps are interrupted");
 	is_int(history_event_procs(h, "1.M1P1R1.host", &procs, &nprocs), 0,
@@ -377,8 +659,8 @@ test_runs(struct history *h, const char *state)
 	is_int(history_event_trace(h, "1.M1P1R1.host", "deploy", 1,
 	    "matched: source `site`, events `push`"), 0, "trace replaced");
 	is_q(state, "SELECT count(*) || ' ' || group_concat(matched, '') FROM "
-	    "traces WHERE event = '1.M1P1R1.host'", "2 10",
-	    "one trace per pipeline");
+	    "(SELECT matched FROM traces WHERE event = '1.M1P1R1.host' "
+	    "ORDER BY pipeline) t", "2 10", "one trace per pipeline");
 	ok(history_event_trace(h, "nope", "deploy", 0, "x") == -1,
 	    "a trace of an unrecorded event is an error");
 
@@ -689,7 +971,7 @@ test_gc_batches(void)
 	size_t			 k;
 
 	state = state_dir("batches");
-	if ((h = history_open(state, 1, &err)) == NULL) {
+	if ((h = open_store(state, 1, &err)) == NULL) {
 		ok(0, "batches: open: %s", err);
 		free(err);
 		free(state);
@@ -769,6 +1051,11 @@ test_concurrent(void)
 	char		 c;
 
 	state = state_dir("concurrent/state");
+#ifdef HAVE_POSTGRESQL
+	/* The schema, not its tables: those the processes race to make. */
+	if (pg_uri != NULL)
+		pg_make_schema(state);
+#endif
 	if (pipe(p) == -1)
 		return;
 	for (i = 0; i < 8; i++) {
@@ -777,7 +1064,7 @@ test_concurrent(void)
 			/* Start together: wait until the parent closes the pipe. */
 			while (read(p[0], &c, 1) > 0)
 				;
-			h = history_open(state, 1, &err);
+			h = open_store(state, 1, &err);
 			if (h == NULL) {
 				fprintf(stderr, "child %d: %s\n", i, err);
 				_exit(10);
@@ -973,6 +1260,78 @@ test_came_back(struct history *h, const char *state)
 	json_object_put(a);
 }
 
+/*
+ * Several hosts: the host a handle records with the events it claims
+ * and the runs and jobs it creates, and the run and event objects that
+ * say so.
+ */
+static void
+test_host(struct history *h, const char *state)
+{
+	struct json_object	*o = NULL;
+	struct event		 ev;
+	char			*dup = NULL, *err = NULL, sql[256];
+	long long		 run;
+
+	history_set_host(h, "host-a");
+	event_fill(&ev, "90.M9P9R90.host-a", "site", "host-1");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
+	    "host: event recorded");
+	free(dup);
+	dup = NULL;
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	history_job_create(h, run, "build", NULL, 0);
+	is_q(state, "SELECT host FROM events WHERE id = '90.M9P9R90.host-a'",
+	    "host-a", "host: the event's claim names its host");
+	snprintf(sql, sizeof(sql), "SELECT r.host || ' ' || j.host FROM runs r "
+	    "JOIN jobs j ON j.run = r.id WHERE r.id = %lld", run);
+	is_q(state, sql, "host-a host-a", "host: so do its run and job");
+	if (history_run_get(h, run, &o) == 1)
+		is_str(jstr(o, "host"), "host-a", "host: the run object says it");
+	else
+		ok(0, "host: history_run_get");
+	json_object_put(o);
+	o = NULL;
+
+	/* Host a died; host b claims the event again. */
+	history_set_host(h, "host-b");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_RECOVERED,
+	    "host: another host recovers it");
+	free(dup);
+	if (history_event_get(h, ev.id, &o) == 1)
+		is_str(jstr(o, "host"), "host-b",
+		    "host: the event object names the last claim's host");
+	else
+		ok(0, "host: history_event_get");
+	json_object_put(o);
+	is_q(state, sql, "host-a host-a", "host: the old run stays host a's");
+	history_set_host(h, NULL);
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	snprintf(sql, sizeof(sql), "SELECT coalesce(host, 'none') FROM runs "
+	    "WHERE id = %lld", run);
+	is_q(state, sql, "none", "host: none set, none recorded");
+}
+
+/* Leases: renewed, alive, expired, alive again. */
+static void
+test_lease(struct history *h)
+{
+	history_set_host(h, "lease-a");
+	is_int(history_lease_renew(h, 60000), 0, "lease: renewed");
+	is_int(history_host_alive(h, "lease-a"), 1, "lease: its host is alive");
+	is_int(history_host_alive(h, "lease-b"), 0,
+	    "lease: a host that never had one is not");
+	is_int(history_lease_renew(h, 1), 0, "lease: renewed for 1 ms");
+	usleep(50 * 1000);
+	is_int(history_host_alive(h, "lease-a"), 0,
+	    "lease: not renewed in time, it expired");
+	is_int(history_lease_renew(h, 60000), 0, "lease: renewed again");
+	is_int(history_host_alive(h, "lease-a"), 1, "lease: alive again");
+	history_set_host(h, NULL);
+	is_int(history_lease_renew(h, 60000), 0,
+	    "lease: a handle without a host renews nothing");
+}
+
 /* needs and source in the run objects the status pages draw from. */
 static void
 test_graph(struct history *h, const char *state)
@@ -1028,10 +1387,14 @@ test_migrate_v2(void)
 	history_close(h);
 	free(err);
 	err = NULL;
-	/* Undo versions 3 to 5 by hand: what a version 2 hookdir left. */
+	/* Undo versions 3 to 7 by hand: what a version 2 hookdir left. */
 	xasprintf(&path, "%s/hookdir.db", state);
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN needs; "
+	sqlite3_exec(db, "DROP TABLE leases; "
+	    "ALTER TABLE events DROP COLUMN host; "
+	    "ALTER TABLE runs DROP COLUMN host; "
+	    "ALTER TABLE jobs DROP COLUMN host; "
+	    "ALTER TABLE jobs DROP COLUMN needs; "
 	    "ALTER TABLE steps DROP COLUMN pgid; "
 	    "ALTER TABLE steps DROP COLUMN pgid_start; "
 	    "ALTER TABLE steps DROP COLUMN boot_id; "
@@ -1054,7 +1417,7 @@ test_migrate_v2(void)
 	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
-	is_q(state, "PRAGMA user_version", "5", "v2: now version 5");
+	is_q(state, "PRAGMA user_version", "7", "v2: now version 7");
 	is_q(state, "SELECT dedup_key || ' ' || dedup_rule FROM events "
 	    "WHERE id = '1.M1.old'", "d1 delivery id",
 	    "v2: an old event's delivery id is its dedup key");
@@ -1089,11 +1452,23 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	pg_uri = getenv("HOOKDIR_TEST_DATABASE");
+	if (pg_uri != NULL && *pg_uri == '\0')
+		pg_uri = NULL;
+#ifndef HAVE_POSTGRESQL
+	if (pg_uri != NULL) {
+		printf("Bail out! HOOKDIR_TEST_DATABASE is set, but this build "
+		    "has no PostgreSQL (./configure --with-postgresql)\n");
+		return 1;
+	}
+#endif
+	if (pg_uri != NULL)
+		diag("backend: PostgreSQL");
 	test_open();
 	test_migrations();
 
 	state = state_dir("main");
-	h = history_open(state, 1, &err);
+	h = open_store(state, 1, &err);
 	if (h == NULL) {
 		ok(0, "open: %s", err);
 		free(err);
@@ -1106,13 +1481,17 @@ main(void)
 	test_gc(h, state);
 	test_chain(h, state);
 	test_graph(h, state);
+	test_host(h, state);
+	test_lease(h);
 	test_no_scans(h);
 	test_came_back(h, state);
 	history_close(h);
 	free(state);
 
 	test_concurrent();
-	test_migrate_v2();
+	/* SQLite's own history of versions. */
+	if (pg_uri == NULL)
+		test_migrate_v2();
 	test_gc_batches();
 
 	xasprintf(&cmd, "rm -rf '%s'", tmpdir);
