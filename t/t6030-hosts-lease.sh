@@ -24,7 +24,7 @@ test_expect_success 'setup' '
 	cat >pipelines/slow.json <<-EOF &&
 	{ "on": { "source": "test", "events": ["push"] },
 	  "jobs": { "work": { "steps": [ {
-	    "run": "echo \$\$ >\"$TRASH/step.\$HOOKDIR_RUN_ID\"; test -f \"$TRASH/quick\" || exec sleep 60" } ] } } }
+	    "run": "echo started; echo \$\$ >\"$TRASH/step.\$HOOKDIR_RUN_ID\"; test -f \"$TRASH/quick\" || exec sleep 60" } ] } } }
 	EOF
 	pg_host_conf host-a &&
 	pg_host_conf host-b &&
