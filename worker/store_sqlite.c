@@ -1467,7 +1467,7 @@ sq_gc_runs(struct history *h, const char *before, long long after,
     long long *ids, size_t max, size_t *n)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
+	int		 rc = SQLITE_DONE;	/* max 0: nothing to read */
 
 	*n = 0;
 	if ((st = hist_stmt(h, ST_GC_RUNS)) == NULL)
