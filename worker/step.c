@@ -560,14 +560,21 @@ step_start(struct rjob *j)
 	/*
 	 * The group and its leader's identity, for the worker that
 	 * recovers the event should this one die (runner_recover()). The
-	 * shell cannot have been reaped yet: its /proc entry is there.
+	 * shell waits at its gate until this is committed (the worker
+	 * opens the gates before it next waits): a step this worker dies
+	 * before recording runs nothing. One that cannot be recorded is
+	 * not run either; the shell cannot have been reaped yet.
 	 */
-	if (exec_ident(pid, &ident) == 0)
-		history_step_set_proc(rn->h, j->step_id, pid, ident.start,
-		    ident.boot);
-	else
-		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s", j->name,
-		    s->name, (long)pid, strerror(errno));
+	if (exec_ident(pid, &ident) == -1) {
+		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s, not run",
+		    j->name, s->name, (long)pid, strerror(errno));
+		exec_shut_gate(rn->ex, pid);
+	} else if (history_step_set_proc(rn->h, j->step_id, pid, ident.start,
+	    ident.boot) == -1) {
+		run_log(r, LOG_WARNING, "/%s/%s: its process group is not "
+		    "recorded, not run", j->name, s->name);
+		exec_shut_gate(rn->ex, pid);
+	}
 	j->pid = pid;
 	j->state = J_RUNNING;
 	rn->running++;

@@ -651,6 +651,11 @@ worker_loop(struct worker *w)
 			wake = exec_now_ms();
 		if (w->watch && !w->stopping)
 			wake = min_wake(wake, worker_watch_wake(w));
+		/*
+		 * No transaction is open here: the steps started since the
+		 * last wait are committed with their process groups.
+		 */
+		exec_open_gates(w->ex);
 		pfd.fd = w->ifd;
 		pfd.events = POLLIN;
 		sig = exec_poll(w->ex, &pfd, w->ifd != -1 ? 1 : 0, wake);
