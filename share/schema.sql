@@ -12,7 +12,9 @@
 -- and events.dedup_rule (what dedup compares, and the rule that found
 -- it), with events_delivery no longer unique and events_dedup added, and
 -- runs.triggered_by (webhook, manual, dispatch, event) and
--- runs.triggered_user (the Unix user of `hookdir run`).
+-- runs.triggered_user (the Unix user of `hookdir run`); 6 the CHECKs
+-- on status spelt as comparisons (status = 'queued' OR ...), which SQLite
+-- evaluates without building a temporary b-tree at every write.
 --
 -- Times are RFC 3339 UTC text with microseconds
 -- (2026-11-22T05:00:54.123456Z): they sort as text and read as text.
