@@ -144,7 +144,8 @@ run_output_format(const char *key, const char *val, size_t vlen,
  * blocks, as GitHub's GITHUB_OUTPUT; a later key wins. `hookdir
  * output` writes the second form with a delimiter no value holds.
  */
-static void
+/* 0: the step wrote no output file; 1: it did (read, or not readable). */
+static int
 outputs_read(struct rjob *j, const char *step)
 {
 	struct buf	 b = BUF_INIT;
@@ -153,11 +154,14 @@ outputs_read(struct rjob *j, const char *step)
 	int		 lineno = 0, found;
 
 	if (read_file(j->output_path, &b, RUN_OUTPUT_MAX) == -1) {
-		if (errno != ENOENT)
-			run_log(j->run, LOG_WARNING, "/%s/%s: %s: %s",
-			    j->name, step, j->output_path, strerror(errno));
+		if (errno == ENOENT) {
+			buf_release(&b);
+			return 0;
+		}
+		run_log(j->run, LOG_WARNING, "/%s/%s: %s: %s", j->name, step,
+		    j->output_path, strerror(errno));
 		buf_release(&b);
-		return;
+		return 1;
 	}
 	p = b.data;
 	end = b.data + b.len;
@@ -214,6 +218,7 @@ bad:
 		    lineno);
 	}
 	buf_release(&b);
+	return 1;
 }
 
 /* What a step ended as, and why. */
@@ -349,9 +354,9 @@ step_done(void *arg, const struct exec_result *res)
 	j->pid = 0;
 	j->state = J_BETWEEN;
 	status = step_outcome(j, s, res, &why);
-	outputs_read(j, s->name);
 	/* The history has them, masked: leave no raw value behind. */
-	if (unlink(j->output_path) == -1 && errno != ENOENT)
+	if (outputs_read(j, s->name) && unlink(j->output_path) == -1 &&
+	    errno != ENOENT)
 		run_log(r, LOG_WARNING, "/%s/%s: %s: %s", j->name, s->name,
 		    j->output_path, strerror(errno));
 	history_step_set(rn->h, j->step_id, status, res->exit_code,
