@@ -671,6 +671,7 @@ hist_wal(struct history *h)
 
 static const struct store_ops sq_ops;
 static void	sq_close(struct history *);
+static int	sq_txn_begin(struct history *);
 
 struct history *
 store_sqlite_open(const char *state_dir, int create, char **errp)
@@ -843,11 +844,12 @@ sq_event_begin(struct history *h, const struct event *ev, char **dup_of)
 	const char	*key = ev->dedup_key != NULL ? ev->dedup_key :
 			    delivery;
 	char		 now[40];
-	int		 rc, r = EVENT_NEW;
+	int		 rc, r = EVENT_NEW, began;
 
 	*dup_of = NULL;
 	hist_now(now);
-	if (hist_exec(h, ST_BEGIN, "begin") == -1)
+	/* The caller's transaction, if one is open (see store.h). */
+	if ((began = sq_txn_begin(h)) == -1)
 		goto fail;
 
 	if ((st = hist_stmt(h, ST_EVENT_FIND)) == NULL)
@@ -909,7 +911,7 @@ sq_event_begin(struct history *h, const struct event *ev, char **dup_of)
 	if (hist_run(h, st, "recording the event") == -1)
 		goto fail;
 commit:
-	if (hist_exec(h, ST_COMMIT, "commit") == -1)
+	if (began && hist_exec(h, ST_COMMIT, "commit") == -1)
 		goto fail;
 	return r;
 fail:
