@@ -15,7 +15,9 @@
 -- runs.triggered_user (the Unix user of `hookdir run`); 6 events.host,
 -- runs.host and jobs.host (the host that last claimed the event, and the
 -- one a run and its jobs ran on); 7 leases (each host's, renewed by
--- its workers while they run).
+-- its workers while they run); 8 the CHECKs on status spelt as
+-- comparisons (status = 'queued' OR ...), which SQLite evaluates without
+-- building a temporary b-tree at every write.
 --
 -- Times are RFC 3339 UTC text with microseconds
 -- (2026-11-22T05:00:54.123456Z): they sort as text and read as text.

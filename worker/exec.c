@@ -32,6 +32,18 @@
 #define END_POLL_MS	20		/* exec_end_group(): looks this often */
 #define END_KILL_WAIT_MS (5 * 1000)	/* ... for SIGKILL to take */
 
+/*
+ * The gate: the step's shell first reads one line from GATE_FD, which
+ * the worker writes once the step's process group is recorded
+ * (exec_open_gates()). A shell that reads end-of-file instead (its
+ * worker died before the record, or could not make it) runs nothing.
+ * It is the shell that waits, not the child of vfork(): that one may
+ * not block, its parent is suspended until it has exec'd. The text
+ * is on the step's first line, so LINENO and $0 are as without it.
+ */
+#define GATE_FD		3
+#define GATE_TEXT	"read -r _ <&3 || exit 126; exec 3<&-; "
+
 /* The secret values of one step, for its log. */
 struct mask {
 	char		**v;
@@ -50,6 +62,7 @@ struct proc {
 	exec_done_fn	 done;
 	void		*arg;
 	int		 outfd;		/* the pipe's read end, or -1 */
+	int		 gatefd;	/* the gate's write end, or -1 */
 	int		 logfd;		/* -1 until the step first writes */
 	char		*log_path;	/* NULL once the pipe is closed */
 	int		 log_failed;	/* a write error was reported */
@@ -311,9 +324,20 @@ exec_new(char **errp)
 	return ex;
 }
 
+/* Close the gate without a word: the step's shell runs nothing. */
+static void
+gate_shut(struct proc *p)
+{
+	if (p->gatefd != -1) {
+		close(p->gatefd);
+		p->gatefd = -1;
+	}
+}
+
 static void
 exec_remove(struct exec *ex, size_t i)
 {
+	gate_shut(&ex->procs[i]);
 	if (ex->procs[i].alive)
 		ex->running--;
 	proc_read(&ex->procs[i], READ_FINAL);
@@ -329,6 +353,7 @@ exec_free(struct exec *ex)
 	if (ex == NULL)
 		return;
 	for (i = 0; i < ex->nprocs; i++) {
+		gate_shut(&ex->procs[i]);
 		kill(-ex->procs[i].pid, SIGKILL);
 		if (ex->procs[i].alive)
 			waitpid(ex->procs[i].pid, &status, 0);
@@ -354,15 +379,15 @@ exec_running(const struct exec *ex)
 	return ex->running;
 }
 
-/* Move fd to 3 or above, so that dup2() onto 0..2 cannot clobber it. */
+/* Move fd to low or above, so that dup2() below low cannot clobber it. */
 static int
-child_fd_high(int fd)
+child_fd_high(int fd, int low)
 {
 	int	nfd;
 
-	if (fd > 2)
+	if (fd >= low)
 		return fd;
-	if ((nfd = fcntl(fd, F_DUPFD, 3)) == -1)
+	if ((nfd = fcntl(fd, F_DUPFD, low)) == -1)
 		_exit(127);
 	return nfd;
 }
@@ -405,8 +430,8 @@ child_strerror(int e)
  * read (the child shares it until execve), and no return: _exit().
  */
 static void __attribute__((noreturn))
-child_exec(const struct exec_spec *spec, int outfd, int nullfd,
-    pid_t parent)
+child_exec(const struct exec_spec *spec, const char *text, int outfd,
+    int nullfd, int gatefd, pid_t parent)
 {
 	char		*argv[4];
 	sigset_t	 none;
@@ -427,10 +452,12 @@ child_exec(const struct exec_spec *spec, int outfd, int nullfd,
 	 */
 	if (getppid() != parent)
 		_exit(127);
-	outfd = child_fd_high(outfd);
-	nullfd = child_fd_high(nullfd);
+	/* Above GATE_FD, so that no dup2() below clobbers one of them. */
+	outfd = child_fd_high(outfd, GATE_FD + 1);
+	nullfd = child_fd_high(nullfd, GATE_FD + 1);
+	gatefd = child_fd_high(gatefd, GATE_FD + 1);
 	if (dup2(nullfd, 0) == -1 || dup2(outfd, 1) == -1 ||
-	    dup2(outfd, 2) == -1)
+	    dup2(outfd, 2) == -1 || dup2(gatefd, GATE_FD) == -1)
 		_exit(127);
 	if (chdir(spec->dir) == -1) {
 		dprintf(2, "hookdir: %s: %s\n", spec->dir,
@@ -438,12 +465,12 @@ child_exec(const struct exec_spec *spec, int outfd, int nullfd,
 		_exit(127);
 	}
 	/* Nothing of the worker's leaks: no spool lock, no database. */
-	child_closefrom(3);
+	child_closefrom(GATE_FD + 1);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	argv[0] = (char *)"sh";
 	argv[1] = (char *)"-c";
-	argv[2] = (char *)spec->run;
+	argv[2] = (char *)text;
 	argv[3] = NULL;
 	execve("/bin/sh", argv, spec->envp);
 	dprintf(2, "hookdir: /bin/sh: %s\n", child_strerror(errno));
@@ -457,7 +484,8 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	struct proc	*p;
 	sigset_t	 all, prev;
 	pid_t		 pid, parent;
-	int		 saved, pfd[2];
+	char		*text;
+	int		 saved, pfd[2], gate[2];
 
 	if (ex->nullfd == -1 && (ex->nullfd = open("/dev/null",
 	    O_RDONLY | O_CLOEXEC)) == -1) {
@@ -469,6 +497,13 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 		xasprintf(errp, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	if (pipe2(gate, O_CLOEXEC) == -1) {
+		xasprintf(errp, "pipe: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	xasprintf(&text, GATE_TEXT "%s", spec->run);
 	parent = getpid();
 	/*
 	 * No handler may run in the child before it has reset the
@@ -484,7 +519,7 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	 */
 	pid = vfork();
 	if (pid == 0)
-		child_exec(spec, pfd[1], ex->nullfd, parent);
+		child_exec(spec, text, pfd[1], ex->nullfd, gate[0], parent);
 	saved = errno;
 	if (pid > 0) {
 		/*
@@ -495,10 +530,13 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 		setpgid(pid, pid);
 	}
 	sigprocmask(SIG_SETMASK, &prev, NULL);
+	free(text);
 	close(pfd[1]);
+	close(gate[0]);
 	if (pid == -1) {
 		xasprintf(errp, "fork: %s", strerror(saved));
 		close(pfd[0]);
+		close(gate[1]);
 		return -1;
 	}
 	if (fcntl(pfd[0], F_SETFL, O_NONBLOCK) == -1)
@@ -514,6 +552,7 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	p->done = done;
 	p->arg = arg;
 	p->outfd = pfd[0];
+	p->gatefd = gate[1];
 	p->logfd = -1;
 	p->log_path = xstrdup(spec->log_path);
 	mask_init(&p->mask, spec->mask);
@@ -545,6 +584,33 @@ exec_stop(struct exec *ex, pid_t pid, long long grace_ms)
 			exec_term(&ex->procs[i], exec_now_ms(), grace_ms);
 			return;
 		}
+}
+
+void
+exec_open_gates(struct exec *ex)
+{
+	struct proc	*p;
+	size_t		 i;
+
+	for (i = 0; i < ex->nprocs; i++) {
+		p = &ex->procs[i];
+		if (p->gatefd == -1)
+			continue;
+		/* A shell already gone (SIGTERM) reads nothing: no error. */
+		if (write(p->gatefd, "\n", 1) == -1 && errno != EPIPE)
+			log_warn("gate of step %ld", (long)p->pid);
+		gate_shut(p);
+	}
+}
+
+void
+exec_shut_gate(struct exec *ex, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < ex->nprocs; i++)
+		if (ex->procs[i].pid == pid)
+			gate_shut(&ex->procs[i]);
 }
 
 /* Deadlines passed: SIGTERM; grace periods over: SIGKILL. */
@@ -629,6 +695,7 @@ exec_reap(struct exec *ex)
 		}
 		ndv++;
 		p->alive = 0;
+		gate_shut(p);
 		ex->running--;
 		/*
 		 * All the shell wrote is in the pipe now: the step's log is

@@ -85,6 +85,14 @@ long long	 exec_now_ms(void);
 pid_t		 exec_start(struct exec *, const struct exec_spec *,
 		    exec_done_fn done, void *arg, char **errp);
 /*
+ * A started step's shell waits at a gate, in its own process group,
+ * before it runs anything: exec_open_gates() lets every waiting one
+ * run; the caller has committed their process groups to the history
+ * by then. exec_shut_gate() ends one instead (it exits 126 unrun).
+ */
+void		 exec_open_gates(struct exec *);
+void		 exec_shut_gate(struct exec *, pid_t);
+/*
  * SIGTERM to the process group now, SIGKILL after grace_ms unless it
  * is gone by then. Unknown or finished pids are ignored.
  */

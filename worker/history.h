@@ -290,8 +290,9 @@ int	history_gc_events(struct history *, const char *before, int dry_run,
  * opened one, 0 when one was open already (the caller then joins it)
  * or when it could not (the error is counted: history_errors()).
  * history_txn_end commits when given 1 and a transaction is open.  No
- * history_* function that opens its own transaction (event_begin,
- * group_enter, group_try, gc_events) may be called in between.
+ * history_* function that opens its own transaction (group_enter,
+ * group_try, gc_events) may be called in between; history_event_begin
+ * joins it (and rolls it back when it fails).
  */
 int	history_txn_begin(struct history *);
 int	history_txn_end(struct history *, int began);

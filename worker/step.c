@@ -144,7 +144,8 @@ run_output_format(const char *key, const char *val, size_t vlen,
  * blocks, as GitHub's GITHUB_OUTPUT; a later key wins. `hookdir
  * output` writes the second form with a delimiter no value holds.
  */
-static void
+/* 0: the step wrote no output file; 1: it did (read, or not readable). */
+static int
 outputs_read(struct rjob *j, const char *step)
 {
 	struct buf	 b = BUF_INIT;
@@ -153,11 +154,14 @@ outputs_read(struct rjob *j, const char *step)
 	int		 lineno = 0, found;
 
 	if (read_file(j->output_path, &b, RUN_OUTPUT_MAX) == -1) {
-		if (errno != ENOENT)
-			run_log(j->run, LOG_WARNING, "/%s/%s: %s: %s",
-			    j->name, step, j->output_path, strerror(errno));
+		if (errno == ENOENT) {
+			buf_release(&b);
+			return 0;
+		}
+		run_log(j->run, LOG_WARNING, "/%s/%s: %s: %s", j->name, step,
+		    j->output_path, strerror(errno));
 		buf_release(&b);
-		return;
+		return 1;
 	}
 	p = b.data;
 	end = b.data + b.len;
@@ -214,6 +218,7 @@ bad:
 		    lineno);
 	}
 	buf_release(&b);
+	return 1;
 }
 
 /* What a step ended as, and why. */
@@ -349,9 +354,9 @@ step_done(void *arg, const struct exec_result *res)
 	j->pid = 0;
 	j->state = J_BETWEEN;
 	status = step_outcome(j, s, res, &why);
-	outputs_read(j, s->name);
 	/* The history has them, masked: leave no raw value behind. */
-	if (unlink(j->output_path) == -1 && errno != ENOENT)
+	if (outputs_read(j, s->name) && unlink(j->output_path) == -1 &&
+	    errno != ENOENT)
 		run_log(r, LOG_WARNING, "/%s/%s: %s: %s", j->name, s->name,
 		    j->output_path, strerror(errno));
 	history_step_set(rn->h, j->step_id, status, res->exit_code,
@@ -560,14 +565,21 @@ step_start(struct rjob *j)
 	/*
 	 * The group and its leader's identity, for the worker that
 	 * recovers the event should this one die (runner_recover()). The
-	 * shell cannot have been reaped yet: its /proc entry is there.
+	 * shell waits at its gate until this is committed (the worker
+	 * opens the gates before it next waits): a step this worker dies
+	 * before recording runs nothing. One that cannot be recorded is
+	 * not run either; the shell cannot have been reaped yet.
 	 */
-	if (exec_ident(pid, &ident) == 0)
-		history_step_set_proc(rn->h, j->step_id, pid, ident.start,
-		    ident.boot);
-	else
-		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s", j->name,
-		    s->name, (long)pid, strerror(errno));
+	if (exec_ident(pid, &ident) == -1) {
+		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s, not run",
+		    j->name, s->name, (long)pid, strerror(errno));
+		exec_shut_gate(rn->ex, pid);
+	} else if (history_step_set_proc(rn->h, j->step_id, pid, ident.start,
+	    ident.boot) == -1) {
+		run_log(r, LOG_WARNING, "/%s/%s: its process group is not "
+		    "recorded, not run", j->name, s->name);
+		exec_shut_gate(rn->ex, pid);
+	}
 	j->pid = pid;
 	j->state = J_RUNNING;
 	rn->running++;

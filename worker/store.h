@@ -85,6 +85,9 @@ struct store_ops {
 	 * transaction that holds the write lock (SQLite: BEGIN IMMEDIATE;
 	 * PostgreSQL: SERIALIZABLE or a row lock): two workers must never
 	 * both decide an event is new or both start a run of a group.
+	 * event_begin joins one that txn_begin opened (which holds the
+	 * write lock too) and leaves its commit to txn_end; on failure it
+	 * rolls that one back.
 	 */
 	int	(*event_begin)(struct history *, const struct event *,
 		    char **dup_of);
@@ -182,8 +185,8 @@ struct store_ops {
 	 * May be NULL. txn_begin: open a write transaction unless one is
 	 * open: 1 opened, 0 one was open, -1. txn_end: commit the open
 	 * one, if any (rolled back when it cannot): 0 or -1. No other
-	 * operation that opens its own (event_begin, group_enter,
-	 * group_try, gc_events) is called in between.
+	 * operation that opens its own (group_enter, group_try,
+	 * gc_events) is called in between; event_begin joins it.
 	 */
 	int	(*txn_begin)(struct history *);
 	int	(*txn_end)(struct history *);

@@ -557,19 +557,26 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 		log_progress("[%ld/%ld] event %s source=%s", w->seen,
 		    w->seen_listed + w->nids, id, we->ev.source);
 
+	/*
+	 * One transaction from the claim to the first steps' start; it
+	 * is committed before the file moves on (the early ends below).
+	 */
+	began = history_txn_begin(w->h);
 	if ((r = event_begin(w, we, recovered, &requeued, &dup_of,
 	    &err)) == -1) {
+		history_txn_end(w->h, began);
 		log_warnx("event %s: %s", id, err);
 		event_leave(w, fd);
 		goto out;
 	}
 	if (r == EVENT_DUPLICATE) {
+		history_txn_end(w->h, began);
 		event_duplicate(w, we, dup_of);
 		goto out;
 	}
 	/* loop safety: an internal event too deep in its chain runs nothing */
 	if ((cut = chain_cut(w->h, w->cf, &we->ev)) != 0) {
-		if (cut == -1)
+		if (history_txn_end(w->h, began) == -1 || cut == -1)
 			event_leave(w, fd);
 		else if (spool_retire(&w->sp, id, fd, "done") == -1)
 			log_warn("event %s: moving it to done/", id);
@@ -579,8 +586,6 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	/* worker_fill loaded them, without errors, before the claim. */
 	we->ps = w->ps;
 	we->ps->refs++;
-	/* One transaction from the traces to the first steps' start. */
-	began = history_txn_begin(w->h);
 	if (event_match(w, we, recovered && r == EVENT_RECOVERED, &m) == -1) {
 		/* Not without its history: left in cur/ to try again. */
 		log_warnx("event %s: left in cur/ to be processed again", id);
@@ -658,6 +663,11 @@ worker_loop(struct worker *w)
 			wake = exec_now_ms();
 		if (w->watch && !w->stopping)
 			wake = min_wake(wake, worker_watch_wake(w));
+		/*
+		 * No transaction is open here: the steps started since the
+		 * last wait are committed with their process groups.
+		 */
+		exec_open_gates(w->ex);
 		pfd.fd = w->ifd;
 		pfd.events = POLLIN;
 		sig = exec_poll(w->ex, &pfd, w->ifd != -1 ? 1 : 0, wake);

@@ -287,6 +287,80 @@ is_q(const char *state, const char *sql, const char *want, const char *name)
 	free(got);
 }
 
+/*
+ * How many temporary b-trees (OpenEphemeral) SQLite's program for sql
+ * builds, or -1.
+ */
+static int
+ephemerals(const char *state, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		*path, *explain;
+	int		 n = -1;
+
+	xasprintf(&path, "%s/hookdir.db", state);
+	xasprintf(&explain, "EXPLAIN %s", sql);
+	/* Read-write: SQLite leaves CHECKs out of a read-only program. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK &&
+	    sqlite3_prepare_v2(db, explain, -1, &st, NULL) == SQLITE_OK) {
+		n = 0;
+		while (sqlite3_step(st) == SQLITE_ROW)
+			if (strcmp((const char *)sqlite3_column_text(st, 1),
+			    "OpenEphemeral") == 0)
+				n++;
+		sqlite3_finalize(st);
+	} else
+		diag("%s: %s", explain, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	free(explain);
+	free(path);
+	return n;
+}
+
+/*
+ * A status is written with no temporary b-tree: the CHECKs on status
+ * are comparisons, not IN lists, and still refuse what is not one.
+ */
+static void
+status_checks(const char *state, const char *name)
+{
+	sqlite3	*db;
+	char	*path, *what;
+	int	 rc;
+
+	ok(ephemerals(state, "INSERT INTO steps (run, job, idx, name, "
+	    "status) VALUES (?1, ?2, ?3, ?4, ?5)") == 0 &&
+	    ephemerals(state, "UPDATE runs SET status = ?1 WHERE id = ?2")
+	    == 0 &&
+	    ephemerals(state, "UPDATE jobs SET status = ?1 WHERE id = ?2")
+	    == 0 &&
+	    ephemerals(state, "UPDATE events SET status = ?1 WHERE id = ?2")
+	    == 0,
+	    "%s: writing a status builds no temporary b-tree", name);
+	xasprintf(&what, "%s: runs, jobs and steps check their status", name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE "
+	    "sql LIKE '%CHECK (status = ''queued'' OR %'", "3", what);
+	free(what);
+	xasprintf(&path, "%s/hookdir.db", state);
+	sqlite3_open(path, &db);
+	rc = sqlite3_exec(db, "INSERT INTO events (id, status) "
+	    "VALUES ('bad', 'nonsense')", NULL, NULL, NULL);
+	ok(rc == SQLITE_CONSTRAINT, "%s: an unknown status is refused (%d)",
+	    name, rc);
+	rc = sqlite3_exec(db, "INSERT INTO events (id, status) "
+	    "VALUES ('good', 'duplicate')", NULL, NULL, NULL);
+	ok(rc == SQLITE_OK, "%s: a known one is taken", name);
+	sqlite3_exec(db, "DELETE FROM events WHERE id = 'good'", NULL, NULL,
+	    NULL);
+	sqlite3_close(db);
+	free(path);
+	xasprintf(&what, "%s: integrity_check", name);
+	is_q(state, "PRAGMA integrity_check", "ok", what);
+	free(what);
+}
+
 static void
 event_fill(struct event *ev, const char *id, const char *source,
     const char *delivery)
@@ -366,13 +440,14 @@ test_open(void)
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "database created 0600");
 	free(db);
-	is_q(state, "PRAGMA user_version", "7", "user_version is 7");
+	is_q(state, "PRAGMA user_version", "8", "user_version is 8");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
 	    "the five tables exist");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
 	    "'events_delivery'", "1", "the dedup index exists");
+	status_checks(state, "new database");
 	history_close(h);
 
 	/* Again: already at the newest version, nothing to migrate. */
@@ -458,7 +533,7 @@ test_migrations(void)
 	free(err);
 	err = NULL;
 	history_close(h);
-	is_q(state, "PRAGMA user_version", "7", "empty file: user_version 7");
+	is_q(state, "PRAGMA user_version", "8", "empty file: user_version 8");
 	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
 	free(path);
 	free(state);
@@ -1387,7 +1462,7 @@ test_migrate_v2(void)
 	history_close(h);
 	free(err);
 	err = NULL;
-	/* Undo versions 3 to 7 by hand: what a version 2 hookdir left. */
+	/* Undo versions 3 to 8 by hand: what a version 2 hookdir left. */
 	xasprintf(&path, "%s/hookdir.db", state);
 	sqlite3_open(path, &db);
 	sqlite3_exec(db, "DROP TABLE leases; "
@@ -1410,14 +1485,35 @@ test_migrate_v2(void)
 	    "INSERT INTO runs (id, event, pipeline, created) "
 	    "VALUES (5, '1.M1.old', 'p', '2026-01-01T00:00:00Z'); "
 	    "INSERT INTO jobs (run, name) VALUES (5, 'old'); "
+	    /* The CHECKs of share/schema.sql (version 1), as spelt there. */
+	    "PRAGMA writable_schema = ON; "
+	    "UPDATE sqlite_master SET sql = replace(sql, "
+	    "'CHECK (status = ''processing'' OR status = ''done'' OR "
+	    "status = ''failed'' OR status = ''duplicate'')', "
+	    "'CHECK (status IN (''processing'', ''done'', ''failed'', "
+	    "''duplicate''))') WHERE name = 'events'; "
+	    "UPDATE sqlite_master SET sql = replace(sql, "
+	    "'CHECK (status = ''queued'' OR status = ''running'' OR "
+	    "status = ''success'' OR status = ''failure'' OR "
+	    "status = ''skipped'' OR status = ''cancelled'' OR "
+	    "status = ''timed_out'' OR status = ''interrupted'')', "
+	    "'CHECK (status IN (''queued'', ''running'', ''success'', "
+	    "''failure'',' || char(10, 9) || '    ''skipped'', "
+	    "''cancelled'', ''timed_out'', ''interrupted''))') "
+	    "WHERE name IN ('runs', 'jobs', 'steps'); "
+	    "PRAGMA schema_version = 100; "
+	    "PRAGMA writable_schema = OFF; "
 	    "PRAGMA user_version = 2", NULL, NULL, NULL);
 	sqlite3_close(db);
 	is_q(state, "PRAGMA user_version", "2", "v2: made by hand");
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE "
+	    "sql LIKE '%CHECK (status IN (%'", "4", "v2: CHECKs with IN");
 	h = history_open(state, 0, &err);
 	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
-	is_q(state, "PRAGMA user_version", "7", "v2: now version 7");
+	is_q(state, "PRAGMA user_version", "8", "v2: now version 8");
+	status_checks(state, "v2");
 	is_q(state, "SELECT dedup_key || ' ' || dedup_rule FROM events "
 	    "WHERE id = '1.M1.old'", "d1 delivery id",
 	    "v2: an old event's delivery id is its dedup key");
