@@ -19,10 +19,11 @@
 # PostgreSQL runs as the package installs it, with its defaults: fsync,
 # synchronous_commit and full_page_writes on, every commit on the disk.
 # It runs from $RUN/pg, as nobody when make perf runs as root, on a unix
-# socket only, and trusts the connections on that socket.  No targets:
-# the ratios are printed for the reader.  The section is skipped (said
-# in the output) when hookdir was built without --with-postgresql or
-# when initdb, pg_ctl or postgres is missing.
+# socket only, in a directory only its owner (and root) may enter, and
+# trusts the connections on that socket.  No targets: the ratios are
+# printed for the reader.  The section is skipped (said in the output)
+# when hookdir was built without --with-postgresql or when initdb,
+# pg_ctl, postgres or psql is missing.
 #
 #   PERF_HOSTS_EVENTS=3000   events queued for each run
 #   PG_BINDIR                where initdb, pg_ctl and postgres are
@@ -79,7 +80,9 @@ hpg_as_owner() {
 hpg_start() {
 	HPG_DIR=$RUN/pg
 	HPG_SOCK=$HPG_DIR/sock
-	mkdir -p "$HPG_DIR/data" "$HPG_SOCK" && chmod 0700 "$HPG_DIR/data" ||
+	# The server trusts its socket: only its owner (and root, who runs
+	# the workers when make perf runs as root) may reach it.
+	mkdir -p "$HPG_DIR/data" "$HPG_SOCK" && chmod 0700 "$HPG_DIR/data" "$HPG_SOCK" ||
 		die "mkdir $HPG_DIR"
 	if [ "$(id -u)" = 0 ]; then
 		# nobody must reach its data under the temp dir (not list it).
