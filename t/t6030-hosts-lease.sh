@@ -80,6 +80,17 @@ test_expect_success 'once the lease expired, host a recovers it, once' '
 	test_cmp runs runs.again
 '
 
+test_expect_success 'show, on either host, says which host each run ran on' '
+	hookdir -c host-b.conf show "$ev" >show-b.out &&
+	sed -n "/^Runs:/,/^Headers:/p" show-b.out >runs-b &&
+	test_grep -A1 "^  run 1 .*interrupted" runs-b >run1 &&
+	test_grep "^    on host host-b$" run1 &&
+	test_grep -A1 "^  run 2 .*success" runs-b >run2 &&
+	test_grep "^    on host host-a$" run2 &&
+	hookdir -c host-a.conf show "$ev" >show-a.out &&
+	test_cmp show-b.out show-a.out
+'
+
 test_expect_success 'hookdir log of a run another host ran says where its logs are' '
 	run=$(pg_psql -c "select id from runs where host = \$\$host-a\$\$") &&
 	hookdir -c host-a.conf log $run >log.a &&

@@ -430,6 +430,8 @@ show_runs(struct json_object *runs)
 		    cli_jstr(run, "started") ? took : "-",
 		    cli_jstr(run, "reason") ? "  " : "",
 		    cli_text(cli_jtext(run, "reason")));
+		if (cli_jstr(run, "host") != NULL)
+			printf("    on host %s\n", cli_text(cli_jstr(run, "host")));
 		if (cli_jstr(run, "triggered_by") != NULL)
 			printf("    triggered by %s%s%s\n",
 			    cli_text(cli_jtext(run, "triggered_by")),
@@ -780,9 +782,10 @@ static const char usage_show[] =
     "\n"
     "Show a spool file and what became of it: where it is (new, cur, done\n"
     "or failed), its status in the history, for every pipeline whether it\n"
-    "ran (its run) or why not, the runs it started with their jobs, then\n"
-    "its headers and its body (JSON pretty-printed). On a terminal the\n"
-    "body stops after 40 lines. DELIVERY is a provider's delivery id\n"
+    "ran (its run) or why not, the runs it started with the host each ran\n"
+    "on and their jobs, then its headers and its body (JSON\n"
+    "pretty-printed). On a terminal the body stops after 40 lines.\n"
+    "DELIVERY is a provider's delivery id\n"
     "(Hookdir-Delivery): when it names several events they are listed on\n"
     "standard error and the newest is shown.\n"
     "\n"

@@ -199,6 +199,16 @@ test_expect_success 'as installed, the configuration is valid and has no source'
 	test_grep "^ok: 0 sources, 1 pipeline" check.out
 '
 
+test_expect_success 'built with PostgreSQL: needs libpq5, takes a postgresql:// database' '
+	dpkg-deb -f "$deb" Depends >depends &&
+	test_grep "libpq5" depends &&
+	sed "s|^\t\"state\": .*|&\n\t\"database\": \"postgresql://hookdir@db.invalid/hookdir?passfile=/var/lib/hookdir/pgpass\",|" \
+	    /etc/hookdir/hookdir.conf >pg.conf &&
+	test_grep "\"database\": \"postgresql:" pg.conf &&
+	hookdir -c pg.conf check >check-pg.out 2>&1 &&
+	test_grep "^ok: 0 sources, 1 pipeline" check-pg.out
+'
+
 test_expect_success 'the units are installed; only the socket and the path are enabled' '
 	for u in hookdir.socket hookdir.fcgi.service hookdir-worker.path \
 	    hookdir-worker-once.service hookdir-worker.service

@@ -45,6 +45,11 @@
 #            drain rate (-j 1) against fork+exec of /bin/sh -c true in one
 #            process, measured side by side; pwrite, fsync/fdatasync and
 #            fcntl calls per event (strace -c).
+#   hosts    several worker hosts on one spool and one PostgreSQL
+#            (t/perf/hosts.sh; fsync on): drain rate of PERF_HOSTS_EVENTS
+#            one-step events with 1, 2 and 3 hosts against one worker on
+#            SQLite, and ingest while 2 hosts drain against ingest alone.
+#            Skipped (said why) without --with-postgresql or a server.
 #
 # Needs (Debian packages): nginx (nginx-light), spawn-fcgi, fcgiwrap, wrk,
 # webhook, curl, openssl, gcc, libfcgi-dev, libssl-dev; a built tree
@@ -58,7 +63,7 @@
 #   PERF_SECONDS=4      length of each wrk run
 #   PERF_DRAIN_SECONDS=3      length of each drain window
 #   PERF_REPS=3         repetitions of every measurement
-#   PERF_ONLY=          subset: ingress,worker,rss,drain,ratelimit,history,perevent
+#   PERF_ONLY=          subset: ingress,worker,rss,drain,ratelimit,history,perevent,hosts
 #   PERF_HISTORY_SIZES="10000 100000 1000000"   PERF_HISTORY_REPS=5
 #   PERF_CONNS="16 64"  PERF_BODIES="1k 64k"
 #   PERF_INGRESS="R2 H2 R4 H4 WH CGI"   ingress configurations, in run order
@@ -67,6 +72,7 @@
 #   PERF_LATENCY_EVENTS=30    requests per --watch latency run (100 ms apart)
 #   PERF_PEREVENT_EVENTS=2000 events queued for each perevent run
 #   PERF_STRACE_EVENTS=200    events queued for each perevent strace run
+#   PERF_HOSTS_EVENTS=3000    events queued for each hosts run
 #   PERF_DRAIN_QUEUES="1000 10000 100000"   PERF_INGEST_QUEUE=10000
 #   PERF_TMP=/var/tmp   where the temp dir goes (a disk file system, not tmpfs)
 #   PERF_KEEP=1         keep the temp dir (raw wrk output, logs, spools)
@@ -105,7 +111,7 @@ INGEST_QUEUE=${PERF_INGEST_QUEUE:-10000}
 QUIET_WAIT=${PERF_QUIET_WAIT:-5}
 WH_DRAIN=${PERF_WH_DRAIN:-30}
 SECRET=bench-secret-7f3c9a1e5b
-ONLY=${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history,perevent}
+ONLY=${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history,perevent,hosts}
 ONLY=",${ONLY// /,},"
 
 want() { [[ $ONLY == *",$1,"* ]]; }
@@ -116,9 +122,9 @@ for v in S DRAIN_S REPS MICRO_S WORKER_EVENTS PEREVENT_EVENTS STRACE_EVENTS LAT_
 	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] ||
 		die "PERF_* setting $v=${!v}: want a positive integer"
 done
-for s in ingress worker rss drain ratelimit history perevent; do ONLY=${ONLY/,$s,/,}; done
-[ "$ONLY" = , ] || die "PERF_ONLY: unknown section(s) ${ONLY//,/ } (want ingress,worker,rss,drain,ratelimit,history,perevent)"
-ONLY=",${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history,perevent},"
+for s in ingress worker rss drain ratelimit history perevent hosts; do ONLY=${ONLY/,$s,/,}; done
+[ "$ONLY" = , ] || die "PERF_ONLY: unknown section(s) ${ONLY//,/ } (want ingress,worker,rss,drain,ratelimit,history,perevent,hosts)"
+ONLY=",${PERF_ONLY:-ingress,worker,rss,drain,ratelimit,history,perevent,hosts},"
 ONLY=${ONLY// /,}
 # The history section needs none of the servers: alone, it runs alone.
 [ "$ONLY" = ",history," ] && exec bash "$top_srcdir/t/perf/history.sh"
@@ -132,11 +138,11 @@ need_prog cc gcc
 need_prog openssl openssl
 need_prog curl curl
 want perevent && need_prog strace strace
-if want ingress || want rss || want drain || want worker || want ratelimit; then
+if want ingress || want rss || want drain || want worker || want ratelimit || want hosts; then
 	need_prog nginx nginx-light
 	need_prog spawn-fcgi spawn-fcgi
 fi
-if want ingress || want rss || want drain || want ratelimit; then
+if want ingress || want rss || want drain || want ratelimit || want hosts; then
 	need_prog wrk wrk
 fi
 if want ingress; then
@@ -857,11 +863,37 @@ drain_one() {	# row q pipeline
 	say "drain $q ($row): $n done in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s"
 }
 
+# wrk -t2 -c16, 1 KiB bodies, PERF_SECONDS at the running nginx, then
+# stop_all.  The row's goodput counts what reached the spool by HTTP
+# (all of new/ cur/ done/ failed/ minus the q queued before), not what
+# is still in new/.  Sets the caller's n (files in done/ when wrk ended)
+# and dur (wrk's seconds), and INGEST_SAID.
+INGEST_SAID=
+ingest_wrk() {	# row q what
+	local row=$1 q=$2 raw=$RUN/wrk.ingest.$NPFX.txt d st ans
+	wrk -t2 -c16 -d"${S}s" --timeout 10s -s "$BENCH/post.lua" "http://127.0.0.1:$PORT/hooks/bench" \
+		-- "$RUN/body-1k.json" "$(cat "$RUN/body-1k.json.sig")" >"$raw" 2>&1
+	n=$(count_files "$P/spool/done")
+	stop_all
+	parse_result "$raw" || { say "$3: wrk gave no result"; return 1; }
+	dur=$(awk -v d="${R[duration_us]}" 'BEGIN {printf "%.6f", d / 1e6}')
+	st=0
+	for d in new cur done failed; do st=$((st + $(count_files "$P/spool/$d"))); done
+	st=$((st - q))
+	ans=$(awk '$1 ~ /^2/ {n++} END {print n + 0}' "$P/access.log")
+	add rate "$row" "$(awk -v s="$st" -v d="$dur" 'BEGIN {printf "%.1f", s / d}')"
+	add p50 "$row" "$(awk -v v="${R[p50_us]}" 'BEGIN {printf "%.2f", v / 1000}')"
+	add p99 "$row" "$(awk -v v="${R[p99_us]}" 'BEGIN {printf "%.2f", v / 1000}')"
+	add lost "$row" $((ans > st ? ans - st : 0))
+	add err "$row" $((R[non2xx] + R[err_connect] + R[err_read] + R[err_write] + R[err_timeout]))
+	INGEST_SAID="stored $st by HTTP, 2xx $ans"
+}
+
 # Ingest through nginx + hookdir.fcgi F2 while worker --watch -j 2 drains
 # a queue: goodput counts what reached the spool by HTTP (all of new/ cur/
 # done/ failed/ minus the queue), not what is still in new/.
 ingest_draining() {
-	local row=$1 q=$INGEST_QUEUE out wpid raw st ans n dur
+	local row=$1 q=$INGEST_QUEUE out wpid n dur
 	fresh_prefix "$PIPE_TRUE"
 	out=$("$BIN/perf-tool" fill "$P/spool" "$q" bench 1024) || die "fill: $out"
 	sync
@@ -872,24 +904,9 @@ ingest_draining() {
 		</dev/null >"$P/worker.log" 2>&1 &
 	wpid=$!
 	track "$wpid"
-	raw=$RUN/wrk.ingest-draining.$NPFX.txt
-	wrk -t2 -c16 -d"${S}s" --timeout 10s -s "$BENCH/post.lua" "http://127.0.0.1:$PORT/hooks/bench" \
-		-- "$RUN/body-1k.json" "$(cat "$RUN/body-1k.json.sig")" >"$raw" 2>&1
-	n=$(count_files "$P/spool/done")
-	stop_all
-	parse_result "$raw" || { say "ingest while draining: wrk gave no result"; return; }
-	dur=$(awk -v d="${R[duration_us]}" 'BEGIN {printf "%.6f", d / 1e6}')
-	st=0
-	for out in new cur done failed; do st=$((st + $(count_files "$P/spool/$out"))); done
-	st=$((st - q))
-	ans=$(awk '$1 ~ /^2/ {n++} END {print n + 0}' "$P/access.log")
-	add rate "$row" "$(awk -v s="$st" -v d="$dur" 'BEGIN {printf "%.1f", s / d}')"
-	add p50 "$row" "$(awk -v v="${R[p50_us]}" 'BEGIN {printf "%.2f", v / 1000}')"
-	add p99 "$row" "$(awk -v v="${R[p99_us]}" 'BEGIN {printf "%.2f", v / 1000}')"
-	add lost "$row" $((ans > st ? ans - st : 0))
-	add err "$row" $((R[non2xx] + R[err_connect] + R[err_read] + R[err_write] + R[err_timeout]))
+	ingest_wrk "$row" "$q" "ingest while draining" || return
 	add rate "drain|during-ingest" "$(awk -v n="$n" -v d="$dur" 'BEGIN {printf "%.1f", n / d}')"
-	say "ingest while draining: stored $st by HTTP, 2xx $ans, worker moved $n to done/"
+	say "ingest while draining: $INGEST_SAID, worker moved $n to done/"
 }
 
 drain_section() {
@@ -914,6 +931,9 @@ rss_section() {
 		want worker || worker_once "worker|j1" 1
 	done
 }
+
+# ---------------------------------------------------------------- hosts
+. "$top_srcdir/t/perf/hosts.sh"
 
 # ---------------------------------------------------------------- report
 mib() {	# KiB values -> "max MiB"
@@ -1018,6 +1038,7 @@ report() {
 		echo "Inodes counted: what the worker creates (its run's directories and files, kept or removed"
 		echo "later); the spool file, written before by the responder (here perf-tool fill), is one more."
 	fi
+	want hosts && hosts_rows
 	if want ingress && [ -n "$(maxv settle "ingress|WH|${BODIES%% *}|${CONNS%% *}")" ]; then
 		echo
 		printf 'webhook answers before its command has run: after each run it needed this long (s, median) to finish\n'
@@ -1163,6 +1184,7 @@ targets() {
 				"$v" "$(med rate "drain|ingest" | cut -d. -f1)" "${h%.*}"
 		fi
 	fi
+	want hosts && hosts_verdicts
 }
 
 header() {
@@ -1210,6 +1232,7 @@ want rss && cgi_rss
 want worker && { say "worker"; worker_section; }
 want drain && { say "drain"; drain_section; }
 want perevent && { say "perevent"; perevent_section; }
+want hosts && { say "hosts"; hosts_section; }
 retire
 say "done in $(( $(date +%s) - T0 )) s"
 header
