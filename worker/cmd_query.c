@@ -197,24 +197,79 @@ static const char usage_ls[] =
     "  --json   an array of objects {id, dir, received, age, source,\n"
     "           provider, event, delivery, size}\n";
 
+/* One spool file's row of `ls`: JSON, a terminal's table or TSV. */
+struct ls_out {
+	struct cli_table	 t;
+	const char		*dir;
+	long long		 now;
+	int			 json, tty;
+	size_t			 nout;
+};
+
+static void
+ls_row(struct ls_out *lo, const char *id, const struct message *m,
+    long long body, long long mtime)
+{
+	struct json_object	*o;
+	struct envelope		 env;
+	const char		*recv;
+	char			 age[32], size[32], rfc[40], agesec[32];
+	char			 bytes[32];
+	long long		 t0;
+
+	envelope_read(&env, m);
+	recv = env.received;
+	if (cli_parse_time(recv, &t0) == -1) {
+		t0 = mtime;
+		format_rfc3339(rfc, sizeof(rfc), mtime, 0);
+		recv = rfc;
+	}
+	if (lo->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "dir",
+		    json_object_new_string(lo->dir));
+		json_object_object_add(o, "received",
+		    json_object_new_string(recv));
+		json_object_object_add(o, "age",
+		    json_object_new_int64(lo->now - t0));
+		json_object_object_add(o, "source",
+		    json_object_new_string(env.source));
+		json_object_object_add(o, "provider",
+		    json_object_new_string(env.provider));
+		json_object_object_add(o, "event",
+		    json_object_new_string(env.event));
+		json_object_object_add(o, "delivery",
+		    json_object_new_string(env.delivery));
+		json_object_object_add(o, "size", json_object_new_int64(body));
+		cli_json_item(&lo->nout, o);
+		json_object_put(o);
+	} else if (lo->tty) {
+		cli_format_age(age, sizeof(age), lo->now - t0);
+		format_size(size, sizeof(size), body);
+		cli_table_add(&lo->t, id, age, env.source, env.event, size);
+	} else {
+		snprintf(agesec, sizeof(agesec), "%lld", lo->now - t0);
+		snprintf(bytes, sizeof(bytes), "%lld", body);
+		cli_table_add(&lo->t, id, recv, agesec, env.source, env.event,
+		    bytes);
+	}
+}
+
 int
 cmd_ls(struct cli *cli, int argc, char **argv)
 {
-	struct json_object	*o;
-	struct cli_table	 t;
+	struct ls_out		 lo;
 	struct message		 m;
-	struct envelope		 env;
 	struct spool		 sp;
-	const char		*dir = "new", *why, *recv;
+	const char		*dir = "new", *why;
 	static const char *const header[] = {
 		"ID", "AGE", "SOURCE", "EVENT", "SIZE"
 	};
-	char			 path[PATH_MAX], age[32], size[32], rfc[40];
-	char			 agesec[32], bytes[32], **ids;
-	long long		 body, mtime, t0, now;
+	char			 path[PATH_MAX], **ids;
+	long long		 body, mtime;
 	long			 n, i;
-	size_t			 nout = 0;
-	int			 rc, json = 0, tty, k;
+	int			 rc, json = 0, k;
 
 	if ((rc = json_opts(argc, argv, usage_ls, &json)) != -1)
 		return rc;
@@ -239,11 +294,14 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 		return EX_NOINPUT;
 	}
 
-	tty = cli_isatty();
-	now = now_seconds();
+	memset(&lo, 0, sizeof(lo));
+	lo.dir = dir;
+	lo.json = json;
+	lo.tty = cli_isatty();
+	lo.now = now_seconds();
 	/* Each file's row is printed as it is read (a terminal's table aside). */
-	cli_table_init(&t, tty ? 5 : 6, header);
-	t.stream = 1;
+	cli_table_init(&lo.t, lo.tty ? 5 : 6, header);
+	lo.t.stream = 1;
 	for (i = 0; i < n; i++) {
 		if (spool_path(&sp, dir, ids[i], path, sizeof(path)) == -1)
 			continue;
@@ -259,55 +317,14 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 				continue;
 			}
 		}
-		envelope_read(&env, &m);
-		recv = env.received;
-		if (cli_parse_time(recv, &t0) == -1) {
-			t0 = mtime;
-			format_rfc3339(rfc, sizeof(rfc), mtime, 0);
-			recv = rfc;
-		}
-		if (json) {
-			o = json_object_new_object();
-			json_object_object_add(o, "id",
-			    json_object_new_string(ids[i]));
-			json_object_object_add(o, "dir",
-			    json_object_new_string(dir));
-			json_object_object_add(o, "received",
-			    json_object_new_string(recv));
-			json_object_object_add(o, "age",
-			    json_object_new_int64(now - t0));
-			json_object_object_add(o, "source",
-			    json_object_new_string(env.source));
-			json_object_object_add(o, "provider",
-			    json_object_new_string(env.provider));
-			json_object_object_add(o, "event",
-			    json_object_new_string(env.event));
-			json_object_object_add(o, "delivery",
-			    json_object_new_string(env.delivery));
-			json_object_object_add(o, "size",
-			    json_object_new_int64(body));
-			cli_json_item(&nout, o);
-			json_object_put(o);
-		} else if (tty) {
-			cli_format_age(age, sizeof(age), now - t0);
-			format_size(size, sizeof(size), body);
-			cli_table_add(&t, ids[i], age,
-			    env.source, env.event,
-			    size);
-		} else {
-			snprintf(agesec, sizeof(agesec), "%lld", now - t0);
-			snprintf(bytes, sizeof(bytes), "%lld", body);
-			cli_table_add(&t, ids[i], recv, agesec,
-			    env.source, env.event,
-			    bytes);
-		}
+		ls_row(&lo, ids[i], &m, body, mtime);
 		message_release(&m);
 	}
 	if (json)
-		cli_json_end(nout);
+		cli_json_end(lo.nout);
 	else
-		cli_table_print(&t);
-	cli_table_release(&t);
+		cli_table_print(&lo.t);
+	cli_table_release(&lo.t);
 	spool_list_free(ids, n);
 	spool_close(&sp);
 	return 0;
@@ -795,6 +812,85 @@ static const char usage_show[] =
     "\n"
     "Exit status 66 when the id is neither in the spool nor in the history.\n";
 
+/*
+ * What `show` found of an event: its spool file (dir NULL when none or
+ * unreadable), parsed as a message or, failing that, its raw bytes.
+ */
+struct show_file {
+	const char		*dir;
+	char			 path[PATH_MAX];
+	struct message		 m;
+	int			 have_msg;
+	struct json_object	*body;
+	struct buf		 raw;
+	const char		*parse_error;	/* raw holds the file */
+	int			 unreadable;
+};
+
+static void
+show_file_load(struct show_file *f, struct spool *sp, const char *id)
+{
+	const char	*why;
+
+	if ((f->dir = spool_find(sp, id, f->path, sizeof(f->path))) == NULL)
+		return;
+	if (message_read_file(&f->m, f->path, &why) == 0) {
+		f->have_msg = 1;
+		f->body = body_json(&f->m);
+		return;
+	}
+	/* A dead letter may well be unparseable: show it raw. */
+	message_release(&f->m);
+	/* Past SHOW_RAW_MAX, what was read is shown. */
+	if (read_file(f->path, &f->raw, SHOW_RAW_MAX) == -1 && errno != EFBIG) {
+		fprintf(stderr, "hookdir show: %s: %s\n", f->path,
+		    strerror(errno));
+		f->dir = NULL;
+		f->unreadable = 1;
+	} else
+		f->parse_error = why;
+}
+
+static void
+show_file_release(struct show_file *f)
+{
+	json_object_put(f->body);
+	buf_release(&f->raw);
+	message_release(&f->m);
+}
+
+static void
+show_print(const char *id, struct show_file *f, struct json_object *ev,
+    int json, int full)
+{
+	struct json_object	*o;
+	struct message		*m = f->have_msg ? &f->m : NULL;
+	struct buf		 esc = BUF_INIT;
+
+	if (f->parse_error != NULL)
+		cli_escape(&esc, f->raw.data, f->raw.len);
+	if (json) {
+		o = show_json(id, f->dir, f->path, m, f->body, ev);
+		if (f->parse_error != NULL) {
+			json_object_object_add(o, "error",
+			    json_object_new_string(f->parse_error));
+			json_object_object_add(o, "raw",
+			    json_object_new_string_len(buf_str(&esc),
+			    (int)esc.len));
+		}
+		cli_print_json(o);
+		json_object_put(o);
+	} else {
+		show_text(id, f->dir, f->path, m, f->body, ev, full);
+		if (f->parse_error != NULL) {
+			printf("\nNot a spool message (%s); the file:\n",
+			    cli_text(f->parse_error));
+			show_body_text(buf_str(&esc), esc.len, id, full);
+		}
+	}
+	buf_release(&esc);
+}
+
 int
 cmd_show(struct cli *cli, int argc, char **argv)
 {
@@ -804,15 +900,12 @@ cmd_show(struct cli *cli, int argc, char **argv)
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL,		0,		NULL, 0 }
 	};
-	struct json_object	*ev = NULL, *body = NULL, *o;
+	struct json_object	*ev = NULL;
 	struct history		*h;
-	struct message		 m;
+	struct show_file	 f;
 	struct spool		 sp;
-	struct buf		 raw = BUF_INIT, esc = BUF_INIT;
-	const char		*dir, *why, *parse_error = NULL;
-	char			 path[PATH_MAX], *id = NULL;
-	int			 ch, json = 0, full = 0, missing, have_msg = 0;
-	int			 r = 0, unreadable = 0;
+	char			*id = NULL;
+	int			 ch, json = 0, full = 0, missing, r = 0;
 
 	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -832,7 +925,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
 		return cli_usage_exit(usage_show, 0);
 	if (cli_spool(cli, &sp, 0) == -1)
 		return EX_NOINPUT;
-	memset(&m, 0, sizeof(m));
+	memset(&f, 0, sizeof(f));
 	h = cli_history(cli, &missing);
 	if (h == NULL && !missing) {
 		r = EX_SOFTWARE;
@@ -841,65 +934,25 @@ cmd_show(struct cli *cli, int argc, char **argv)
 	if ((r = event_resolve("show", &sp, h, argv[optind], &id)) != 0)
 		goto done;
 
-	if ((dir = spool_find(&sp, id, path, sizeof(path))) != NULL) {
-		if (message_read_file(&m, path, &why) == -1) {
-			/* A dead letter may well be unparseable: show it raw. */
-			message_release(&m);
-			/* Past SHOW_RAW_MAX, what was read is shown. */
-			if (read_file(path, &raw, SHOW_RAW_MAX) == -1 &&
-			    errno != EFBIG) {
-				fprintf(stderr, "hookdir show: %s: %s\n", path,
-				    strerror(errno));
-				dir = NULL;
-				unreadable = 1;
-			} else
-				parse_error = why;
-		} else {
-			have_msg = 1;
-			body = body_json(&m);
-		}
-	}
+	show_file_load(&f, &sp, id);
 	if (h != NULL && history_event_get(h, id, &ev) == -1) {
 		r = EX_SOFTWARE;
 		goto done;
 	}
-	if (dir == NULL && ev == NULL) {
+	if (f.dir == NULL && ev == NULL) {
 		fprintf(stderr, "hookdir show: no event %s in the spool or the "
 		    "history\n", id);
 		r = EX_NOINPUT;
 		goto done;
 	}
-	if (json) {
-		o = show_json(id, dir, path, have_msg ? &m : NULL, body, ev);
-		if (parse_error != NULL) {
-			cli_escape(&esc, raw.data, raw.len);
-			json_object_object_add(o, "error",
-			    json_object_new_string(parse_error));
-			json_object_object_add(o, "raw",
-			    json_object_new_string_len(buf_str(&esc),
-			    (int)esc.len));
-		}
-		cli_print_json(o);
-		json_object_put(o);
-	} else {
-		show_text(id, dir, path, have_msg ? &m : NULL, body, ev, full);
-		if (parse_error != NULL) {
-			cli_escape(&esc, raw.data, raw.len);
-			printf("\nNot a spool message (%s); the file:\n",
-			    cli_text(parse_error));
-			show_body_text(buf_str(&esc), esc.len, id, full);
-		}
-	}
+	show_print(id, &f, ev, json, full);
 	/* The history was shown, but not the file it should have shown. */
-	if (unreadable)
+	if (f.unreadable)
 		r = EX_NOINPUT;
 done:
 	free(id);
-	buf_release(&raw);
-	buf_release(&esc);
+	show_file_release(&f);
 	json_object_put(ev);
-	json_object_put(body);
-	message_release(&m);
 	history_close(h);
 	spool_close(&sp);
 	return r;
