@@ -187,6 +187,8 @@ struct store_ops {
 	 * one, if any (rolled back when it cannot): 0 or -1. No other
 	 * operation that opens its own (group_enter, group_try,
 	 * gc_events) is called in between; event_begin joins it.
+	 * PostgreSQL: after a statement failed inside it, the others
+	 * fail too and txn_end rolls it back: -1.
 	 */
 	int	(*txn_begin)(struct history *);
 	int	(*txn_end)(struct history *);

@@ -16,6 +16,14 @@
  *   group value, whichever host makes it;
  * - migrations: a transaction-level advisory lock of the schema.
  *
+ * The worker's transactions (txn_begin/txn_end) put an event's claim,
+ * its traces and its runs' start in one, and the writes of one step's
+ * start or end in one: a commit (a flush and round trips) per step,
+ * not per write. The claim's advisory lock then lasts until that one
+ * commits. A statement that fails inside one aborts it in PostgreSQL:
+ * the statements after it fail too, and txn_end rolls it back and
+ * fails, so that nothing of it is taken as recorded.
+ *
  * The schema has a version table (hookdir_schema) and migrations, as
  * the SQLite one has user_version. Times are RFC 3339 text as there,
  * so that both backends answer the same JSON byte for byte.
@@ -501,7 +509,14 @@ struct pg_store {
 	PGconn		*conn;
 	char		 prepared[PS_MAX];
 	char		 runs_prepared[RUNS_VARIANTS];
-	int		 in_txn;
+	int		 in_txn;	/* a transaction is open */
+	/*
+	 * A statement failed inside it: PostgreSQL ignores everything
+	 * but ROLLBACK until it ends, so it can only be rolled back.
+	 * txn_err is the first failure's error, which txn_end reports.
+	 */
+	int		 txn_failed;
+	char		 txn_err[sizeof(((struct history *)0)->err)];
 };
 
 static inline struct pg_store *
@@ -562,7 +577,12 @@ pg_dberr(struct history *h, const char *what, const PGresult *res)
 	for (i = 0; line[i] != '\0'; i++)
 		if (line[i] == '\n')
 			line[i] = line[i + 1] == '\0' ? '\0' : ' ';
-	return store_dberr(h, "%s: %s", what, line);
+	store_dberr(h, "%s: %s", what, line);
+	if (pgs(h)->in_txn && !pgs(h)->txn_failed) {
+		pgs(h)->txn_failed = 1;
+		memcpy(pgs(h)->txn_err, h->err, sizeof(h->err));
+	}
+	return -1;
 }
 
 /*
@@ -701,23 +721,27 @@ pg_plain(struct history *h, const char *sql, const char *what)
 	return 0;
 }
 
+/*
+ * Open a transaction, or join the one that is open (txn_begin's): 1
+ * opened, 0 joined (its COMMIT is the opener's), -1.
+ */
 static int
 pg_begin(struct history *h)
 {
+	if (pgs(h)->in_txn)
+		return 0;
 	if (pg_plain(h, "BEGIN", "begin") == -1)
 		return -1;
 	pgs(h)->in_txn = 1;
-	return 0;
+	pgs(h)->txn_failed = 0;
+	return 1;
 }
 
-static int
-pg_commit(struct history *h)
+static void
+pg_txn_closed(struct history *h)
 {
-	int	r;
-
-	r = pg_plain(h, "COMMIT", "commit");
 	pgs(h)->in_txn = 0;
-	return r;
+	pgs(h)->txn_failed = 0;
 }
 
 static void
@@ -731,7 +755,40 @@ pg_rollback(struct history *h)
 	memcpy(saved, h->err, sizeof(saved));
 	pg_plain(h, "ROLLBACK", "rollback");
 	memcpy(h->err, saved, sizeof(saved));
-	pgs(h)->in_txn = 0;
+	pg_txn_closed(h);
+}
+
+/*
+ * Commit the open transaction: 0, or -1 when it is rolled back instead.
+ * A transaction in which a statement failed cannot commit: PostgreSQL
+ * answers its COMMIT with a ROLLBACK, not an error, so it is rolled
+ * back here and said (with the first failure's error).
+ */
+static int
+pg_commit(struct history *h)
+{
+	struct pg_store	*s = pgs(h);
+	PGresult	*res;
+	char		 first[sizeof(h->err)];
+	int		 r = 0;
+
+	if (s->txn_failed ||
+	    PQtransactionStatus(s->conn) == PQTRANS_INERROR) {
+		memcpy(first, s->txn_failed ? s->txn_err : h->err,
+		    sizeof(first));
+		pg_rollback(h);
+		return store_dberr(h, "rolled back: %s", first);
+	}
+	res = PQexec(s->conn, "COMMIT");
+	if (!pg_result_ok(res))
+		r = pg_dberr(h, "commit", res);
+	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
+		r = store_dberr(h, "commit: the server rolled the "
+		    "transaction back");
+	PQclear(res);
+	/* A COMMIT that failed ended the transaction all the same. */
+	pg_txn_closed(h);
+	return r;
 }
 
 /* ---------------------------------------------------------------- opening */
@@ -999,10 +1056,11 @@ pg_event_begin(struct history *h, const struct event *ev, char **dup_of)
 			    delivery;
 	const char	*received;
 	char		 now[40];
-	int		 r = EVENT_NEW;
+	int		 r = EVENT_NEW, began;
 
 	*dup_of = NULL;
-	if (pg_begin(h) == -1)
+	/* The caller's transaction, if one is open (see store.h). */
+	if ((began = pg_begin(h)) == -1)
 		goto fail;
 	arg_text(&a, ev->id);
 	if (pg_do(h, PS_EVENT_LOCK, &a, "locking the event") == -1)
@@ -1047,7 +1105,7 @@ pg_event_begin(struct history *h, const struct event *ev, char **dup_of)
 		}
 	}
 commit:
-	if (pg_commit(h) == -1)
+	if (began && pg_commit(h) == -1)
 		goto fail;
 	return r;
 fail:
@@ -1433,6 +1491,20 @@ pg_group_try_locked(struct history *h, long long run, const char *group,
 }
 
 /*
+ * A group's decision is never made inside another transaction (see
+ * store.h): its row lock would last to that one's end. Refused, and
+ * that transaction left as it is: 0, or -1.
+ */
+static int
+pg_group_outside(struct history *h)
+{
+	if (!pgs(h)->in_txn)
+		return 0;
+	return store_seterr(h, "a concurrency group's decision inside an "
+	    "open transaction");
+}
+
+/*
  * Begin a group's decision: the transaction, and the group's row
  * locked, so that every host decides for this group one at a time.
  * The time is read once the lock is held (see sq_group_enter()).
@@ -1462,6 +1534,8 @@ pg_group_enter(struct history *h, long long run, const char *group,
 	int		 r = HISTORY_GROUP_WAIT;
 
 	*status = NULL;
+	if (pg_group_outside(h) == -1)
+		return -1;
 	if (pg_group_lock(h, group, now) == -1 ||
 	    pg_run_set_group(h, run, group) == -1)
 		goto fail;
@@ -1518,6 +1592,8 @@ pg_group_try(struct history *h, long long run, const char *group,
 	int	r;
 
 	*status = NULL;
+	if (pg_group_outside(h) == -1)
+		return -1;
 	if (pg_group_lock(h, group, now) == -1 ||
 	    (r = pg_group_try_locked(h, run, group, now, status)) == -1 ||
 	    pg_commit(h) == -1) {
@@ -1917,6 +1993,22 @@ pg_gc_events(struct history *h, const char *before, int dry_run, long limit,
 	return 0;
 }
 
+/* ---------------------------------------------------------------- step transactions */
+
+static int
+pg_txn_begin(struct history *h)
+{
+	return pg_begin(h);
+}
+
+static int
+pg_txn_end(struct history *h)
+{
+	if (!pgs(h)->in_txn)
+		return 0;
+	return pg_commit(h);
+}
+
 static int
 pg_lease_renew(struct history *h, long long ttl_ms)
 {
@@ -1976,6 +2068,8 @@ static const struct store_ops pg_ops = {
 	.counts = pg_counts,
 	.gc_runs = pg_gc_runs,
 	.gc_events = pg_gc_events,
+	.txn_begin = pg_txn_begin,
+	.txn_end = pg_txn_end,
 	.lease_renew = pg_lease_renew,
 	.host_alive = pg_host_alive,
 };

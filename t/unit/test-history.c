@@ -1537,6 +1537,75 @@ test_migrate_v2(void)
 	free(state);
 }
 
+/*
+ * The worker's transactions: writes between txn_begin and txn_end
+ * commit together, event_begin joins. With PostgreSQL a statement that
+ * fails inside one aborts it: txn_end must roll it back and fail (not
+ * take PostgreSQL's ROLLBACK-for-COMMIT as a commit), the handle must
+ * work afterwards, and a group's decision is refused inside one.
+ */
+static void
+test_txn(struct history *h, const char *state)
+{
+	struct event	 ev;
+	const char	*status;
+	char		*dup = NULL, *err = NULL, sql[200];
+	long long	 run;
+
+	event_fill(&ev, "95.M9P9R95.txn", "site", "txn-1");
+	is_int(history_txn_begin(h), 1, "txn: begin opens one");
+	is_int(history_txn_begin(h), 0, "txn: a second begin joins it");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
+	    "txn: the claim joins it");
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	ok(run > 0, "txn: a run recorded in it");
+	is_q(state, "SELECT count(*) FROM events WHERE id = '95.M9P9R95.txn'",
+	    "0", "txn: not seen by others before it commits");
+	is_int(history_txn_end(h, 1), 0, "txn: end commits");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE id = %lld "
+	    "AND event = '95.M9P9R95.txn'", run);
+	is_q(state, sql, "1", "txn: its claim and run are committed");
+	is_int(history_txn_end(h, 1), 0, "txn: end without one open");
+
+	if (pg_uri == NULL)
+		return;
+	/* A write that fails (no such run) inside it. */
+	event_fill(&ev, "96.M9P9R96.txn", "site", "txn-2");
+	is_int(history_txn_begin(h), 1, "txn: failure: begin");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
+	    "txn: failure: the claim");
+	ok(history_job_create(h, 987654321, "build", NULL, 0) == -1,
+	    "txn: failure: the failing write says so");
+	ok(history_run_create(h, ev.id, "deploy", NULL, NULL) == -1,
+	    "txn: failure: so does a write after it");
+	is_int(history_txn_end(h, 1), -1, "txn: failure: end fails");
+	is_q(state, "SELECT count(*) FROM events WHERE id = '96.M9P9R96.txn'",
+	    "0", "txn: failure: nothing of it was committed");
+	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
+	    "txn: failure: the handle works afterwards");
+	is_q(state, "SELECT count(*) FROM events WHERE id = '96.M9P9R96.txn'",
+	    "1", "txn: failure: and commits on its own");
+	is_int(history_txn_begin(h), 1, "txn: failure: a new one opens");
+	ok(history_run_create(h, ev.id, "deploy", NULL, NULL) > 0,
+	    "txn: failure: and records");
+	is_int(history_txn_end(h, 1), 0, "txn: failure: and commits");
+	is_q(state, "SELECT count(*) FROM runs WHERE event = '96.M9P9R96.txn'",
+	    "1", "txn: failure: its run is committed");
+
+	/* Concurrency groups decide in transactions of their own. */
+	is_int(history_txn_begin(h), 1, "txn: group: begin");
+	run = history_run_create(h, ev.id, "grouped", NULL, NULL);
+	is_int(history_group_enter(h, run, "g-txn", "queue", 1, &status), -1,
+	    "txn: group: no decision inside one");
+	is_int(history_txn_end(h, 1), 0,
+	    "txn: group: what it had recorded still commits");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE id = %lld",
+	    run);
+	is_q(state, sql, "1", "txn: group: its run is there");
+	is_int(history_group_enter(h, run, "g-txn", "queue", 1, &status),
+	    HISTORY_GROUP_START, "txn: group: decided outside one");
+}
+
 int
 main(void)
 {
@@ -1581,6 +1650,7 @@ main(void)
 	test_lease(h);
 	test_no_scans(h);
 	test_came_back(h, state);
+	test_txn(h, state);
 	history_close(h);
 	free(state);
 
