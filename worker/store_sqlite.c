@@ -144,6 +144,14 @@ static const char *const history_migrations[] = {
 	    "status = ''timed_out'' OR "
 	    "status = ''interrupted'')'")
 	"PRAGMA writable_schema = OFF;\n",
+	/*
+	 * Version 9: runs_finished holds only the runs that finished,
+	 * the ones its queries (finished >= ?) look for: a run's start
+	 * no longer writes an index page for its NULL.
+	 */
+	"DROP INDEX runs_finished;\n"
+	"CREATE INDEX runs_finished ON runs (finished) "
+	"WHERE finished IS NOT NULL;\n",
 };
 
 /* Prepared statements, cached per handle. */
