@@ -191,12 +191,20 @@ message_parse(struct message *m, const char *data, size_t len,
 int
 message_read_file(struct message *m, const char *path, const char **why)
 {
+	return message_read_fd(m, -1, path, why);
+}
+
+int
+message_read_fd(struct message *m, int fd, const char *path,
+    const char **why)
+{
 	struct buf	b = BUF_INIT;
 	size_t		len;
 	char		*raw;
 
 	memset(m, 0, sizeof(*m));
-	if (read_file(path, &b, MESSAGE_MAX_FILE) == -1) {
+	if ((fd != -1 ? read_fd(fd, &b, MESSAGE_MAX_FILE) :
+	    read_file(path, &b, MESSAGE_MAX_FILE)) == -1) {
 		*why = strerror(errno);
 		buf_release(&b);
 		return -1;
