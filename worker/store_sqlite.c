@@ -733,6 +733,12 @@ store_sqlite_open(const char *state_dir, int create, char **errp)
 		if (fd != -1)
 			close(fd);
 	}
+	/*
+	 * hookdir has no threads: SQLite needs no mutex, around the
+	 * connection or its allocator. Only SQLite's first use can set
+	 * it; a later call is refused and the mutexes stay, as before.
+	 */
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
 	rc = sqlite3_open_v2(path, &sq(h)->db, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
 		xasprintf(errp, "%s: %s", path, sq(h)->db ?

@@ -492,6 +492,7 @@ test_open(void)
 {
 	struct history	*h;
 	struct stat	 st;
+	sqlite3		*conn;
 	char		*state, *db, *err = NULL;
 
 	state = state_dir("a/state");
@@ -508,6 +509,14 @@ test_open(void)
 	xasprintf(&db, "%s/hookdir.db", state);
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "database created 0600");
+	/* hookdir has no threads: SQLite, set up by the store, locks none. */
+	if (sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK)
+		ok(sqlite3_db_mutex(conn) == NULL,
+		    "SQLite runs without mutexes");
+	else
+		ok(0, "%s: %s", db, sqlite3_errmsg(conn));
+	sqlite3_close(conn);
 	free(db);
 	is_q(state, "PRAGMA user_version", "9", "user_version is 9");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
