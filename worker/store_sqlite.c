@@ -242,15 +242,19 @@ static const char *const hist_sql[ST_MAX] = {
 	 * The terms of events_dedup's WHERE are repeated so that SQLite
 	 * may use that partial index; without them it scans the table for
 	 * every event. An original counts while it was received within
-	 * the window (?5 ms) before this event (?4).
+	 * the window (?5 ms) before this event (?4). The latest, by max():
+	 * SQLite takes the bare id from the row max() chose, with no
+	 * temporary b-tree as ORDER BY ... LIMIT 1 built at every event;
+	 * HAVING leaves no row when none matched.
 	 */
 	[ST_EVENT_FIND_KEY] =
-	    "SELECT id FROM events WHERE source = ?1 AND dedup_key = ?2 "
+	    "SELECT id, max(coalesce(received, claimed)) FROM events "
+	    "WHERE source = ?1 AND dedup_key = ?2 "
 	    "AND duplicate_of IS NULL AND dedup_key <> '' AND id <> ?3 "
 	    "AND (?5 IS NULL OR coalesce(received, claimed) >= strftime("
 	    "'%Y-%m-%dT%H:%M:%fZ', coalesce(julianday(?4), "
 	    "julianday('now')) - ?5 / 86400000.0)) "
-	    "ORDER BY coalesce(received, claimed) DESC LIMIT 1",
+	    "HAVING count(*) > 0",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO events (id, source, provider, type, delivery, "
 	    "received, claimed, status, duplicate_of, dedup_key, dedup_rule, "
@@ -430,12 +434,13 @@ static const char *const hist_sql[ST_MAX] = {
 	/*
 	 * An event that had ended, claimed from new/ again: someone put
 	 * it back. Counted here unless `hookdir requeue` counted it (it
-	 * clears finished).
+	 * clears finished). Comparisons, not an IN list, which SQLite
+	 * builds as a temporary b-tree at every claim.
 	 */
 	[ST_EVENT_CAME_BACK] =
 	    "UPDATE events SET requeued = requeued + (finished IS NOT NULL), "
-	    "finished = NULL WHERE id = ?1 AND "
-	    "status IN ('done', 'failed', 'duplicate')",
+	    "finished = NULL WHERE id = ?1 AND (status = 'done' OR "
+	    "status = 'failed' OR status = 'duplicate')",
 	[ST_EVENTS_BY_DELIVERY] =
 	    "SELECT id, source, type, status, received FROM events "
 	    "WHERE (delivery = ?1 OR dedup_key = ?1) AND ?1 <> '' "

@@ -1266,6 +1266,48 @@ test_concurrent(void)
 	free(state);
 }
 
+/*
+ * An event with the dedup key "latest-key", received at when, with a
+ * window of hours: what history_event_begin() says, and *dup.
+ */
+static int
+dedup_at(struct history *h, const char *id, const char *when, int hours,
+    char **dup)
+{
+	struct event	 ev;
+	char		*err = NULL;
+	int		 r;
+
+	event_fill(&ev, id, "site", "latest-key");
+	ev.received = when;
+	ev.dedup_window_ms = hours * 3600LL * 1000;
+	*dup = NULL;
+	r = history_event_begin(h, &ev, dup, &err);
+	free(err);
+	return r;
+}
+
+/*
+ * Of two originals with one dedup key inside the window, a duplicate
+ * names the one received last.
+ */
+static void
+test_dedup_latest(struct history *h)
+{
+	char	*dup;
+
+	is_int(dedup_at(h, "7.M1P1R1.latest", "2026-11-22T01:00:00.000000Z",
+	    1, &dup), EVENT_NEW, "latest: the first is new");
+	free(dup);
+	is_int(dedup_at(h, "7.M2P1R1.latest", "2026-11-22T03:00:00.000000Z",
+	    1, &dup), EVENT_NEW, "latest: past the window, the second is new");
+	free(dup);
+	is_int(dedup_at(h, "7.M3P1R1.latest", "2026-11-22T03:30:00.000000Z",
+	    4, &dup), EVENT_DUPLICATE, "latest: the third is a duplicate");
+	is_str(dup, "7.M2P1R1.latest", "latest: of the one received last");
+	free(dup);
+}
+
 /* Schema version 2: cut events, cancel requests, groups, attempts. */
 static void
 test_chain(struct history *h, const char *state)
@@ -1662,6 +1704,7 @@ main(void)
 	test_host(h, state);
 	test_lease(h);
 	test_no_scans(h);
+	test_dedup_latest(h);
 	test_came_back(h, state);
 	history_close(h);
 	free(state);
