@@ -191,12 +191,20 @@ message_parse(struct message *m, const char *data, size_t len,
 int
 message_read_file(struct message *m, const char *path, const char **why)
 {
+	return message_read_fd(m, -1, path, why);
+}
+
+int
+message_read_fd(struct message *m, int fd, const char *path,
+    const char **why)
+{
 	struct buf	b = BUF_INIT;
 	size_t		len;
 	char		*raw;
 
 	memset(m, 0, sizeof(*m));
-	if (read_file(path, &b, MESSAGE_MAX_FILE) == -1) {
+	if ((fd != -1 ? read_fd(fd, &b, MESSAGE_MAX_FILE) :
+	    read_file(path, &b, MESSAGE_MAX_FILE)) == -1) {
 		*why = strerror(errno);
 		buf_release(&b);
 		return -1;
@@ -229,10 +237,12 @@ enum envelope_kind {
 
 static const struct envelope_field {
 	const char		*name;
+	size_t			 len;
 	enum envelope_kind	 kind;
 	size_t			 off;
 } envelope_fields[] = {
-#define F(name, kind, field) { name, kind, offsetof(struct envelope, field) }
+#define F(name, kind, field) \
+	{ name, sizeof(name) - 1, kind, offsetof(struct envelope, field) }
 	F("Hookdir-Id", ENVELOPE_STRING, id),
 	F("Hookdir-Received", ENVELOPE_STRING, received),
 	F("Hookdir-Source", ENVELOPE_STRING, source),
@@ -306,14 +316,29 @@ void
 envelope_read(struct envelope *env, const struct message *m)
 {
 	const struct envelope_field	*f;
-	const char			*v;
+	const char			*v, *vals[ENVELOPE_NFIELDS] = { NULL };
 	char				*end;
 	unsigned long long		 len;
-	size_t				 i;
+	size_t				 i, k, nlen;
 
+	/*
+	 * One pass over the headers, the first of each name kept (as
+	 * message_get() finds it); names of another length are not
+	 * compared.
+	 */
+	for (k = 0; k < m->nheaders; k++) {
+		nlen = strlen(m->headers[k].name);
+		for (i = 0; i < ENVELOPE_NFIELDS; i++)
+			if (vals[i] == NULL && envelope_fields[i].len == nlen &&
+			    ascii_casecmp(m->headers[k].name,
+			    envelope_fields[i].name) == 0) {
+				vals[i] = m->headers[k].value;
+				break;
+			}
+	}
 	for (i = 0; i < ENVELOPE_NFIELDS; i++) {
 		f = &envelope_fields[i];
-		if ((v = message_get(m, f->name)) == NULL)
+		if ((v = vals[i]) == NULL)
 			v = "";
 		switch (f->kind) {
 		case ENVELOPE_STRING:

@@ -48,6 +48,12 @@ int	message_parse(struct message *, const char *data, size_t len,
 int	message_check_head(const char *head, size_t len, const char **why);
 /* Read and parse a file: 0, or -1 with *why (errno-based text if I/O). */
 int	message_read_file(struct message *, const char *path, const char **why);
+/*
+ * The same from fd, read from where it stands to its end, when it is not
+ * -1 (the file is path); path otherwise.
+ */
+int	message_read_fd(struct message *, int fd, const char *path,
+	    const char **why);
 void	message_release(struct message *);
 
 /* First header of that name, case-insensitive; NULL if none. */

@@ -278,16 +278,49 @@ monotonic_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* n as width decimal digits at p, zero-padded. */
+static void
+put_digits(char *p, unsigned long n, int width)
+{
+	while (width-- > 0) {
+		p[width] = (char)('0' + n % 10);
+		n /= 10;
+	}
+}
+
 void
 format_rfc3339(char *buf, size_t len, long long sec, long usec)
 {
 	struct tm	tm;
 	time_t		t = (time_t)sec;
 	char		base[32];
+	size_t		n;
 
-	gmtime_r(&t, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", base, usec);
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	if (tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 || usec < 0 ||
+	    usec > 999999) {
+		strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf, len, "%s.%06ldZ", base, usec);
+		return;
+	}
+	/*
+	 * By hand: the worker writes some ten of them an event, and
+	 * strftime and snprintf cost ten times as much.
+	 */
+	memcpy(base, "0000-00-00T00:00:00.000000Z", 28);
+	put_digits(base, (unsigned long)tm.tm_year + 1900, 4);
+	put_digits(base + 5, (unsigned long)tm.tm_mon + 1, 2);
+	put_digits(base + 8, (unsigned long)tm.tm_mday, 2);
+	put_digits(base + 11, (unsigned long)tm.tm_hour, 2);
+	put_digits(base + 14, (unsigned long)tm.tm_min, 2);
+	put_digits(base + 17, (unsigned long)tm.tm_sec, 2);
+	put_digits(base + 20, (unsigned long)usec, 6);
+	if (len > 0) {
+		n = len - 1 < 27 ? len - 1 : 27;
+		memcpy(buf, base, n);
+		buf[n] = '\0';
+	}
 }
 
 int

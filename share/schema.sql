@@ -17,7 +17,8 @@
 -- one a run and its jobs ran on); 7 leases (each host's, renewed by
 -- its workers while they run); 8 the CHECKs on status spelt as
 -- comparisons (status = 'queued' OR ...), which SQLite evaluates without
--- building a temporary b-tree at every write.
+-- building a temporary b-tree at every write; 9 runs_finished only over
+-- the runs that finished (WHERE finished IS NOT NULL).
 --
 -- Times are RFC 3339 UTC text with microseconds
 -- (2026-11-22T05:00:54.123456Z): they sort as text and read as text.

@@ -347,8 +347,15 @@ int
 event_load(struct event *ev, const char *id, const char *path,
     const char **why)
 {
+	return event_load_fd(ev, id, path, -1, why);
+}
+
+int
+event_load_fd(struct event *ev, const char *id, const char *path, int fd,
+    const char **why)
+{
 	memset(ev, 0, sizeof(*ev));
-	if (message_read_file(&ev->msg, path, why) == -1)
+	if (message_read_fd(&ev->msg, fd, path, why) == -1)
 		return -1;
 	ev->id = xstrdup(id);
 	ev->path = xstrdup(path);

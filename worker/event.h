@@ -73,6 +73,9 @@ struct event {
  */
 int	event_load(struct event *, const char *id, const char *path,
 	    const char **why);
+/* The same from fd, open on path and not read yet. */
+int	event_load_fd(struct event *, const char *id, const char *path,
+	    int fd, const char **why);
 void	event_release(struct event *);
 /*
  * Fill dedup_key, dedup_rule and dedup_window_ms from the event's

@@ -28,6 +28,7 @@ extern const char	 cancelled_reason[];	/* "the run was cancelled" */
 struct envv {
 	char	**v;
 	size_t	  n;
+	size_t	  cap;		/* room in v, the NULL included */
 };
 
 enum job_state {

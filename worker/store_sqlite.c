@@ -144,6 +144,14 @@ static const char *const history_migrations[] = {
 	    "status = ''timed_out'' OR "
 	    "status = ''interrupted'')'")
 	"PRAGMA writable_schema = OFF;\n",
+	/*
+	 * Version 9: runs_finished holds only the runs that finished,
+	 * the ones its queries (finished >= ?) look for: a run's start
+	 * no longer writes an index page for its NULL.
+	 */
+	"DROP INDEX runs_finished;\n"
+	"CREATE INDEX runs_finished ON runs (finished) "
+	"WHERE finished IS NOT NULL;\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -234,15 +242,19 @@ static const char *const hist_sql[ST_MAX] = {
 	 * The terms of events_dedup's WHERE are repeated so that SQLite
 	 * may use that partial index; without them it scans the table for
 	 * every event. An original counts while it was received within
-	 * the window (?5 ms) before this event (?4).
+	 * the window (?5 ms) before this event (?4). The latest, by max():
+	 * SQLite takes the bare id from the row max() chose, with no
+	 * temporary b-tree as ORDER BY ... LIMIT 1 built at every event;
+	 * HAVING leaves no row when none matched.
 	 */
 	[ST_EVENT_FIND_KEY] =
-	    "SELECT id FROM events WHERE source = ?1 AND dedup_key = ?2 "
+	    "SELECT id, max(coalesce(received, claimed)) FROM events "
+	    "WHERE source = ?1 AND dedup_key = ?2 "
 	    "AND duplicate_of IS NULL AND dedup_key <> '' AND id <> ?3 "
 	    "AND (?5 IS NULL OR coalesce(received, claimed) >= strftime("
 	    "'%Y-%m-%dT%H:%M:%fZ', coalesce(julianday(?4), "
 	    "julianday('now')) - ?5 / 86400000.0)) "
-	    "ORDER BY coalesce(received, claimed) DESC LIMIT 1",
+	    "HAVING count(*) > 0",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO events (id, source, provider, type, delivery, "
 	    "received, claimed, status, duplicate_of, dedup_key, dedup_rule, "
@@ -422,12 +434,13 @@ static const char *const hist_sql[ST_MAX] = {
 	/*
 	 * An event that had ended, claimed from new/ again: someone put
 	 * it back. Counted here unless `hookdir requeue` counted it (it
-	 * clears finished).
+	 * clears finished). Comparisons, not an IN list, which SQLite
+	 * builds as a temporary b-tree at every claim.
 	 */
 	[ST_EVENT_CAME_BACK] =
 	    "UPDATE events SET requeued = requeued + (finished IS NOT NULL), "
-	    "finished = NULL WHERE id = ?1 AND "
-	    "status IN ('done', 'failed', 'duplicate')",
+	    "finished = NULL WHERE id = ?1 AND (status = 'done' OR "
+	    "status = 'failed' OR status = 'duplicate')",
 	[ST_EVENTS_BY_DELIVERY] =
 	    "SELECT id, source, type, status, received FROM events "
 	    "WHERE (delivery = ?1 OR dedup_key = ?1) AND ?1 <> '' "
@@ -512,13 +525,32 @@ hist_done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/* s as ?i, or NULL; SQLite copies it (SQLITE_TRANSIENT) or not. */
 static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
+bind_text_as(sqlite3_stmt *st, int i, const char *s,
+    sqlite3_destructor_type how)
 {
 	if (s == NULL)
 		sqlite3_bind_null(st, i);
 	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, i, s, -1, how);
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	bind_text_as(st, i, s, SQLITE_TRANSIENT);
+}
+
+/*
+ * The same without SQLite's copy of s: only for a statement that
+ * hist_run() or hist_done() clears before the function binding it
+ * returns, while s is still there.
+ */
+static void
+bind_text_now(sqlite3_stmt *st, int i, const char *s)
+{
+	bind_text_as(st, i, s, SQLITE_STATIC);
 }
 
 /* Run a statement that returns no rows: 0, or -1 with the error recorded. */
@@ -725,6 +757,12 @@ store_sqlite_open(const char *state_dir, int create, char **errp)
 		if (fd != -1)
 			close(fd);
 	}
+	/*
+	 * hookdir has no threads: SQLite needs no mutex, around the
+	 * connection or its allocator. Only SQLite's first use can set
+	 * it; a later call is refused and the mutexes stay, as before.
+	 */
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
 	rc = sqlite3_open_v2(path, &sq(h)->db, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
 		xasprintf(errp, "%s: %s", path, sq(h)->db ?
@@ -878,7 +916,7 @@ sq_event_begin(struct history *h, const struct event *ev, char **dup_of)
 
 	if ((st = hist_stmt(h, ST_EVENT_FIND)) == NULL)
 		goto fail;
-	bind_text(st, 1, ev->id);
+	bind_text_now(st, 1, ev->id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if ((r = hist_event_again(h, ev, now, st, dup_of)) == -1)
@@ -895,10 +933,10 @@ sq_event_begin(struct history *h, const struct event *ev, char **dup_of)
 	if (*key != '\0') {
 		if ((st = hist_stmt(h, ST_EVENT_FIND_KEY)) == NULL)
 			goto fail;
-		bind_text(st, 1, nonnull(ev->source));
-		bind_text(st, 2, key);
-		bind_text(st, 3, ev->id);
-		bind_text(st, 4, ev->received != NULL &&
+		bind_text_now(st, 1, nonnull(ev->source));
+		bind_text_now(st, 2, key);
+		bind_text_now(st, 3, ev->id);
+		bind_text_now(st, 4, ev->received != NULL &&
 		    *ev->received != '\0' ? ev->received : now);
 		if (ev->dedup_window_ms > 0)
 			sqlite3_bind_int64(st, 5, ev->dedup_window_ms);
@@ -919,20 +957,20 @@ sq_event_begin(struct history *h, const struct event *ev, char **dup_of)
 
 	if ((st = hist_stmt(h, ST_EVENT_INSERT)) == NULL)
 		goto fail;
-	bind_text(st, 1, ev->id);
-	bind_text(st, 2, nonnull(ev->source));
-	bind_text(st, 3, nonnull(ev->provider));
-	bind_text(st, 4, nonnull(ev->type));
-	bind_text(st, 5, delivery);
-	bind_text(st, 6, ev->received != NULL && *ev->received != '\0' ?
+	bind_text_now(st, 1, ev->id);
+	bind_text_now(st, 2, nonnull(ev->source));
+	bind_text_now(st, 3, nonnull(ev->provider));
+	bind_text_now(st, 4, nonnull(ev->type));
+	bind_text_now(st, 5, delivery);
+	bind_text_now(st, 6, ev->received != NULL && *ev->received != '\0' ?
 	    ev->received : NULL);
-	bind_text(st, 7, now);
-	bind_text(st, 8, r == EVENT_DUPLICATE ? "duplicate" : "processing");
-	bind_text(st, 9, *dup_of);
-	bind_text(st, 10, key);
-	bind_text(st, 11, ev->dedup_key != NULL ? ev->dedup_rule :
+	bind_text_now(st, 7, now);
+	bind_text_now(st, 8, r == EVENT_DUPLICATE ? "duplicate" : "processing");
+	bind_text_now(st, 9, *dup_of);
+	bind_text_now(st, 10, key);
+	bind_text_now(st, 11, ev->dedup_key != NULL ? ev->dedup_rule :
 	    *delivery != '\0' ? "delivery id" : NULL);
-	bind_text(st, 12, store_host(h));
+	bind_text_now(st, 12, store_host(h));
 	if (hist_run(h, st, "recording the event") == -1)
 		goto fail;
 commit:
@@ -972,10 +1010,10 @@ sq_event_trace(struct history *h, const char *event_id,
 
 	if ((st = hist_stmt(h, ST_EVENT_TRACE)) == NULL)
 		return -1;
-	bind_text(st, 1, event_id);
-	bind_text(st, 2, pipeline);
+	bind_text_now(st, 1, event_id);
+	bind_text_now(st, 2, pipeline);
 	sqlite3_bind_int(st, 3, matched != 0);
-	bind_text(st, 4, nonnull(trace));
+	bind_text_now(st, 4, nonnull(trace));
 	if (hist_run(h, st, "recording a trigger trace") == -1)
 		return -1;
 	return 0;
@@ -1015,10 +1053,10 @@ sq_event_finish(struct history *h, const char *event_id,
 	hist_now(now);
 	if ((st = hist_stmt(h, ST_EVENT_FINISH)) == NULL)
 		return -1;
-	bind_text(st, 1, event_id);
-	bind_text(st, 2, status);
-	bind_text(st, 3, reason);
-	bind_text(st, 4, now);
+	bind_text_now(st, 1, event_id);
+	bind_text_now(st, 2, status);
+	bind_text_now(st, 3, reason);
+	bind_text_now(st, 4, now);
 	sqlite3_bind_int(st, 5, cut);
 	if (hist_run(h, st, "finishing an event") == -1)
 		return -1;
@@ -1034,7 +1072,7 @@ hist_event_update(struct history *h, enum hist_stmt which,
 
 	if ((st = hist_stmt(h, which)) == NULL)
 		return -1;
-	bind_text(st, 1, event_id);
+	bind_text_now(st, 1, event_id);
 	if (hist_run(h, st, what) == -1)
 		return -1;
 	return sqlite3_changes(sq(h)->db) > 0;
@@ -1064,14 +1102,14 @@ sq_run_create(struct history *h, const char *event_id,
 	hist_now(now);
 	if ((st = hist_stmt(h, ST_RUN_CREATE)) == NULL)
 		return -1;
-	bind_text(st, 1, event_id);
-	bind_text(st, 2, pipeline);
-	bind_text(st, 3, now);
+	bind_text_now(st, 1, event_id);
+	bind_text_now(st, 2, pipeline);
+	bind_text_now(st, 3, now);
 	if (triggered_by != NULL)
-		bind_text(st, 4, triggered_by);
+		bind_text_now(st, 4, triggered_by);
 	if (user != NULL && *user != '\0')
-		bind_text(st, 5, user);
-	bind_text(st, 6, store_host(h));
+		bind_text_now(st, 5, user);
+	bind_text_now(st, 6, store_host(h));
 	if (hist_run(h, st, "creating a run") == -1)
 		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
@@ -1092,10 +1130,10 @@ sq_job_create(struct history *h, long long run, const char *name,
 	for (i = 0; i < nneeds; i++)
 		json_object_array_add(a, json_object_new_string(needs[i]));
 	sqlite3_bind_int64(st, 1, run);
-	bind_text(st, 2, name);
-	bind_text(st, 3, json_object_to_json_string_ext(a,
+	bind_text_now(st, 2, name);
+	bind_text_now(st, 3, json_object_to_json_string_ext(a,
 	    JSON_C_TO_STRING_PLAIN));
-	bind_text(st, 4, store_host(h));
+	bind_text_now(st, 4, store_host(h));
 	r = hist_run(h, st, "creating a job");
 	json_object_put(a);
 	if (r == -1)
@@ -1114,8 +1152,8 @@ sq_step_create(struct history *h, long long run, long long job,
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, job);
 	sqlite3_bind_int(st, 3, index);
-	bind_text(st, 4, name);
-	bind_text(st, 5, log_path);
+	bind_text_now(st, 4, name);
+	bind_text_now(st, 5, log_path);
 	if (hist_run(h, st, "creating a step") == -1)
 		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
@@ -1141,8 +1179,9 @@ hist_status_stmt(struct history *h, enum hist_stmt id, const char *what,
 		return NULL;
 	hist_now(now);
 	sqlite3_bind_int64(st, 1, row);
-	bind_text(st, 2, status_name(status));
-	bind_text(st, 3, reason);
+	bind_text_now(st, 2, status_name(status));
+	bind_text_now(st, 3, reason);
+	/* Copied: now is gone when the caller steps the statement. */
 	bind_text(st, 4, now);
 	sqlite3_bind_int(st, 5, status_ended(status));
 	return st;

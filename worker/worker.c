@@ -370,7 +370,10 @@ event_why_add(struct buf *why, size_t *n, const char *pipeline,
 		buf_addstr(why, "...");
 }
 
-/* Load the claimed file; one that cannot be read goes to failed/. */
+/*
+ * Load the claimed file through the descriptor that holds its lock (no
+ * second open of its path); one that cannot be read goes to failed/.
+ */
 static int
 event_read(struct worker *w, struct wevent *we, const char *id)
 {
@@ -379,7 +382,7 @@ event_read(struct worker *w, struct wevent *we, const char *id)
 
 	if (spool_path(&w->sp, "cur", id, path, sizeof(path)) == -1)
 		why = "the spool path is too long";
-	else if (event_load(&we->ev, id, path, &why) == 0)
+	else if (event_load_fd(&we->ev, id, path, we->fd, &why) == 0)
 		why = NULL;
 	if (why == NULL)
 		return 0;

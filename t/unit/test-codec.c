@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "tap.h"
+#include "util.h"
 
 static struct buf	hexbuf;
 
@@ -259,9 +260,29 @@ test_url(void)
 	buf_release(&value);
 }
 
+static void
+test_rfc3339(void)
+{
+	char	buf[32];
+
+	format_rfc3339(buf, sizeof(buf), 1763787654LL, 123456);
+	is_str(buf, "2025-11-22T05:00:54.123456Z", "rfc3339: a time");
+	format_rfc3339(buf, sizeof(buf), 0, 7);
+	is_str(buf, "1970-01-01T00:00:00.000007Z", "rfc3339: the epoch");
+	format_rfc3339(buf, sizeof(buf), 951825599LL, 999999);
+	is_str(buf, "2000-02-29T11:59:59.999999Z", "rfc3339: a leap day");
+	format_rfc3339(buf, sizeof(buf), 253402300799LL, 0);
+	is_str(buf, "9999-12-31T23:59:59.000000Z", "rfc3339: year 9999");
+	format_rfc3339(buf, sizeof(buf), 253402300800LL, 0);
+	is_str(buf, "10000-01-01T00:00:00.000000Z", "rfc3339: year 10000");
+	format_rfc3339(buf, 11, 1763787654LL, 0);
+	is_str(buf, "2025-11-22", "rfc3339: cut to the buffer");
+}
+
 int
 main(void)
 {
+	test_rfc3339();
 	test_hmac();
 	test_ct_equal();
 	test_hex();

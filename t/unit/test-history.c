@@ -288,34 +288,57 @@ is_q(const char *state, const char *sql, const char *want, const char *name)
 }
 
 /*
+ * SQLite's `how sql` (EXPLAIN or EXPLAIN QUERY PLAN) on the database in
+ * state, opened with flags, or NULL; explain_close() ends it.
+ */
+static sqlite3_stmt *
+explain_open(const char *state, const char *how, const char *sql,
+    int flags)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st = NULL;
+	char		*path, *explain;
+
+	xasprintf(&path, "%s/hookdir.db", state);
+	xasprintf(&explain, "%s %s", how, sql);
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, explain, -1, &st, NULL) != SQLITE_OK) {
+		diag("%s: %s", explain, sqlite3_errmsg(db));
+		sqlite3_close(db);
+	}
+	free(explain);
+	free(path);
+	return st;
+}
+
+static void
+explain_close(sqlite3_stmt *st)
+{
+	sqlite3	*db = sqlite3_db_handle(st);
+
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/*
  * How many temporary b-trees (OpenEphemeral) SQLite's program for sql
  * builds, or -1.
  */
 static int
 ephemerals(const char *state, const char *sql)
 {
-	sqlite3		*db;
 	sqlite3_stmt	*st;
-	char		*path, *explain;
-	int		 n = -1;
+	int		 n = 0;
 
-	xasprintf(&path, "%s/hookdir.db", state);
-	xasprintf(&explain, "EXPLAIN %s", sql);
 	/* Read-write: SQLite leaves CHECKs out of a read-only program. */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) ==
-	    SQLITE_OK &&
-	    sqlite3_prepare_v2(db, explain, -1, &st, NULL) == SQLITE_OK) {
-		n = 0;
-		while (sqlite3_step(st) == SQLITE_ROW)
-			if (strcmp((const char *)sqlite3_column_text(st, 1),
-			    "OpenEphemeral") == 0)
-				n++;
-		sqlite3_finalize(st);
-	} else
-		diag("%s: %s", explain, sqlite3_errmsg(db));
-	sqlite3_close(db);
-	free(explain);
-	free(path);
+	if ((st = explain_open(state, "EXPLAIN", sql,
+	    SQLITE_OPEN_READWRITE)) == NULL)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (strcmp((const char *)sqlite3_column_text(st, 1),
+		    "OpenEphemeral") == 0)
+			n++;
+	explain_close(st);
 	return n;
 }
 
@@ -359,6 +382,52 @@ status_checks(const char *state, const char *name)
 	xasprintf(&what, "%s: integrity_check", name);
 	is_q(state, "PRAGMA integrity_check", "ok", what);
 	free(what);
+}
+
+/*
+ * The query plan SQLite chooses for sql, its details joined by "; ",
+ * or NULL.
+ */
+static char *
+query_plan(const char *state, const char *sql)
+{
+	sqlite3_stmt	*st;
+	char		*plan = NULL, *p;
+
+	if ((st = explain_open(state, "EXPLAIN QUERY PLAN", sql,
+	    SQLITE_OPEN_READONLY)) == NULL)
+		return NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		xasprintf(&p, "%s%s%s", plan ? plan : "", plan ? "; " : "",
+		    (const char *)sqlite3_column_text(st, 3));
+		free(plan);
+		plan = p;
+	}
+	explain_close(st);
+	return plan;
+}
+
+/*
+ * runs_finished holds only the runs that finished, and the runs failed
+ * in the last day are still counted through it.
+ */
+static void
+finished_index(const char *state, const char *name)
+{
+	char	*plan, *what;
+
+	xasprintf(&what, "%s: runs_finished leaves unfinished runs out", name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'runs_finished' AND sql LIKE '%WHERE finished IS NOT NULL'",
+	    "1", what);
+	free(what);
+	plan = query_plan(state, "SELECT count(*) FROM runs WHERE +status "
+	    "IN ('failure', 'timed_out', 'interrupted') AND finished >= "
+	    "'2026-01-01T00:00:00Z'");
+	ok(plan != NULL && strstr(plan, "USING INDEX runs_finished") != NULL,
+	    "%s: the failed runs of a day are counted by runs_finished "
+	    "(%s)", name, plan ? plan : "no plan");
+	free(plan);
 }
 
 static void
@@ -423,6 +492,7 @@ test_open(void)
 {
 	struct history	*h;
 	struct stat	 st;
+	sqlite3		*conn;
 	char		*state, *db, *err = NULL;
 
 	state = state_dir("a/state");
@@ -439,8 +509,16 @@ test_open(void)
 	xasprintf(&db, "%s/hookdir.db", state);
 	ok(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "database created 0600");
+	/* hookdir has no threads: SQLite, set up by the store, locks none. */
+	if (sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK)
+		ok(sqlite3_db_mutex(conn) == NULL,
+		    "SQLite runs without mutexes");
+	else
+		ok(0, "%s: %s", db, sqlite3_errmsg(conn));
+	sqlite3_close(conn);
 	free(db);
-	is_q(state, "PRAGMA user_version", "8", "user_version is 8");
+	is_q(state, "PRAGMA user_version", "9", "user_version is 9");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
@@ -448,6 +526,7 @@ test_open(void)
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
 	    "'events_delivery'", "1", "the dedup index exists");
 	status_checks(state, "new database");
+	finished_index(state, "new database");
 	history_close(h);
 
 	/* Again: already at the newest version, nothing to migrate. */
@@ -533,7 +612,7 @@ test_migrations(void)
 	free(err);
 	err = NULL;
 	history_close(h);
-	is_q(state, "PRAGMA user_version", "8", "empty file: user_version 8");
+	is_q(state, "PRAGMA user_version", "9", "empty file: user_version 9");
 	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
 	free(path);
 	free(state);
@@ -1187,6 +1266,48 @@ test_concurrent(void)
 	free(state);
 }
 
+/*
+ * An event with the dedup key "latest-key", received at when, with a
+ * window of hours: what history_event_begin() says, and *dup.
+ */
+static int
+dedup_at(struct history *h, const char *id, const char *when, int hours,
+    char **dup)
+{
+	struct event	 ev;
+	char		*err = NULL;
+	int		 r;
+
+	event_fill(&ev, id, "site", "latest-key");
+	ev.received = when;
+	ev.dedup_window_ms = hours * 3600LL * 1000;
+	*dup = NULL;
+	r = history_event_begin(h, &ev, dup, &err);
+	free(err);
+	return r;
+}
+
+/*
+ * Of two originals with one dedup key inside the window, a duplicate
+ * names the one received last.
+ */
+static void
+test_dedup_latest(struct history *h)
+{
+	char	*dup;
+
+	is_int(dedup_at(h, "7.M1P1R1.latest", "2026-11-22T01:00:00.000000Z",
+	    1, &dup), EVENT_NEW, "latest: the first is new");
+	free(dup);
+	is_int(dedup_at(h, "7.M2P1R1.latest", "2026-11-22T03:00:00.000000Z",
+	    1, &dup), EVENT_NEW, "latest: past the window, the second is new");
+	free(dup);
+	is_int(dedup_at(h, "7.M3P1R1.latest", "2026-11-22T03:30:00.000000Z",
+	    4, &dup), EVENT_DUPLICATE, "latest: the third is a duplicate");
+	is_str(dup, "7.M2P1R1.latest", "latest: of the one received last");
+	free(dup);
+}
+
 /* Schema version 2: cut events, cancel requests, groups, attempts. */
 static void
 test_chain(struct history *h, const char *state)
@@ -1462,7 +1583,7 @@ test_migrate_v2(void)
 	history_close(h);
 	free(err);
 	err = NULL;
-	/* Undo versions 3 to 8 by hand: what a version 2 hookdir left. */
+	/* Undo versions 3 to 9 by hand: what a version 2 hookdir left. */
 	xasprintf(&path, "%s/hookdir.db", state);
 	sqlite3_open(path, &db);
 	sqlite3_exec(db, "DROP TABLE leases; "
@@ -1480,6 +1601,8 @@ test_migrate_v2(void)
 	    "WHERE duplicate_of IS NULL AND delivery <> ''; "
 	    "ALTER TABLE runs DROP COLUMN triggered_by; "
 	    "ALTER TABLE runs DROP COLUMN triggered_user; "
+	    "DROP INDEX runs_finished; "
+	    "CREATE INDEX runs_finished ON runs (finished); "
 	    "INSERT INTO events (id, source, delivery) "
 	    "VALUES ('1.M1.old', 'site', 'd1'); "
 	    "INSERT INTO runs (id, event, pipeline, created) "
@@ -1512,8 +1635,9 @@ test_migrate_v2(void)
 	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
-	is_q(state, "PRAGMA user_version", "8", "v2: now version 8");
+	is_q(state, "PRAGMA user_version", "9", "v2: now version 9");
 	status_checks(state, "v2");
+	finished_index(state, "v2");
 	is_q(state, "SELECT dedup_key || ' ' || dedup_rule FROM events "
 	    "WHERE id = '1.M1.old'", "d1 delivery id",
 	    "v2: an old event's delivery id is its dedup key");
@@ -1649,6 +1773,7 @@ main(void)
 	test_host(h, state);
 	test_lease(h);
 	test_no_scans(h);
+	test_dedup_latest(h);
 	test_came_back(h, state);
 	test_txn(h, state);
 	history_close(h);

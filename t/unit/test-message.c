@@ -222,6 +222,19 @@ test_envelope(void)
 	    got.chain_depth == -1 && got.content_length == 0,
 	    "absent fields read back empty, no chain depth");
 	message_release(&m);
+
+	/* Names in any case; of two lines with one name, the first. */
+	buf_reset(&b);
+	buf_addstr(&b, "X-Other: 1\nhookdir-source: first\n"
+	    "HOOKDIR-EVENT: push\nHookdir-Source: second\n"
+	    "Hookdir-Sourcex: third\ncontent-length: 2\n\nab");
+	ok(message_parse(&m, b.data, b.len, &why) == 0,
+	    "mixed-case envelope parses");
+	envelope_read(&got, &m);
+	is_str(got.source, "first", "the first of two lines is read");
+	is_str(got.event, "push", "a name in capitals is read");
+	is_int(got.content_length, 2, "a name in lower case is read");
+	message_release(&m);
 	buf_release(&b);
 
 	ok(envelope_reserved("hookdir-event") &&
