@@ -463,57 +463,47 @@ step_env(struct rjob *j, const struct step *s, struct envv *e)
 	return e->v;
 }
 
-/* Start the job's next step (a slot is free). */
-void
-step_start(struct rjob *j)
+/*
+ * Past the pipeline's or the job's deadline before the step starts: the
+ * job ends (timed out, or cancelled when it never started). 1 if so.
+ */
+static int
+step_too_late(struct rjob *j, long long now)
 {
-	struct run		*r = j->run;
-	struct runner		*rn = r->rn;
-	const struct step	*s = &j->job->steps[j->next_step];
-	struct exec_spec	 spec;
-	struct exec_ident	 ident = EXEC_IDENT_INIT;
-	struct envv		 env = { NULL, 0, 0 };
-	struct buf		 b = BUF_INIT;
-	long long		 now = exec_now_ms(), dl = 0;
-	char			*log, *err = NULL, d[32];
-	pid_t			 pid;
-	int			 fd, began;
+	struct run	*r = j->run;
+	struct buf	 b = BUF_INIT;
+	char		 d[32];
 
-	/* One transaction for what the step's start records. */
-	began = history_txn_begin(rn->h);
-	j->state = J_BETWEEN;
 	if (r->deadline_ms != 0 && now >= r->deadline_ms) {
 		r->timed_out = 1;
 		fmt_duration(d, sizeof(d), r->pl->timeout_ms);
 		buf_printf(&b, "pipeline timeout %s", d);
 		job_finish(j, j->started ? RS_TIMED_OUT : RS_CANCELLED,
 		    buf_str(&b));
-		buf_release(&b);
-		run_advance(r);
-		history_txn_end(rn->h, began);
-		return;
-	}
-	if (j->deadline_ms != 0 && now >= j->deadline_ms) {
+	} else if (j->deadline_ms != 0 && now >= j->deadline_ms) {
 		fmt_duration(d, sizeof(d), j->job->timeout_ms);
 		buf_printf(&b, "job timeout %s", d);
 		job_finish(j, RS_TIMED_OUT, buf_str(&b));
-		buf_release(&b);
-		run_advance(r);
-		history_txn_end(rn->h, began);
-		return;
-	}
-	if (!j->started) {
-		j->started = 1;
-		history_job_set(rn->h, j->id, RS_RUNNING, NULL, NULL);
-		if (j->job->timeout_ms > 0)
-			j->deadline_ms = now + j->job->timeout_ms;
-	}
+	} else
+		return 0;
+	buf_release(&b);
+	run_advance(r);
+	return 1;
+}
 
-	/*
-	 * Each attempt has its own log and its own row in the history.
-	 * The log and its directories are created when the step first
-	 * writes (exec_log_open()).
-	 */
+/*
+ * Each attempt has its own log and its own row in the history. The log
+ * and its directories are created when the step first writes
+ * (exec_log_open()). Returns the log's path (malloc'd).
+ */
+static char *
+step_record(struct rjob *j, const struct step *s)
+{
+	struct run	*r = j->run;
+	struct runner	*rn = r->rn;
+	char		*log;
+	int		 fd;
+
 	if (j->attempt > 1)
 		xasprintf(&log, "%s/%s/%s.attempt%d.log", r->logs, j->name,
 		    s->name, j->attempt);
@@ -538,8 +528,16 @@ step_start(struct rjob *j)
 		}
 	}
 	history_step_set(rn->h, j->step_id, RS_RUNNING, -1, -1, NULL);
+	return log;
+}
 
-	/* The nearest of the step's, the job's and the pipeline's limits. */
+/* The nearest of the step's, the job's and the pipeline's limits; 0: none. */
+static long long
+step_deadline(struct rjob *j, const struct step *s, long long now)
+{
+	struct run	*r = j->run;
+	long long	 dl = 0;
+
 	j->dl_kind = DL_NONE;
 	if (s->timeout_ms > 0) {
 		dl = now + s->timeout_ms;
@@ -553,12 +551,71 @@ step_start(struct rjob *j)
 		dl = r->deadline_ms;
 		j->dl_kind = DL_PIPELINE;
 	}
+	return dl;
+}
+
+/*
+ * The group and its leader's identity, for the worker that recovers the
+ * event should this one die (runner_recover()). The shell waits at its
+ * gate until this is committed (the worker opens the gates before it
+ * next waits): a step this worker dies before recording runs nothing.
+ * One that cannot be recorded is not run either; the shell cannot have
+ * been reaped yet.
+ */
+static void
+step_record_proc(struct rjob *j, const struct step *s, pid_t pid)
+{
+	struct run		*r = j->run;
+	struct runner		*rn = r->rn;
+	struct exec_ident	 ident = EXEC_IDENT_INIT;
+
+	if (exec_ident(pid, &ident) == -1) {
+		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s, not run",
+		    j->name, s->name, (long)pid, strerror(errno));
+		exec_shut_gate(rn->ex, pid);
+	} else if (history_step_set_proc(rn->h, j->step_id, pid, ident.start,
+	    ident.boot) == -1) {
+		run_log(r, LOG_WARNING, "/%s/%s: its process group is not "
+		    "recorded, not run", j->name, s->name);
+		exec_shut_gate(rn->ex, pid);
+	}
+}
+
+/* Start the job's next step (a slot is free). */
+void
+step_start(struct rjob *j)
+{
+	struct run		*r = j->run;
+	struct runner		*rn = r->rn;
+	const struct step	*s = &j->job->steps[j->next_step];
+	struct exec_spec	 spec;
+	struct envv		 env = { NULL, 0, 0 };
+	long long		 now = exec_now_ms();
+	char			*log, *err = NULL;
+	pid_t			 pid;
+	int			 began;
+
+	/* One transaction for what the step's start records. */
+	began = history_txn_begin(rn->h);
+	j->state = J_BETWEEN;
+	if (step_too_late(j, now)) {
+		history_txn_end(rn->h, began);
+		return;
+	}
+	if (!j->started) {
+		j->started = 1;
+		history_job_set(rn->h, j->id, RS_RUNNING, NULL, NULL);
+		if (j->job->timeout_ms > 0)
+			j->deadline_ms = now + j->job->timeout_ms;
+	}
+	log = step_record(j, s);
+
 	memset(&spec, 0, sizeof(spec));
 	spec.run = s->run;
 	spec.dir = r->work;
 	spec.envp = step_env(j, s, &env);
 	spec.log_path = log;
-	spec.deadline_ms = dl;
+	spec.deadline_ms = step_deadline(j, s, now);
 	spec.grace_ms = rn->grace_ms;
 	spec.mask = (const char *const *)r->secrets;
 	pid = exec_start(rn->ex, &spec, step_done, j, &err);
@@ -575,24 +632,7 @@ step_start(struct rjob *j)
 	}
 	log_debug("run %lld %s/%s/%s: started, pid %ld", r->id, r->pl->name,
 	    j->name, s->name, (long)pid);
-	/*
-	 * The group and its leader's identity, for the worker that
-	 * recovers the event should this one die (runner_recover()). The
-	 * shell waits at its gate until this is committed (the worker
-	 * opens the gates before it next waits): a step this worker dies
-	 * before recording runs nothing. One that cannot be recorded is
-	 * not run either; the shell cannot have been reaped yet.
-	 */
-	if (exec_ident(pid, &ident) == -1) {
-		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s, not run",
-		    j->name, s->name, (long)pid, strerror(errno));
-		exec_shut_gate(rn->ex, pid);
-	} else if (history_step_set_proc(rn->h, j->step_id, pid, ident.start,
-	    ident.boot) == -1) {
-		run_log(r, LOG_WARNING, "/%s/%s: its process group is not "
-		    "recorded, not run", j->name, s->name);
-		exec_shut_gate(rn->ex, pid);
-	}
+	step_record_proc(j, s, pid);
 	j->pid = pid;
 	j->state = J_RUNNING;
 	rn->running++;
