@@ -46,7 +46,11 @@ spool_body () {
 run_vector () {
 	local d=$1
 	if [ -f "$d/now" ]; then
-		"$TEST_TOOL" cgi "$d" -- faketime "@$(cat "$d/now")" "$HOOKDIR_FCGI"
+		# A stopped clock: a vector one second past its window must
+		# not pass because the responder started a second late.
+		"$TEST_TOOL" cgi "$d" -- env TZ=UTC faketime -f \
+		    "$(date -u -d "@$(cat "$d/now")" '+%Y-%m-%d %H:%M:%S')" \
+		    "$HOOKDIR_FCGI"
 	else
 		"$TEST_TOOL" cgi "$d" -- "$HOOKDIR_FCGI"
 	fi >"$d.raw" 2>"$d.err" &&
