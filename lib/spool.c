@@ -263,12 +263,9 @@ spool_count(struct spool *sp, const char *sub)
 long
 spool_depth(struct spool *sp, long long max_age_ms)
 {
-	struct timespec	ts;
-	long long	now;
+	long long	now = monotonic_ms();
 	long		n;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (sp->depth >= 0 && now - sp->depth_checked_ms < max_age_ms)
 		return sp->depth;
 	n = spool_count(sp, "new");

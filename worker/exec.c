@@ -85,15 +85,6 @@ struct exec {
 /* The signals the worker takes from its signalfd. */
 static const int exec_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
 
-long long
-exec_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---------------------------------------------------------------- masking */
 
 static void
@@ -581,7 +572,7 @@ exec_stop(struct exec *ex, pid_t pid, long long grace_ms)
 
 	for (i = 0; i < ex->nprocs; i++)
 		if (ex->procs[i].pid == pid && ex->procs[i].alive) {
-			exec_term(&ex->procs[i], exec_now_ms(), grace_ms);
+			exec_term(&ex->procs[i], monotonic_ms(), grace_ms);
 			return;
 		}
 }
@@ -618,7 +609,7 @@ static void
 exec_timers(struct exec *ex)
 {
 	struct proc	*p;
-	long long	 now = exec_now_ms();
+	long long	 now = monotonic_ms();
 	size_t		 i;
 
 	for (i = 0; i < ex->nprocs; ) {
@@ -741,7 +732,7 @@ exec_poll(struct exec *ex, struct pollfd *fds, nfds_t nfds, long long wake_ms)
 	if (t == 0)
 		timeout = -1;
 	else {
-		now = exec_now_ms();
+		now = monotonic_ms();
 		if (t <= now)
 			timeout = 0;
 		else if (t - now > INT_MAX)
@@ -935,12 +926,12 @@ group_alive(pid_t pgid)
 static int
 group_wait_gone(pid_t pgid, long long ms)
 {
-	long long	until = exec_now_ms() + ms;
+	long long	until = monotonic_ms() + ms;
 
 	for (;;) {
 		if (!group_alive(pgid))
 			return 1;
-		if (exec_now_ms() >= until)
+		if (monotonic_ms() >= until)
 			return 0;
 		usleep(END_POLL_MS * 1000);
 	}

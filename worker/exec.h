@@ -26,7 +26,7 @@ struct exec_spec {
 	const char	*dir;		/* working directory */
 	char *const	*envp;		/* the whole environment */
 	const char	*log_path;	/* created 0600 at the first byte */
-	long long	 deadline_ms;	/* exec_now_ms() clock; 0: none */
+	long long	 deadline_ms;	/* monotonic_ms() clock; 0: none */
 	long long	 grace_ms;	/* SIGTERM to SIGKILL */
 	/*
 	 * Values never to reach the log: NULL-ended, may be NULL; copied.
@@ -73,9 +73,6 @@ struct exec	*exec_new(char **errp);
  * stopped steps), reap what can be reaped, free.
  */
 void		 exec_free(struct exec *);
-
-/* The monotonic clock in milliseconds. */
-long long	 exec_now_ms(void);
 
 /*
  * Fork and exec. Returns the pid (also the process group id), or -1

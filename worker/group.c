@@ -19,6 +19,7 @@
 #include "run.h"
 #include "run-int.h"
 #include "status.h"
+#include "util.h"
 #include "xmalloc.h"
 
 static const char *
@@ -94,7 +95,7 @@ run_group_enter(struct run *r)
 		return;
 	}
 	r->group_wait = 1;
-	r->group_ready_ms = exec_now_ms() +
+	r->group_ready_ms = monotonic_ms() +
 	    (c->mode == CONCURRENCY_DEBOUNCE ? c->quiet_ms : 0);
 	/* A run it cancels may be this worker's: look at once. */
 	if (c->mode == CONCURRENCY_CANCEL_IN_PROGRESS)

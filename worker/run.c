@@ -577,7 +577,7 @@ run_begin(struct run *r)
 	r->group_wait = 0;
 	history_run_set(rn->h, r->id, RS_RUNNING, NULL);
 	if (pl->timeout_ms > 0)
-		r->deadline_ms = exec_now_ms() + pl->timeout_ms;
+		r->deadline_ms = monotonic_ms() + pl->timeout_ms;
 	/* Jobs are recorded in the order they can run. */
 	for (i = 0; i < pl->njobs; i++) {
 		j = &r->jobs[pl->order[i]];
@@ -1089,7 +1089,7 @@ runner_recover(struct runner *rn, const char *event_id)
 void
 runner_stop(struct runner *rn, long long grace_ms)
 {
-	long long	 at = exec_now_ms() + grace_ms;
+	long long	 at = monotonic_ms() + grace_ms;
 	size_t		 i, k;
 
 	if (!rn->stopping) {
@@ -1178,7 +1178,7 @@ runner_tick(struct runner *rn)
 	struct run	*r;
 	struct rjob	*j;
 	struct buf	 b = BUF_INIT;
-	long long	 now = exec_now_ms();
+	long long	 now = monotonic_ms();
 	size_t		 i, k;
 	int		 changed;
 	char		 d[32];
@@ -1262,7 +1262,7 @@ runner_next_wake(const struct runner *rn)
 	}
 	/* Cancel flags and concurrency groups: polled while runs go on. */
 	if (rn->nruns > 0 && (t == 0 || rn->next_poll_ms < t))
-		t = rn->next_poll_ms > 0 ? rn->next_poll_ms : exec_now_ms();
+		t = rn->next_poll_ms > 0 ? rn->next_poll_ms : monotonic_ms();
 	for (k = 0; k < rn->nq; k++)
 		if (rn->q[k]->deadline_ms != 0 &&
 		    (t == 0 || rn->q[k]->deadline_ms < t))

@@ -112,7 +112,7 @@ void		 runner_stop(struct runner *, long long grace_ms);
  * slot, the end of the stop grace period. Call after every exec_poll().
  */
 void		 runner_tick(struct runner *);
-/* When runner_tick() next has work (exec_now_ms() clock); 0: never. */
+/* When runner_tick() next has work (monotonic_ms() clock); 0: never. */
 long long	 runner_next_wake(const struct runner *);
 
 /*

@@ -325,7 +325,7 @@ step_next(struct rjob *j, const struct step *s, enum run_status status,
 		delay = retry_delay(&s->retry, j->attempt);
 		j->attempt++;
 		j->state = J_RETRY;
-		j->retry_at_ms = exec_now_ms() + delay;
+		j->retry_at_ms = monotonic_ms() + delay;
 		run_log(j->run, LOG_INFO, "/%s/%s: attempt %d of %d in %lldms",
 		    j->name, s->name, j->attempt, s->retry.attempts, delay);
 		return;
@@ -590,7 +590,7 @@ step_start(struct rjob *j)
 	const struct step	*s = &j->job->steps[j->next_step];
 	struct exec_spec	 spec;
 	struct envv		 env = { NULL, 0, 0 };
-	long long		 now = exec_now_ms();
+	long long		 now = monotonic_ms();
 	char			*log, *err = NULL;
 	pid_t			 pid;
 	int			 began;

@@ -17,6 +17,7 @@
 #include "exec.h"
 #include "log.h"
 #include "spool.h"
+#include "util.h"
 #include "worker-int.h"
 
 /*
@@ -46,7 +47,7 @@ worker_inotify_drain(struct worker *w)
 		close(w->ifd);
 		w->ifd = -1;
 		w->poll_ms = FALLBACK_POLL_MS;
-		w->next_scan_ms = exec_now_ms() + w->poll_ms;
+		w->next_scan_ms = monotonic_ms() + w->poll_ms;
 	}
 }
 
@@ -55,7 +56,7 @@ worker_watch_setup(struct worker *w)
 {
 	char	path[PATH_MAX];
 
-	w->next_recover_ms = exec_now_ms() + RECOVER_EVERY_MS;
+	w->next_recover_ms = monotonic_ms() + RECOVER_EVERY_MS;
 	if (w->poll_ms == 0) {
 		snprintf(path, sizeof(path), "%s/new", w->sp.dir);
 		if ((w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
@@ -69,11 +70,11 @@ worker_watch_setup(struct worker *w)
 			w->poll_ms = FALLBACK_POLL_MS;
 		}
 	}
-	w->next_scan_ms = exec_now_ms() +
+	w->next_scan_ms = monotonic_ms() +
 	    (w->poll_ms != 0 ? w->poll_ms : RESCAN_EVERY_MS);
 }
 
-/* When worker_watch_tick() next has work (exec_now_ms() clock). */
+/* When worker_watch_tick() next has work (monotonic_ms() clock). */
 long long
 worker_watch_wake(const struct worker *w)
 {
@@ -81,8 +82,8 @@ worker_watch_wake(const struct worker *w)
 
 	if (w->next_recover_ms < t)
 		t = w->next_recover_ms;
-	if (w->ps->nerrors > 0 && exec_now_ms() + BROKEN_CHECK_MS < t)
-		t = exec_now_ms() + BROKEN_CHECK_MS;
+	if (w->ps->nerrors > 0 && monotonic_ms() + BROKEN_CHECK_MS < t)
+		t = monotonic_ms() + BROKEN_CHECK_MS;
 	return t;
 }
 
@@ -93,7 +94,7 @@ worker_watch_wake(const struct worker *w)
 void
 worker_watch_tick(struct worker *w)
 {
-	long long	now = exec_now_ms();
+	long long	now = monotonic_ms();
 
 	if (now >= w->next_scan_ms) {
 		w->want_list = 1;

@@ -109,7 +109,7 @@ int		 worker_drained(const struct worker *);
 /* watch.c */
 void		 worker_watch_setup(struct worker *);
 void		 worker_inotify_drain(struct worker *);
-/* When worker_watch_tick() next has work (exec_now_ms() clock). */
+/* When worker_watch_tick() next has work (monotonic_ms() clock). */
 long long	 worker_watch_wake(const struct worker *);
 void		 worker_watch_tick(struct worker *);
 

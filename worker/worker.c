@@ -102,7 +102,7 @@ worker_pipelines(struct worker *w)
 		log_warnx("%zu error%s in the pipelines in %s: no event is "
 		    "claimed until they are fixed; events wait in new/",
 		    ps->nerrors, ps->nerrors == 1 ? "" : "s", w->cf->pipelines);
-		w->next_remind_ms = exec_now_ms() + BROKEN_REMIND_MS;
+		w->next_remind_ms = monotonic_ms() + BROKEN_REMIND_MS;
 	} else {
 		log_info("%s %zu pipeline%s from %s", w->ps == NULL ?
 		    "loaded" : "reloaded", ps->set.n, ps->set.n == 1 ? "" :
@@ -247,7 +247,7 @@ worker_report_due(struct worker *w, long long ended)
 static void
 worker_report(struct worker *w, int now)
 {
-	long long	t = exec_now_ms();
+	long long	t = monotonic_ms();
 
 	if (!w->report_due || (!now && t < w->next_report_ms))
 		return;
@@ -641,7 +641,7 @@ static void
 worker_lease(struct worker *w)
 {
 	history_lease_renew(w->h, HISTORY_LEASE_TTL_MS);
-	w->next_lease_ms = exec_now_ms() + LEASE_RENEW_MS;
+	w->next_lease_ms = monotonic_ms() + LEASE_RENEW_MS;
 }
 
 static void
@@ -663,7 +663,7 @@ worker_loop(struct worker *w)
 			wake = min_wake(wake, w->next_report_ms);
 		/* More to claim: look at what happened, do not wait. */
 		if (w->fill_more)
-			wake = exec_now_ms();
+			wake = monotonic_ms();
 		if (w->watch && !w->stopping)
 			wake = min_wake(wake, worker_watch_wake(w));
 		/*
@@ -684,7 +684,7 @@ worker_loop(struct worker *w)
 		}
 		if (w->ifd != -1 && (pfd.revents & POLLIN))
 			worker_inotify_drain(w);
-		if (exec_now_ms() >= w->next_lease_ms)
+		if (monotonic_ms() >= w->next_lease_ms)
 			worker_lease(w);
 		if (w->watch)
 			worker_watch_tick(w);
