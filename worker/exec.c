@@ -578,7 +578,7 @@ exec_stop(struct exec *ex, pid_t pid, long long grace_ms)
 }
 
 void
-exec_open_gates(struct exec *ex)
+exec_open_gates(struct exec *ex, int open)
 {
 	struct proc	*p;
 	size_t		 i;
@@ -588,7 +588,7 @@ exec_open_gates(struct exec *ex)
 		if (p->gatefd == -1)
 			continue;
 		/* A shell already gone (SIGTERM) reads nothing: no error. */
-		if (write(p->gatefd, "\n", 1) == -1 && errno != EPIPE)
+		if (open && write(p->gatefd, "\n", 1) == -1 && errno != EPIPE)
 			log_warn("gate of step %ld", (long)p->pid);
 		gate_shut(p);
 	}

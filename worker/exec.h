@@ -83,11 +83,12 @@ pid_t		 exec_start(struct exec *, const struct exec_spec *,
 		    exec_done_fn done, void *arg, char **errp);
 /*
  * A started step's shell waits at a gate, in its own process group,
- * before it runs anything: exec_open_gates() lets every waiting one
- * run; the caller has committed their process groups to the history
- * by then. exec_shut_gate() ends one instead (it exits 126 unrun).
+ * before it runs anything: exec_open_gates(ex, 1) lets every waiting
+ * one run; the caller has committed their process groups to the
+ * history by then. exec_open_gates(ex, 0), when it could not, and
+ * exec_shut_gate(), for one, end them instead (they exit 126 unrun).
  */
-void		 exec_open_gates(struct exec *);
+void		 exec_open_gates(struct exec *, int open);
 void		 exec_shut_gate(struct exec *, pid_t);
 /*
  * SIGTERM to the process group now, SIGKILL after grace_ms unless it

@@ -123,6 +123,8 @@ group_poll(struct runner *rn, long long now)
 		if (!r->group_wait || now < r->group_ready_ms)
 			continue;
 		status = NULL;
+		/* Its own transaction: the worker's open batch goes first. */
+		history_txn_end(rn->h, 1);
 		rc = history_group_try(rn->h, r->id, r->group, &status);
 		if (rc == HISTORY_GROUP_START) {
 			run_log(r, LOG_INFO, ": concurrency group `%s`: its "

@@ -542,7 +542,8 @@ history_txn_begin(struct history *h)
 		hist_failed(h, r);
 		return 0;
 	}
-	return r;
+	/* The batch's: committed by history_batch_end(), not the caller. */
+	return h->batch ? 0 : r;
 }
 
 int
@@ -551,4 +552,20 @@ history_txn_end(struct history *h, int began)
 	if (!began || h->ops->txn_end == NULL)
 		return 0;
 	return hist_failed(h, h->ops->txn_end(h));
+}
+
+void
+history_batch_begin(struct history *h)
+{
+	h->batch = 1;
+	h->batch_errors = h->nerrors;
+}
+
+int
+history_batch_end(struct history *h)
+{
+	h->batch = 0;
+	if (h->ops->txn_end != NULL)
+		hist_failed(h, h->ops->txn_end(h));
+	return h->nerrors == h->batch_errors ? 0 : -1;
 }

@@ -297,4 +297,19 @@ int	history_gc_events(struct history *, const char *before, int dry_run,
 int	history_txn_begin(struct history *);
 int	history_txn_end(struct history *, int began);
 
+/*
+ * A batch: from history_batch_begin(), the transaction the next
+ * history_txn_begin() opens is the batch's: the txn_begin/txn_end pairs
+ * inside join it (their history_txn_end does not commit it) until
+ * history_batch_end() commits it. The worker records in one the ends a
+ * turn of its loop saw and the claims and starts it made, instead of
+ * one transaction after a step and one before the next. A
+ * history_txn_end(h, 1) inside (before a concurrency group's own
+ * transaction) commits what is open, and the batch goes on in a new
+ * one. history_batch_end: 0 when every write since history_batch_begin
+ * is committed; -1 when any failed (what was rolled back is unknown).
+ */
+void	history_batch_begin(struct history *);
+int	history_batch_end(struct history *);
+
 #endif

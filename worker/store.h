@@ -55,6 +55,12 @@ struct history {
 	 * (history_set_host()); "" until set: NULL in the database.
 	 */
 	char			 host[64];
+	/*
+	 * history_batch_begin(): the next transaction opened is the
+	 * batch's, committed by history_batch_end() alone; nerrors then.
+	 */
+	int			 batch;
+	unsigned long		 batch_errors;
 };
 
 /* Counts for `hookdir status` (history_summary()). */

@@ -51,6 +51,19 @@ struct wevent {
 	size_t		 nruns;
 };
 
+/*
+ * A claimed file whose end this turn of the loop recorded: it moves on
+ * (or is let go) once that record is committed (worker_retire()).
+ */
+struct retire {
+	char		*id;
+	int		 fd;		/* holds the claim's lock */
+	const char	*to;		/* "done", "failed"; NULL: left in cur/ */
+	int		 tempfail;	/* left for the worker's own error */
+	long long	*runs;		/* a waiting responder hears they ended */
+	size_t		 nruns;
+};
+
 struct worker {
 	const struct config	*cf;
 	struct spool		 sp;
@@ -68,6 +81,8 @@ struct worker {
 	int			 stopping;
 	int			 rc;
 	unsigned long		 active;	/* events being processed */
+	struct retire		*retires;	/* to move on after the commit */
+	size_t			 nretires;
 
 	/* the directory listing being worked through */
 	char			**ids;

@@ -180,6 +180,63 @@ event_leave(struct worker *w, int fd)
 	w->rc = EX_TEMPFAIL;
 }
 
+/*
+ * The file of an event whose end is recorded in the open batch moves to
+ * `to` (NULL: stays in cur/, its lock let go) once the batch is
+ * committed: worker_retire(). Takes fd and runs.
+ */
+static void
+event_retire(struct worker *w, const char *id, int fd, const char *to,
+    int tempfail, long long *runs, size_t nruns)
+{
+	struct retire	*rt;
+
+	w->retires = xreallocarray(w->retires, w->nretires + 1,
+	    sizeof(*w->retires));
+	rt = &w->retires[w->nretires++];
+	rt->id = xstrdup(id);
+	rt->fd = fd;
+	rt->to = to;
+	rt->tempfail = tempfail;
+	rt->runs = runs;
+	rt->nruns = nruns;
+}
+
+/*
+ * After the batch: a waiting responder hears that the runs ended, and
+ * each file moves on; when the batch could not be committed, whatever
+ * it says of them may be lost, and they stay in cur/ to be processed
+ * again.
+ */
+static void
+worker_retire(struct worker *w, int committed)
+{
+	struct retire	*rt;
+	size_t		 i;
+
+	for (i = 0; i < w->nretires; i++) {
+		rt = &w->retires[i];
+		/* Every run ended and none answered: the wait can end now. */
+		if (rt->nruns > 0)
+			respond_note(w->cf->respond_dir, rt->id, rt->runs,
+			    rt->nruns, 1);
+		if (!committed && rt->to != NULL)
+			log_warnx("event %s: left in cur/ to be processed "
+			    "again", rt->id);
+		if (!committed || rt->tempfail)
+			event_leave(w, rt->fd);
+		else if (rt->to == NULL)
+			close(rt->fd);
+		else if (spool_retire(&w->sp, rt->id, rt->fd, rt->to) == -1) {
+			log_warn("event %s: moving it to %s/", rt->id, rt->to);
+			w->rc = EX_TEMPFAIL;
+		}
+		free(rt->id);
+		free(rt->runs);
+	}
+	w->nretires = 0;
+}
+
 static void
 event_unref(struct wevent *we)
 {
@@ -194,26 +251,18 @@ event_unref(struct wevent *we)
 		 * Left in cur/ with its lock released: the next worker's
 		 * recovery processes it again.
 		 */
-		close(we->fd);
 		log_warnx("event %s: left in cur/ to be processed again", id);
+		event_retire(w, id, we->fd, NULL, 0, NULL, 0);
 	} else {
 		/*
-		 * The runs' ends and the event's are committed (one
-		 * transaction with the last step's end) before a waiting
-		 * responder hears of them and before the file moves on.
+		 * The runs' ends and the event's are committed (with the
+		 * last step's end, in the batch of the turn that saw it)
+		 * before a waiting responder hears of them and before the
+		 * file moves on.
 		 */
-		ok = history_event_finish(w->h, id, "done", NULL) == 0 &&
-		    history_txn_end(w->h, 1) == 0;
-		/* Every run ended and none answered: the wait can end now. */
-		if (we->nruns > 0)
-			respond_note(w->cf->respond_dir, id, we->runs,
-			    we->nruns, 1);
-		if (!ok)
-			event_leave(w, we->fd);
-		else if (spool_retire(&w->sp, id, we->fd, "done") == -1) {
-			log_warn("event %s: moving it to done/", id);
-			w->rc = EX_TEMPFAIL;
-		}
+		ok = history_event_finish(w->h, id, "done", NULL) == 0;
+		event_retire(w, id, we->fd, "done", !ok, we->runs, we->nruns);
+		we->runs = NULL;
 	}
 	free(we->runs);
 	pset_unref(we->ps);
@@ -387,9 +436,8 @@ event_read(struct worker *w, struct wevent *we, const char *id)
 	if (why == NULL)
 		return 0;
 	history_event_unreadable(w->h, id, why);
-	if (spool_retire(&w->sp, id, we->fd, "failed") == -1)
-		log_warn("event %s: moving it to failed/", id);
 	log_warnx("event %s: unreadable: %s; moved to failed/", id, why);
+	event_retire(w, id, we->fd, "failed", 0, NULL, 0);
 	return -1;
 }
 
@@ -423,10 +471,8 @@ event_duplicate(struct worker *w, struct wevent *we, const char *dup_of)
 	xasprintf(&reason, "duplicate of %s by %s = %s",
 	    dup_of != NULL ? dup_of : "an earlier event",
 	    we->ev.dedup_rule, we->ev.dedup_key);
-	if (history_event_finish(w->h, id, "duplicate", reason) == -1)
-		event_leave(w, we->fd);
-	else if (spool_retire(&w->sp, id, we->fd, "done") == -1)
-		log_warn("event %s: moving it to done/", id);
+	event_retire(w, id, we->fd, "done",
+	    history_event_finish(w->h, id, "duplicate", reason) == -1, NULL, 0);
 	log_notice("event %s source=%s type=%s: %s; no runs", id,
 	    we->ev.source, we->ev.type, reason);
 	free(reason);
@@ -579,10 +625,8 @@ event_process(struct worker *w, const char *id, int fd, int recovered)
 	}
 	/* loop safety: an internal event too deep in its chain runs nothing */
 	if ((cut = chain_cut(w->h, w->cf, &we->ev)) != 0) {
-		if (history_txn_end(w->h, began) == -1 || cut == -1)
-			event_leave(w, fd);
-		else if (spool_retire(&w->sp, id, fd, "done") == -1)
-			log_warn("event %s: moving it to done/", id);
+		event_retire(w, id, fd, "done",
+		    history_txn_end(w->h, began) == -1 || cut == -1, NULL, 0);
 		goto out;
 	}
 
@@ -644,6 +688,25 @@ worker_lease(struct worker *w)
 	w->next_lease_ms = monotonic_ms() + LEASE_RENEW_MS;
 }
 
+/*
+ * What a turn of the loop recorded (the ends it saw, the events it
+ * claimed, the steps it started) is one transaction, committed before
+ * the worker waits: then the steps started go on (their shells wait at
+ * their gates until their process groups are committed), and then the
+ * files whose ends it recorded move on, while those steps run. A turn
+ * that sees a step end and starts the next event's writes one
+ * transaction, not two.
+ */
+static void
+worker_commit(struct worker *w)
+{
+	int	committed;
+
+	committed = history_batch_end(w->h) == 0;
+	exec_open_gates(w->ex, committed);
+	worker_retire(w, committed);
+}
+
 static void
 worker_loop(struct worker *w)
 {
@@ -651,12 +714,14 @@ worker_loop(struct worker *w)
 	long long	 wake;
 	int		 sig;
 
+	history_batch_begin(w->h);
 	for (;;) {
 		worker_fill(w);
 		if (w->active == 0 && runner_runs(w->rn) == 0 &&
 		    (w->stopping || (!w->watch && (worker_drained(w) ||
 		    w->ps->nerrors > 0))))
 			break;
+		worker_commit(w);
 		worker_report(w, 0);
 		wake = min_wake(runner_next_wake(w->rn), w->next_lease_ms);
 		if (w->report_due)
@@ -666,13 +731,10 @@ worker_loop(struct worker *w)
 			wake = monotonic_ms();
 		if (w->watch && !w->stopping)
 			wake = min_wake(wake, worker_watch_wake(w));
-		/*
-		 * No transaction is open here: the steps started since the
-		 * last wait are committed with their process groups.
-		 */
-		exec_open_gates(w->ex);
 		pfd.fd = w->ifd;
 		pfd.events = POLLIN;
+		/* No transaction is open while it waits. */
+		history_batch_begin(w->h);
 		sig = exec_poll(w->ex, &pfd, w->ifd != -1 ? 1 : 0, wake);
 		if (sig == -1)
 			fatal("poll");
@@ -690,6 +752,7 @@ worker_loop(struct worker *w)
 			worker_watch_tick(w);
 		runner_tick(w->rn);
 	}
+	worker_commit(w);
 	worker_report(w, 1);
 }
 
