@@ -125,6 +125,12 @@ struct runner {
 	runner_listens_fn	 listens;
 	void			*listens_arg;
 	long long		 next_poll_ms;
+	/* workspaces of ended runs, removed by runner_sweep() */
+	struct trash {
+		long long	 run;
+		char		*work;
+	}			*trash;
+	size_t			 ntrash;
 };
 
 /* run.c */

@@ -200,6 +200,8 @@ runner_free(struct runner *rn)
 {
 	if (rn == NULL)
 		return;
+	runner_sweep(rn);
+	free(rn->trash);
 	env_release(&rn->base);
 	free(rn->runs);
 	free(rn->q);
@@ -437,29 +439,57 @@ run_spool_completion(struct run *r, enum run_status status)
 /*
  * A run that succeeded (or had nothing to do) leaves its logs, not its
  * workspace, unless the pipeline keeps it; any other keeps it for
- * inspection until `hookdir gc`.
+ * inspection until `hookdir gc`. Removed by runner_sweep().
  */
 static void
 run_workspace_end(struct run *r, enum run_status st)
 {
-	char	*slash;
-	int	 fd;
+	struct runner	*rn = r->rn;
 
 	if ((st != RS_SUCCESS && st != RS_SKIPPED) || r->pl->keep_workspace ||
-	    r->work == NULL || (slash = strrchr(r->work, '/')) == NULL)
+	    r->work == NULL)
+		return;
+	rn->trash = xreallocarray(rn->trash, rn->ntrash + 1,
+	    sizeof(*rn->trash));
+	rn->trash[rn->ntrash].run = r->id;
+	rn->trash[rn->ntrash++].work = xstrdup(r->work);
+}
+
+static void
+workspace_remove(long long run, char *work)
+{
+	char	*slash, *body;
+	int	 fd;
+
+	if ((slash = strrchr(work, '/')) == NULL)
 		return;
 	/* Most steps leave nothing there: the body, then the directory. */
-	if ((unlink(r->body_path) == 0 || errno == ENOENT) &&
-	    rmdir(r->work) == 0)
+	xasprintf(&body, "%s/" RUN_PRIVATE "body", work);
+	if ((unlink(body) == 0 || errno == ENOENT) && rmdir(work) == 0) {
+		free(body);
 		return;
+	}
+	free(body);
 	*slash = '\0';
-	fd = open(r->work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || rm_tree(fd, slash + 1) == -1)
-		run_log(r, LOG_WARNING, ": removing its workspace %s/%s: %s",
-		    r->work, slash + 1, strerror(errno));
+		log_warnx("run %lld: removing its workspace %s/%s: %s", run,
+		    work, slash + 1, strerror(errno));
 	*slash = '/';
 	if (fd != -1)
 		close(fd);
+}
+
+void
+runner_sweep(struct runner *rn)
+{
+	size_t	i;
+
+	for (i = 0; i < rn->ntrash; i++) {
+		workspace_remove(rn->trash[i].run, rn->trash[i].work);
+		free(rn->trash[i].work);
+	}
+	rn->ntrash = 0;
 }
 
 void

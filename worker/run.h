@@ -114,6 +114,12 @@ void		 runner_stop(struct runner *, long long grace_ms);
 void		 runner_tick(struct runner *);
 /* When runner_tick() next has work (monotonic_ms() clock); 0: never. */
 long long	 runner_next_wake(const struct runner *);
+/*
+ * Remove the workspaces of the runs that ended and keep none: the
+ * worker does it once what it recorded is committed and the steps it
+ * started run, not while they wait.
+ */
+void		 runner_sweep(struct runner *);
 
 /*
  * Outputs: what a step writes to $HOOKDIR_OUTPUT (hookdir-pipeline(5),

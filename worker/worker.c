@@ -693,7 +693,8 @@ worker_lease(struct worker *w)
  * claimed, the steps it started) is one transaction, committed before
  * the worker waits: then the steps started go on (their shells wait at
  * their gates until their process groups are committed), and then the
- * files whose ends it recorded move on, while those steps run. A turn
+ * files whose ends it recorded move on and the workspaces of the runs
+ * that ended and keep none go, while those steps run. A turn
  * that sees a step end and starts the next event's writes one
  * transaction, not two.
  */
@@ -705,6 +706,7 @@ worker_commit(struct worker *w)
 	committed = history_batch_end(w->h) == 0;
 	exec_open_gates(w->ex, committed);
 	worker_retire(w, committed);
+	runner_sweep(w->rn);
 }
 
 static void
