@@ -769,6 +769,10 @@ perevent_once() {	# row
 		sub(/^wall_s=/, "", r); sub(/ .*/, "", r); printf "%.1f", n / r}')"
 	add cpu "$row" "$(awk -v n="$done_n" -v r="$ru" 'BEGIN {
 		sub(/.*self_cpu_s=/, "", r); sub(/ .*/, "", r); printf "%.1f", r / n * 1e6}')"
+	add cpu_user "$row" "$(awk -v n="$done_n" -v r="$ru" 'BEGIN {
+		sub(/.*self_user_s=/, "", r); sub(/ .*/, "", r); printf "%.1f", r / n * 1e6}')"
+	add cpu_sys "$row" "$(awk -v n="$done_n" -v r="$ru" 'BEGIN {
+		sub(/.*self_sys_s=/, "", r); sub(/ .*/, "", r); printf "%.1f", r / n * 1e6}')"
 	add left "$row" "$(awk -v a="$before" -v b="$after" -v n="$done_n" 'BEGIN {printf "%.2f", (b - a) / n}')"
 	add rss "$row" "$(sed 's/.*maxrss_kb=\([0-9]*\).*/\1/' "$P/ru.txt")"
 	say "perevent: $done_n events, $ru"
@@ -802,6 +806,22 @@ perevent_strace() {	# row
 	add syscalls "$row" "$(awk -v n="$n" '$NF == "total" { printf "%.0f", $4 / n }' "$P/calls.trace")"
 }
 
+# Under callgrind (when valgrind is there): the worker's instructions
+# per event, exact where times are not: (300 events - 100) / 200, so
+# that start-up and exit do not count.
+perevent_instructions() {	# row
+	local row=$1 n t=()
+	command -v valgrind >/dev/null 2>&1 || return 0
+	for n in 100 300; do
+		perevent_prefix "$n"
+		valgrind --tool=callgrind --callgrind-out-file="$P/cg.out" \
+			"$BIN/hookdir" -c "$P/hookdir.conf" worker $WORKER_ROOT --once -j 1 \
+			>"$P/worker.log" 2>&1 || { say "perevent callgrind: worker exit $?"; return 0; }
+		t+=("$(sed -n 's/^summary: *//p' "$P/cg.out")")
+	done
+	add instr "$row" "$(awk -v a="${t[0]}" -v b="${t[1]}" 'BEGIN {printf "%.0f", (b - a) / 200 / 1000}')"
+}
+
 perevent_section() {
 	local rep
 	for rep in $(seq "$REPS"); do
@@ -810,6 +830,7 @@ perevent_section() {
 		perevent_once "perevent|j1"
 	done
 	perevent_strace "perevent|strace"
+	perevent_instructions "perevent|cg"
 }
 
 # ---------------------------------------------------------------- drain
@@ -967,7 +988,7 @@ row_line() {	# label body conns row rate-decimals
 }
 
 report() {
-	local body c cfg q row
+	local body c cfg q row instr
 	echo
 	echo "## hookdir perf: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo
@@ -1035,6 +1056,10 @@ report() {
 		printf 'inodes left after the run %s; pwrite %s, fsync+fdatasync %s, fcntl %s, system calls %s.\n' \
 			"$(fmt left "perevent|j1" 2)" "$(fmt pwrite "perevent|strace" 1)" "$(fmt fsync "perevent|strace" 2)" \
 			"$(fmt fcntl "perevent|strace" 1)" "$(fmt syscalls "perevent|strace" 0)"
+		instr=$(med instr "perevent|cg")
+		printf "The worker's own CPU per event: user %s µs, system %s µs (medians)%s.\n" \
+			"$(fmt cpu_user "perevent|j1" 1)" "$(fmt cpu_sys "perevent|j1" 1)" \
+			"${instr:+; its instructions (callgrind, (300 - 100 events) / 200): $instr k}"
 		echo "Inodes counted: what the worker creates (its run's directories and files, kept or removed"
 		echo "later); the spool file, written before by the responder (here perf-tool fill), is one more."
 	fi
