@@ -324,14 +324,16 @@ envelope_read(struct envelope *env, const struct message *m)
 	/*
 	 * One pass over the headers, the first of each name kept (as
 	 * message_get() finds it); names of another length are not
-	 * compared.
+	 * compared, and a name spelled as envelope_write() spells it (as
+	 * every writer does) is found without folding case.
 	 */
 	for (k = 0; k < m->nheaders; k++) {
 		nlen = strlen(m->headers[k].name);
 		for (i = 0; i < ENVELOPE_NFIELDS; i++)
 			if (vals[i] == NULL && envelope_fields[i].len == nlen &&
-			    ascii_casecmp(m->headers[k].name,
-			    envelope_fields[i].name) == 0) {
+			    (memcmp(m->headers[k].name, envelope_fields[i].name,
+			    nlen) == 0 || ascii_casecmp(m->headers[k].name,
+			    envelope_fields[i].name) == 0)) {
 				vals[i] = m->headers[k].value;
 				break;
 			}

@@ -1,6 +1,8 @@
 /*
  * Events: a spool message read back, its payload decoded, and the
- * environment expressions are evaluated in (see event.h).
+ * environment expressions are evaluated in (see event.h); the last two
+ * when first asked for, since a pipeline that filters on the source
+ * alone needs neither.
  *
  * Nothing in a payload is trusted: JSON is parsed with a depth limit,
  * bodies that are not JSON or a form simply have no payload (they are
@@ -252,20 +254,26 @@ env_query(const char *uri)
 static const char *
 payload_string(const struct event *ev, const char *key)
 {
-	struct json_object	*v;
+	struct json_object	*payload = event_payload(ev), *v;
 
-	if (!json_object_is_type(ev->payload, json_type_object) ||
-	    !json_object_object_get_ex(ev->payload, key, &v) ||
+	if (!json_object_is_type(payload, json_type_object) ||
+	    !json_object_object_get_ex(payload, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
 
-/* triggered_by, and what a manual or dispatch event asks to run. */
+/*
+ * triggered_by, and what a manual or dispatch event asks to run: the
+ * only events whose payload is decoded as they are read.
+ */
 static void
 event_trigger(struct event *ev)
 {
-	int	internal = strcmp(ev->provider, EVENT_INTERNAL_PROVIDER) == 0;
+	struct json_object	*payload;
+	int			 internal;
+
+	internal = strcmp(ev->provider, EVENT_INTERNAL_PROVIDER) == 0;
 
 	if (internal && strcmp(ev->type, EVENT_MANUAL) == 0)
 		ev->triggered_by = "manual";
@@ -279,18 +287,18 @@ event_trigger(struct event *ev)
 	    strcmp(ev->triggered_by, "dispatch") != 0)
 		return;
 	ev->run_pipeline = payload_string(ev, "pipeline");
-	if (json_object_is_type(ev->payload, json_type_object))
-		json_object_object_get_ex(ev->payload, "inputs",
-		    &ev->run_inputs);
+	payload = event_payload(ev);
+	if (json_object_is_type(payload, json_type_object))
+		json_object_object_get_ex(payload, "inputs", &ev->run_inputs);
 	/* Only the local `hookdir run` says who it is. */
 	if (strcmp(ev->triggered_by, "manual") == 0)
 		ev->user = payload_string(ev, "user");
 }
 
-static void
-env_build(struct event *ev)
+static struct json_object *
+env_build(const struct event *ev)
 {
-	struct json_object	*env, *e, *data;
+	struct json_object	*env, *e, *data, *payload = event_payload(ev);
 	const struct message	*m = &ev->msg;
 
 	env = json_object_new_object();
@@ -306,33 +314,83 @@ env_build(struct event *ev)
 	json_object_object_add(env, "body", json_object_new_string_len(
 	    m->body_len ? (const char *)m->body : "",
 	    m->body_len < INT_MAX ? (int)m->body_len : INT_MAX));
-	json_object_object_add(env, "payload", json_object_get(ev->payload));
+	json_object_object_add(env, "payload", json_object_get(payload));
 	json_object_object_add(env, "triggeredBy",
 	    json_object_new_string(ev->triggered_by));
-	/* filled in when a manual or dispatch event starts its pipeline */
-	json_object_object_add(env, "inputs", json_object_new_object());
+	/* set when a manual or dispatch event starts its pipeline */
+	json_object_object_add(env, "inputs", ev->lazy.inputs != NULL ?
+	    json_object_get(ev->lazy.inputs) : json_object_new_object());
 	if (strcmp(ev->triggered_by, "manual") == 0)
 		json_object_object_add(env, "event", NULL);
 	else if (strcmp(ev->provider, EVENT_INTERNAL_PROVIDER) == 0 &&
 	    (strcmp(ev->type, "pipeline_complete") == 0 ||
 	    strcmp(ev->type, "job_complete") == 0) &&
-	    json_object_is_type(ev->payload, json_type_object))
+	    json_object_is_type(payload, json_type_object))
 		/* event.status, event.pipeline, event.outputs... */
 		json_object_object_add(env, "event",
-		    json_object_get(ev->payload));
+		    json_object_get(payload));
 	else if (strcmp(ev->provider, EVENT_INTERNAL_PROVIDER) == 0) {
 		/* `hookdir emit NAME DATA` spools {"name", "data", ...} */
 		e = json_object_new_object();
 		json_object_object_add(e, "name",
 		    json_object_new_string(ev->type));
-		if (!json_object_is_type(ev->payload, json_type_object) ||
-		    !json_object_object_get_ex(ev->payload, "data", &data))
+		if (!json_object_is_type(payload, json_type_object) ||
+		    !json_object_object_get_ex(payload, "data", &data))
 			data = NULL;
 		json_object_object_add(e, "data", json_object_get(data));
 		json_object_object_add(env, "event", e);
 	} else
 		json_object_object_add(env, "event", NULL);
-	ev->env = env;
+	return env;
+}
+
+/*
+ * The event's lazy parts are made through a const event: they follow
+ * from its message alone, so making them changes nothing a reader of
+ * the event could tell but the time it took.
+ */
+static struct event *
+event_cache(const struct event *ev)
+{
+	return (struct event *)ev;
+}
+
+struct json_object *
+event_payload(const struct event *ev)
+{
+	struct event	*c = event_cache(ev);
+
+	if (!c->lazy.decoded) {
+		c->lazy.payload = payload_decode(&ev->msg);
+		c->lazy.decoded = 1;
+	}
+	return c->lazy.payload;
+}
+
+struct json_object *
+event_env(const struct event *ev)
+{
+	struct event	*c = event_cache(ev);
+
+	if (c->lazy.env == NULL)
+		c->lazy.env = env_build(ev);
+	return c->lazy.env;
+}
+
+void
+event_set_inputs(struct event *ev, struct json_object *inputs)
+{
+	json_object_put(ev->lazy.inputs);
+	ev->lazy.inputs = inputs;
+	if (ev->lazy.env != NULL)
+		json_object_object_add(ev->lazy.env, "inputs",
+		    json_object_get(inputs));
+}
+
+struct json_object *
+event_inputs(const struct event *ev)
+{
+	return ev->lazy.inputs;
 }
 
 int
@@ -368,9 +426,7 @@ event_load_fd(struct event *ev, const char *id, const char *path, int fd,
 	ev->received = ev->envelope.received;
 	ev->chain_depth = ev->envelope.chain_depth > 0 ?
 	    ev->envelope.chain_depth : 0;
-	ev->payload = payload_decode(&ev->msg);
 	event_trigger(ev);
-	env_build(ev);
 	return 0;
 }
 
@@ -379,8 +435,9 @@ event_release(struct event *ev)
 {
 	free(ev->id);
 	free(ev->path);
-	json_object_put(ev->env);
-	json_object_put(ev->payload);
+	json_object_put(ev->lazy.env);
+	json_object_put(ev->lazy.payload);
+	json_object_put(ev->lazy.inputs);
 	free(ev->dedup_key);
 	free(ev->dedup_rule);
 	message_release(&ev->msg);
@@ -420,7 +477,7 @@ dedup_value(const struct event *ev, const char *rule)
 	if (strncmp(rule, "header:", 7) == 0)
 		v = message_get(&ev->msg, rule + 7);
 	else if ((jp = jsonpath_compile(rule, NULL)) != NULL) {
-		n = jsonpath_select(jp, ev->payload, &vals);
+		n = jsonpath_select(jp, event_payload(ev), &vals);
 		if (n > 0 && vals[0] != NULL && (json_object_is_type(vals[0],
 		    json_type_string) || json_object_is_type(vals[0],
 		    json_type_int)))

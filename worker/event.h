@@ -1,7 +1,7 @@
 /*
  * An event: a spool message as the worker sees it, with its payload
  * decoded and the environment that `on.if`, `${{ }}` and job conditions
- * are evaluated in.
+ * are evaluated in, both made when something first asks for them.
  */
 #ifndef HOOKDIR_EVENT_H
 #define HOOKDIR_EVENT_H
@@ -35,18 +35,16 @@ struct event {
 	char			*dedup_rule;
 	long long		 dedup_window_ms;
 	/*
-	 * The decoded body: JSON; for application/x-www-form-urlencoded an
-	 * object of the fields, with a `payload` field that holds JSON
-	 * decoded as JSON; NULL when the body is neither.
+	 * Made on first use, not when the event is read (a pipeline whose
+	 * `on` names only a source needs neither): only event.c touches
+	 * these, everything else asks event_payload() and event_env().
 	 */
-	struct json_object	*payload;
-	/*
-	 * The expression environment (an object): source, provider,
-	 * eventType, method, headers (lower-case names), query (object of
-	 * the Hookdir-Uri's query parameters), body (string), payload,
-	 * event ({name, data} for internal events). Owned by the event.
-	 */
-	struct json_object	*env;
+	struct {
+		int			 decoded;	/* payload is made */
+		struct json_object	*payload;
+		struct json_object	*env;
+		struct json_object	*inputs;	/* event_set_inputs */
+	} lazy;
 	/*
 	 * What started it: "webhook", "manual" (`hookdir run`, an internal
 	 * event of type EVENT_MANUAL), "dispatch" (a source of provider
@@ -54,7 +52,7 @@ struct event {
 	 * expressions. For manual and dispatch events, the one pipeline
 	 * they start (NULL if the body names none), the inputs given (an
 	 * object, or NULL) and, for manual ones, the Unix user (or NULL):
-	 * pointers into payload.
+	 * pointers into the payload, which these events decode when read.
 	 */
 	const char		*triggered_by;
 	const char		*run_pipeline;
@@ -77,6 +75,29 @@ int	event_load(struct event *, const char *id, const char *path,
 int	event_load_fd(struct event *, const char *id, const char *path,
 	    int fd, const char **why);
 void	event_release(struct event *);
+/*
+ * The decoded body: JSON; for application/x-www-form-urlencoded an
+ * object of the fields, with a `payload` field that holds JSON decoded
+ * as JSON; NULL when the body is neither. Decoded on the first call
+ * and kept: owned by the event.
+ */
+struct json_object *event_payload(const struct event *);
+/*
+ * The expression environment (an object): source, provider, eventType,
+ * method, headers (lower-case names), query (object of the Hookdir-Uri's
+ * query parameters), body (string), payload, triggeredBy, inputs, event
+ * ({name, data} for internal events). Built on the first call and
+ * kept: owned by the event.
+ */
+struct json_object *event_env(const struct event *);
+/*
+ * The inputs a manual or dispatch event starts its pipeline with
+ * (checked against the pipeline: an object), inputs in the
+ * environment; the event takes them. event_inputs: they, or NULL when
+ * none were set.
+ */
+void	event_set_inputs(struct event *, struct json_object *);
+struct json_object *event_inputs(const struct event *);
 /*
  * Fill dedup_key, dedup_rule and dedup_window_ms from the event's
  * source in cf: its `dedup` rule, else its provider's default

@@ -67,7 +67,7 @@ run_group_enter(struct run *r)
 	char			*err = NULL;
 	int			 rc;
 
-	if (template_render(c->group, r->ev->env, &b, &err) == -1) {
+	if (template_render(c->group, event_env(r->ev), &b, &err) == -1) {
 		buf_reset(&b);
 		buf_printf(&b, "concurrency.group: %s", err);
 		free(err);

@@ -335,8 +335,8 @@ run_prepare(struct run *r, char **why)
 
 	for (i = 0; i < pl->nenv; i++) {
 		buf_reset(&b);
-		if (template_render(pl->env[i].value, r->ev->env, &b, &err) ==
-		    -1) {
+		if (template_render(pl->env[i].value, event_env(r->ev), &b,
+		    &err) == -1) {
 			xasprintf(why, "env %s: %s", pl->env[i].name, err);
 			free(err);
 			buf_release(&b);
@@ -657,10 +657,8 @@ job_env(const struct rjob *j)
 	size_t			 k;
 
 	env = json_object_new_object();
-	if (r->ev->env != NULL) {
-		json_object_object_foreach(r->ev->env, key, val)
-			json_object_object_add(env, key, json_object_get(val));
-	}
+	json_object_object_foreach(event_env(r->ev), key, val)
+		json_object_object_add(env, key, json_object_get(val));
 	needs = json_object_new_object();
 	for (k = 0; k < j->job->nneeds; k++) {
 		nj = &r->jobs[j->job->need_idx[k]];

@@ -400,7 +400,7 @@ step_env_inputs(const struct event *ev, struct envv *e)
 	struct buf		 name = BUF_INIT;
 	const char		*k;
 
-	if (!json_object_object_get_ex(ev->env, "inputs", &inputs) ||
+	if ((inputs = event_inputs(ev)) == NULL ||
 	    !json_object_is_type(inputs, json_type_object))
 		return;
 	json_object_object_foreach(inputs, key, val) {

@@ -453,11 +453,11 @@ eval_refs(const struct trigger_on *on, const struct event *ev,
 	if (on->nbranches == 0 && on->ntags == 0)
 		return 1;
 	field = on->nbranches > 0 ? "branches" : "tags";
-	event_refs(ev->payload, &refs);
+	event_refs(event_payload(ev), &refs);
 	if (refs.n == 0) {
 		buf_printf(trace, "%s: event ", field);
 		trace_quote(trace, ev->type);
-		buf_addstr(trace, ev->payload == NULL ?
+		buf_addstr(trace, event_payload(ev) == NULL ?
 		    " has no JSON payload, so no ref" :
 		    " carries no ref (payload.ref is nil)");
 		return 0;
@@ -517,7 +517,7 @@ eval_paths(const struct trigger_on *on, const struct event *ev,
 
 	if (on->npaths == 0)
 		return 1;
-	ncommits = event_files(ev->payload, &files);
+	ncommits = event_files(event_payload(ev), &files);
 	if (ncommits == -1) {
 		buf_addstr(trace, "paths: event ");
 		trace_quote(trace, ev->type);
@@ -610,8 +610,11 @@ static int
 eval_match(const struct trigger_on *on, const struct event *ev,
     struct buf *trace, struct buf *parts)
 {
-	return eval_rules(on->match, on->nmatch, ev->payload, "match", trace,
-	    parts);
+	/* without rules, no need to decode the payload */
+	if (on->nmatch == 0)
+		return 1;
+	return eval_rules(on->match, on->nmatch, event_payload(ev), "match",
+	    trace, parts);
 }
 
 /* An `if` (on.if, on.event.if), named label in the trace. */
@@ -626,7 +629,7 @@ eval_expr(const struct expr *e, const char *label, struct event *ev,
 
 	if (e == NULL)
 		return 1;
-	if (expr_eval(e, ev->env, &result, &err) == -1) {
+	if (expr_eval(e, event_env(ev), &result, &err) == -1) {
 		buf_printf(trace, "%s: ", label);
 		trace_quote(trace, expr_text(e));
 		buf_printf(trace, " failed: %s",
@@ -645,7 +648,7 @@ eval_expr(const struct expr *e, const char *label, struct event *ev,
 	buf_printf(trace, "%s: ", label);
 	trace_quote(trace, expr_text(e));
 	buf_addstr(trace, " was false");
-	expr_explain(e, ev->env, &why);
+	expr_explain(e, event_env(ev), &why);
 	if (why.len > 0)
 		buf_printf(trace, ", %s", buf_str(&why));
 	buf_release(&why);
@@ -690,7 +693,7 @@ eval_field(char *const *want, size_t nwant, const char *label,
 static const char *
 body_str(const struct event *ev, const char *key)
 {
-	const char	*s = member_str(ev->payload, key);
+	const char	*s = member_str(event_payload(ev), key);
 
 	return s != NULL ? s : "";
 }
@@ -743,8 +746,8 @@ eval_custom(const struct on_event *oe, struct event *ev, struct buf *trace,
 		    "no on.event");
 		return 0;
 	}
-	if (!json_object_is_type(ev->payload, json_type_object) ||
-	    !json_object_object_get_ex(ev->payload, "data", &data))
+	if (!json_object_is_type(event_payload(ev), json_type_object) ||
+	    !json_object_object_get_ex(event_payload(ev), "data", &data))
 		data = NULL;
 	return eval_field(oe->names, oe->nnames, "event.name", ev->type,
 	    trace, parts) &&
@@ -811,7 +814,7 @@ eval_run(const struct pipeline *p, struct event *ev, struct buf *trace,
 		free(err);
 		return 0;
 	}
-	json_object_object_add(ev->env, "inputs", inputs);
+	event_set_inputs(ev, inputs);
 	buf_addstr(parts, dispatch ? "a dispatch of this pipeline" :
 	    "a manual run of this pipeline");
 	if (ev->user != NULL) {

@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (ev.env == NULL || ev.source == NULL || ev.type == NULL)
+	if (event_env(&ev) == NULL || ev.source == NULL || ev.type == NULL)
 		abort();
 	p = fuzz_pipelines(&n);
 	for (i = 0; i < n; i++)

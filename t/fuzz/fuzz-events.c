@@ -120,7 +120,8 @@ fuzz_run_triggers(const struct pipeline *p, struct event *ev)
 	trigger_eval(p, ev, &b);
 	for (i = 0; i < p->nenv; i++) {
 		buf_reset(&b);
-		if (template_render(p->env[i].value, ev->env, &b, &err) == -1) {
+		if (template_render(p->env[i].value, event_env(ev), &b,
+		    &err) == -1) {
 			if (err == NULL)
 				abort();
 			free(err);
@@ -131,7 +132,8 @@ fuzz_run_triggers(const struct pipeline *p, struct event *ev)
 		if (p->jobs[i].if_expr == NULL)
 			continue;
 		res = NULL;
-		if (expr_eval(p->jobs[i].if_expr, ev->env, &res, &err) == -1) {
+		if (expr_eval(p->jobs[i].if_expr, event_env(ev), &res,
+		    &err) == -1) {
 			if (err == NULL)
 				abort();
 			free(err);
@@ -140,7 +142,7 @@ fuzz_run_triggers(const struct pipeline *p, struct event *ev)
 		expr_truthy(res);
 		json_object_put(res);
 		buf_reset(&b);
-		expr_explain(p->jobs[i].if_expr, ev->env, &b);
+		expr_explain(p->jobs[i].if_expr, event_env(ev), &b);
 	}
 	buf_release(&b);
 }

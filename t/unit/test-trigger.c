@@ -193,7 +193,7 @@ render(struct event *ev, const char *text)
 		free(err);
 		return strdup("(compile error)");
 	}
-	if (expr_eval(e, ev->env, &r, &err) == -1) {
+	if (expr_eval(e, event_env(ev), &r, &err) == -1) {
 		buf_printf(&b, "(error: %s)", err);
 		free(err);
 	} else
@@ -226,7 +226,8 @@ test_event_json(void)
 	is_str(ev.method, "POST", "method");
 	is_str(ev.received, "2026-11-22T05:00:54.123456Z", "received");
 	is_int(ev.chain_depth, 0, "no chain depth");
-	ok(json_object_is_type(ev.payload, json_type_object), "JSON payload");
+	ok(json_object_is_type(event_payload(&ev), json_type_object),
+	    "JSON payload");
 	is_expr(&ev, "payload.ref", "refs/heads/main");
 	is_expr(&ev, "payload.repository.full_name", "acme/site");
 	is_expr(&ev, "payload.commits[1].modified[0]", "src/app.c");
@@ -254,7 +255,7 @@ test_event_form(void)
 
 	if (!ok(load_event(&ev, "gitea-push-form") == 0, "gitea form loads"))
 		return;
-	ok(json_object_is_type(ev.payload, json_type_object),
+	ok(json_object_is_type(event_payload(&ev), json_type_object),
 	    "form with payload=: the payload is the JSON document");
 	is_expr(&ev, "payload.ref", "refs/heads/release/1.2");
 	is_expr(&ev, "payload.commits[0].message", "Prepare 1.2 & friends\n");
@@ -292,7 +293,7 @@ test_event_raw(void)
 
 	if (!ok(load_event(&ev, "generic-text") == 0, "text body loads"))
 		return;
-	ok(ev.payload == NULL, "text body: no payload");
+	ok(event_payload(&ev) == NULL, "text body: no payload");
 	is_expr(&ev, "payload", "");
 	is_expr(&ev, "body", "ping from the backup job\n");
 	is_expr(&ev, "query.env", "prod");
@@ -305,7 +306,7 @@ test_event_raw(void)
 	    "Content-Type: application/json\n", "{\"a\":\0\"b\"}");
 	if (!ok(load_tmp_event(&ev, "nul.msg") == 0, "NUL body loads"))
 		return;
-	ok(ev.payload == NULL, "NUL body: no payload");
+	ok(event_payload(&ev) == NULL, "NUL body: no payload");
 	is_expr(&ev, "len(body)", "10");
 	is_int(ev.chain_depth, 3, "chain depth from Hookdir-Chain-Depth");
 	event_release(&ev);
@@ -319,7 +320,7 @@ test_event_raw(void)
 	WRITE_MSG("broken.msg", "Content-Type: application/json\n",
 	    "{\"a\": 1} x");
 	if (ok(load_tmp_event(&ev, "broken.msg") == 0, "trailing garbage loads")) {
-		ok(ev.payload == NULL, "trailing garbage: no payload");
+		ok(event_payload(&ev) == NULL, "trailing garbage: no payload");
 		event_release(&ev);
 	}
 
@@ -330,7 +331,8 @@ test_event_raw(void)
 		deep[i] = ']';
 	write_msg("deep.msg", "Content-Type: application/json\n", deep, 200);
 	if (ok(load_tmp_event(&ev, "deep.msg") == 0, "deep JSON loads")) {
-		ok(ev.payload == NULL, "100 levels of nesting: no payload");
+		ok(event_payload(&ev) == NULL,
+		    "100 levels of nesting: no payload");
 		event_release(&ev);
 	}
 
@@ -1041,6 +1043,114 @@ test_chain(void)
 	buf_release(&trace);
 }
 
+#define MANUAL_HEADERS "Hookdir-Source: hookdir\nHookdir-Provider: hookdir\n" \
+	"Hookdir-Event: manual\nContent-Type: application/json\n"
+
+/*
+ * The payload is decoded and the environment built when something
+ * first needs them: never for a pipeline that only names its source,
+ * whatever the body holds; an `if` after it still sees the payload.
+ */
+static void
+test_trigger_lazy(void)
+{
+	struct pipeline		*src, *ifp, *man;
+	struct json_object	*v;
+	struct event		 ev;
+	struct diag		 d;
+	struct buf		 trace = BUF_INIT, body = BUF_INIT;
+	const char		*manual = "{\"pipeline\":\"lazy\","
+	    "\"inputs\":{\"env\":\"prod\"},\"user\":\"ann\"}";
+	size_t			 i;
+
+	diag_init(&d);
+	src = load_pipeline("trigger", "source-site", &d);
+	ifp = load_pipeline("trigger", "if-main", &d);
+	man = chain_pipeline("lazy", "{ \"on\": { \"source\": \"site\" }, "
+	    "\"inputs\": { \"env\": { \"type\": \"string\" } }, "
+	    "\"jobs\": { \"a\": { \"steps\": [ { \"run\": \"true\" } ] } } }",
+	    &d);
+	if (src == NULL || ifp == NULL || man == NULL) {
+		dump(&d);
+		ok(0, "lazy: pipelines load");
+		goto out;
+	}
+
+	if (load_event(&ev, "github-push") == 0) {
+		ok(!ev.lazy.decoded && ev.lazy.env == NULL,
+		    "lazy: read, the payload is not decoded yet");
+		is_int(trigger_eval(src, &ev, &trace), 1,
+		    "lazy: a source-only pipeline runs");
+		ok(!ev.lazy.decoded && ev.lazy.env == NULL,
+		    "lazy: and decodes nothing");
+		buf_reset(&trace);
+		is_int(trigger_eval(ifp, &ev, &trace), 1,
+		    "lazy: an if on the payload after it sees the payload");
+		is_str(buf_str(&trace), "matched: if `payload.ref == "
+		    "'refs/heads/main'`", "lazy: the if's trace");
+		ok(ev.lazy.decoded && ev.lazy.env != NULL,
+		    "lazy: decoded for the if");
+		event_release(&ev);
+	}
+
+	/* 1 MiB labelled JSON that is not: too deep, then never closed */
+	for (i = 0; i < 1024 * 1024; i++)
+		buf_addch(&body, i < 512 * 1024 ? '[' : '{');
+	write_msg("garbage.msg", "Hookdir-Source: site\n"
+	    "Hookdir-Event: push\nContent-Type: application/json\n",
+	    buf_str(&body), body.len);
+	if (load_tmp_event(&ev, "garbage.msg") == 0) {
+		buf_reset(&trace);
+		is_int(trigger_eval(src, &ev, &trace), 1,
+		    "lazy: garbage body, a source-only pipeline runs");
+		ok(!ev.lazy.decoded, "lazy: garbage body not decoded");
+		buf_reset(&trace);
+		is_int(trigger_eval(ifp, &ev, &trace), 0,
+		    "lazy: garbage body, the if finds no payload");
+		is_str(buf_str(&trace), "if: `payload.ref == "
+		    "'refs/heads/main'` was false, payload.ref = nil",
+		    "lazy: the if's trace on a garbage body");
+		ok(ev.lazy.decoded && event_payload(&ev) == NULL,
+		    "lazy: decoded for the if: no payload");
+		event_release(&ev);
+	}
+
+	/* a manual run's payload is read with it; its inputs reach env */
+	write_msg("manual.msg", MANUAL_HEADERS, manual, strlen(manual));
+	if (load_tmp_event(&ev, "manual.msg") == 0) {
+		ok(ev.lazy.decoded && ev.lazy.env == NULL,
+		    "lazy: manual run: payload decoded as read");
+		is_str(ev.run_pipeline, "lazy", "lazy: manual run: pipeline");
+		is_str(ev.user, "ann", "lazy: manual run: user");
+		ok(event_inputs(&ev) == NULL, "lazy: no inputs before a match");
+		buf_reset(&trace);
+		is_int(trigger_eval(man, &ev, &trace), 1,
+		    "lazy: manual run matches its pipeline");
+		v = event_inputs(&ev);
+		is_str(v != NULL ? json_object_to_json_string(v) : "NULL",
+		    "{ \"env\": \"prod\" }", "lazy: the inputs are set");
+		ok(ev.lazy.env == NULL, "lazy: still no environment");
+		is_expr(&ev, "inputs.env + '/' + triggeredBy", "prod/manual");
+		event_release(&ev);
+	}
+	/* inputs set after the environment was built replace its own */
+	if (load_tmp_event(&ev, "manual.msg") == 0) {
+		is_expr(&ev, "len(inputs)", "0");
+		buf_reset(&trace);
+		is_int(trigger_eval(man, &ev, &trace), 1,
+		    "lazy: manual run matches, environment built first");
+		is_expr(&ev, "inputs.env", "prod");
+		event_release(&ev);
+	}
+out:
+	buf_release(&trace);
+	buf_release(&body);
+	pipeline_free(src);
+	pipeline_free(ifp);
+	pipeline_free(man);
+	diag_release(&d);
+}
+
 static void
 cleanup(void)
 {
@@ -1069,6 +1179,7 @@ main(void)
 	test_triggers();
 	test_trigger_edge();
 	test_chain();
+	test_trigger_lazy();
 	cleanup();
 	return tap_done();
 }
