@@ -173,6 +173,41 @@ test_expect_success 'a silent one-step run leaves nothing in state/ but the hist
 	test_cmp expect actual
 '
 
+test_expect_success 'a workspace that cannot be made: the step runs nothing and says why' '
+	next=$(( $(sql "SELECT coalesce(max(id), 0) FROM runs") + 1 )) &&
+	mkdir -p state/work &&
+	echo in-the-way >state/work/$next &&
+	cat >pipelines/ok.json <<-\EOF &&
+	{ "on": { "source": "test", "events": [ "ok" ] },
+	  "jobs": { "j": { "steps": [ { "name": "say", "run": "echo said" } ] } } }
+	EOF
+	queue_event ok &&
+	test_might_fail hookdir worker --once 2>err &&
+	run_status_is $event failure &&
+	test "$(last_run ok)" = $next &&
+	sql "SELECT status, exit_code = 126, reason FROM steps WHERE run = $next" >actual &&
+	test_grep "^failure|1|.*state/work/$next/.hookdir-body: " actual &&
+	test_grep "/j/say: .*state/work/$next/.hookdir-body: .*, not run" err &&
+	test_grep ! "hookdir-output" err &&
+	test_path_is_missing state/logs/$next/j/say.log &&
+	echo in-the-way >expect &&
+	test_cmp expect state/work/$next &&
+	rm state/work/$next
+'
+
+test_expect_success 'a run none of whose steps runs makes no workspace, even kept' '
+	cat >pipelines/ok.json <<-\EOF &&
+	{ "on": { "source": "test", "events": [ "ok" ] },
+	  "keep_workspace": true,
+	  "jobs": { "j": { "if": "false", "steps": [ { "run": "true" } ] } } }
+	EOF
+	queue_event ok &&
+	hookdir worker --once &&
+	run=$(last_run ok) &&
+	test "$(sql "SELECT status FROM jobs WHERE run = $run")" = skipped &&
+	test_path_is_missing state/work/$run
+'
+
 test_expect_success 'keep_workspace must be a boolean: file, line and key' '
 	cat >pipelines/wrong.json <<-\EOF &&
 	{ "on": { "source": "test" },

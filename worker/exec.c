@@ -43,6 +43,13 @@
  */
 #define GATE_FD		3
 #define GATE_TEXT	"read -r _ <&3 || exit 126; exec 3<&-; "
+/*
+ * With exec_spec.enter, the shell then enters the directory that
+ * variable names, which the caller makes while the shell starts and
+ * before the gate opens. cd -P sets PWD as a shell started there
+ * would; OLDPWD, which cd sets too, goes again.
+ */
+#define ENTER_TEXT	"cd -P -- \"$%s\" || exit 126; unset OLDPWD; "
 
 /* The secret values of one step, for its log. */
 struct mask {
@@ -494,7 +501,11 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 		close(pfd[1]);
 		return -1;
 	}
-	xasprintf(&text, GATE_TEXT "%s", spec->run);
+	if (spec->enter != NULL)
+		xasprintf(&text, GATE_TEXT ENTER_TEXT "%s", spec->enter,
+		    spec->run);
+	else
+		xasprintf(&text, GATE_TEXT "%s", spec->run);
 	parent = getpid();
 	/*
 	 * No handler may run in the child before it has reset the

@@ -24,6 +24,12 @@ struct exec;
 struct exec_spec {
 	const char	*run;		/* passed to sh -c verbatim */
 	const char	*dir;		/* working directory */
+	/*
+	 * Or NULL: an environment variable (a name, not payload) naming
+	 * the directory the shell enters once its gate opens; it need
+	 * not exist until then.
+	 */
+	const char	*enter;
 	char *const	*envp;		/* the whole environment */
 	const char	*log_path;	/* created 0600 at the first byte */
 	long long	 deadline_ms;	/* monotonic_ms() clock; 0: none */

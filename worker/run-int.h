@@ -77,6 +77,7 @@ struct rjob {
 	enum deadline_kind	 dl_kind;
 	int			 stopped;	/* by runner_stop() */
 	char			*output_path;
+	char			*unrun;		/* why its step ran nothing */
 };
 
 struct run {
@@ -87,6 +88,7 @@ struct run {
 	char			*work;		/* state/work/RUN */
 	char			*logs;		/* state/logs/RUN */
 	char			*body_path;
+	int			 work_made;	/* run_workspace_make() */
 	struct envv		 env;		/* pipeline env, secrets */
 	char			**secrets;	/* values to mask, NULL-ended */
 	size_t			 nsecrets;
@@ -149,6 +151,7 @@ void		 q_push(struct runner *, struct rjob *, int);
 void		 q_remove(struct runner *, struct rjob *);
 void		 run_end(struct run *, enum run_status, const char *);
 void		 run_begin(struct run *);
+int		 run_workspace_make(struct run *, char **);
 void		 job_finish(struct rjob *, enum run_status, const char *);
 void		 run_advance(struct run *);
 void		 dispatch(struct runner *);

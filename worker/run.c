@@ -303,24 +303,17 @@ out:
 }
 
 /*
- * The workspace with the body file in it, the env values and the
- * secrets. The logs' directories come with the first byte a step
- * writes (exec_log_open()), the outputs file with the step's first
- * output: a silent step creates nothing.
+ * The workspace with the body file in it, made as the run's first step
+ * starts (step_start(), while its shell starts): a run none of whose
+ * steps runs makes none. 0, or -1 with *why.
  */
-static int
-run_prepare(struct run *r, char **why)
+int
+run_workspace_make(struct run *r, char **why)
 {
-	const struct config	*cf = r->rn->cf;
-	const struct pipeline	*pl = r->pl;
-	struct buf		 b = BUF_INIT;
-	char			*err = NULL;
-	size_t			 i;
-	int			 fd;
+	int	fd;
 
-	xasprintf(&r->work, "%s/work/%lld", cf->state, r->id);
-	xasprintf(&r->logs, "%s/logs/%lld", cf->state, r->id);
-	xasprintf(&r->body_path, "%s/" RUN_PRIVATE "body", r->work);
+	if (r->work_made)
+		return 0;
 	if (mkdir_p(r->work, 0700) == -1) {
 		xasprintf(why, "%s: %s", r->work, strerror(errno));
 		return -1;
@@ -332,6 +325,28 @@ run_prepare(struct run *r, char **why)
 		xasprintf(why, "%s: %s", r->body_path, strerror(errno));
 		return -1;
 	}
+	r->work_made = 1;
+	return 0;
+}
+
+/*
+ * The env values and the secrets. The workspace comes with the first
+ * step (run_workspace_make()), the logs' directories with the first
+ * byte a step writes (exec_log_open()), the outputs file with the
+ * step's first output: a silent step creates nothing else.
+ */
+static int
+run_prepare(struct run *r, char **why)
+{
+	const struct config	*cf = r->rn->cf;
+	const struct pipeline	*pl = r->pl;
+	struct buf		 b = BUF_INIT;
+	char			*err = NULL;
+	size_t			 i;
+
+	xasprintf(&r->work, "%s/work/%lld", cf->state, r->id);
+	xasprintf(&r->logs, "%s/logs/%lld", cf->state, r->id);
+	xasprintf(&r->body_path, "%s/" RUN_PRIVATE "body", r->work);
 
 	for (i = 0; i < pl->nenv; i++) {
 		buf_reset(&b);
@@ -369,6 +384,7 @@ rjob_release(struct rjob *j)
 	json_object_put(j->outputs);
 	env_release(&j->env);
 	free(j->output_path);
+	free(j->unrun);
 	free(j->name_buf);
 	free(j->item);
 	free(j->inst);
@@ -447,7 +463,7 @@ run_workspace_end(struct run *r, enum run_status st)
 	struct runner	*rn = r->rn;
 
 	if ((st != RS_SUCCESS && st != RS_SKIPPED) || r->pl->keep_workspace ||
-	    r->work == NULL)
+	    !r->work_made)
 		return;
 	rn->trash = xreallocarray(rn->trash, rn->ntrash + 1,
 	    sizeof(*rn->trash));

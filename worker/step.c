@@ -242,6 +242,13 @@ step_outcome(struct rjob *j, const struct step *s,
 	struct run	*r = j->run;
 	char		 d[32];
 
+	/* Its gate stayed shut: the shell ran nothing (exit status 126). */
+	if (j->unrun != NULL) {
+		buf_addstr(why, j->unrun);
+		free(j->unrun);
+		j->unrun = NULL;
+		return RS_FAILURE;
+	}
 	if (j->stopped) {
 		buf_addstr(why, stopped_reason);
 		return RS_INTERRUPTED;
@@ -359,7 +366,7 @@ step_done(void *arg, const struct exec_result *res)
 	const struct step	*s = &j->job->steps[j->next_step];
 	struct buf		 why = BUF_INIT;
 	enum run_status		 status;
-	int			 began;
+	int			 began, ran = j->unrun == NULL;
 
 	/* One transaction for what the step's end records. */
 	began = history_txn_begin(rn->h);
@@ -368,7 +375,7 @@ step_done(void *arg, const struct exec_result *res)
 	j->state = J_BETWEEN;
 	status = step_outcome(j, s, res, &why);
 	/* The history has them, masked: leave no raw value behind. */
-	if (outputs_read(j, s->name) && unlink(j->output_path) == -1 &&
+	if (ran && outputs_read(j, s->name) && unlink(j->output_path) == -1 &&
 	    errno != ENOENT)
 		run_log(r, LOG_WARNING, "/%s/%s: %s: %s", j->name, s->name,
 		    j->output_path, strerror(errno));
@@ -612,7 +619,9 @@ step_start(struct rjob *j)
 
 	memset(&spec, 0, sizeof(spec));
 	spec.run = s->run;
-	spec.dir = r->work;
+	/* Its shell enters the workspace once its gate opens. */
+	spec.dir = "/";
+	spec.enter = "HOOKDIR_WORKSPACE";
 	spec.envp = step_env(j, s, &env);
 	spec.log_path = log;
 	spec.deadline_ms = step_deadline(j, s, now);
@@ -632,6 +641,12 @@ step_start(struct rjob *j)
 	}
 	log_debug("run %lld %s/%s/%s: started, pid %ld", r->id, r->pl->name,
 	    j->name, s->name, (long)pid);
+	/* Made while the shell starts: off the way from one step to the next. */
+	if (run_workspace_make(r, &j->unrun) == -1) {
+		run_log(r, LOG_WARNING, "/%s/%s: %s, not run", j->name,
+		    s->name, j->unrun);
+		exec_shut_gate(rn->ex, pid);
+	}
 	step_record_proc(j, s, pid);
 	j->pid = pid;
 	j->state = J_RUNNING;
