@@ -108,15 +108,10 @@ struct store_ops {
 		    const char *name, char *const *needs, size_t nneeds);
 	int	(*job_set)(struct history *, long long job, enum run_status,
 		    const char *reason, const char *outputs);
-	long long (*step_create)(struct history *, long long run,
-		    long long job, int index, const char *name,
-		    const char *log_path);
+	long long (*step_create)(struct history *,
+		    const struct history_step *);
 	int	(*step_set)(struct history *, long long step, enum run_status,
 		    int exit_code, int signal, const char *reason);
-	int	(*step_set_attempt)(struct history *, long long step,
-		    int attempt);
-	int	(*step_set_proc)(struct history *, long long step,
-		    long long pgid, long long start, const char *boot);
 	int	(*run_request_cancel)(struct history *, long long run);
 	int	(*run_cancel_requested)(struct history *, long long run);
 	int	(*run_set_group)(struct history *, long long run,

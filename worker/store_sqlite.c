@@ -193,8 +193,6 @@ enum hist_stmt {
 	ST_RUN_CANCEL_REQUEST,
 	ST_RUN_CANCEL_REQUESTED,
 	ST_RUN_SET_GROUP,
-	ST_STEP_SET_ATTEMPT,
-	ST_STEP_SET_PROC,
 	ST_EVENT_PROCS,
 	ST_GROUP_OTHER,
 	ST_GROUP_CANCEL_OTHERS,
@@ -332,8 +330,9 @@ static const char *const hist_sql[ST_MAX] = {
 	    "finished = CASE WHEN ?5 THEN ?4 ELSE finished END, "
 	    "outputs = coalesce(?6, outputs) WHERE id = ?1",
 	[ST_STEP_CREATE] =
-	    "INSERT INTO steps (run, job, idx, name, status, log) "
-	    "VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
+	    "INSERT INTO steps (run, job, idx, name, log, attempt, status, "
+	    "started, finished, reason, pgid, pgid_start, boot_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[ST_STEP_SET] =
 	    "UPDATE steps SET status = ?2, reason = coalesce(?3, reason), "
 	    "started = CASE WHEN ?2 = 'running' THEN coalesce(started, ?4) "
@@ -388,11 +387,6 @@ static const char *const hist_sql[ST_MAX] = {
 	    "SELECT cancel_requested FROM runs WHERE id = ?1",
 	[ST_RUN_SET_GROUP] =
 	    "UPDATE runs SET concurrency_group = ?2 WHERE id = ?1",
-	[ST_STEP_SET_ATTEMPT] =
-	    "UPDATE steps SET attempt = ?2 WHERE id = ?1",
-	[ST_STEP_SET_PROC] =
-	    "UPDATE steps SET pgid = ?2, pgid_start = ?3, boot_id = ?4 "
-	    "WHERE id = ?1",
 	[ST_EVENT_PROCS] =
 	    "SELECT pgid, pgid_start, boot_id FROM steps WHERE run IN "
 	    "(SELECT id FROM runs WHERE event = ?1 AND status IN "
@@ -1142,18 +1136,34 @@ sq_job_create(struct history *h, long long run, const char *name,
 }
 
 static long long
-sq_step_create(struct history *h, long long run, long long job,
-    int index, const char *name, const char *log_path)
+sq_step_create(struct history *h, const struct history_step *s)
 {
 	sqlite3_stmt	*st;
+	char		 now[40];
 
+	if ((unsigned)s->status >= RS_NRUN) {
+		store_seterr(h, "step %s: no status %d", s->name,
+		    (int)s->status);
+		return -1;
+	}
 	if ((st = hist_stmt(h, ST_STEP_CREATE)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_int64(st, 2, job);
-	sqlite3_bind_int(st, 3, index);
-	bind_text_now(st, 4, name);
-	bind_text_now(st, 5, log_path);
+	hist_now(now);
+	sqlite3_bind_int64(st, 1, s->run);
+	sqlite3_bind_int64(st, 2, s->job);
+	sqlite3_bind_int(st, 3, s->index);
+	bind_text_now(st, 4, s->name);
+	bind_text_now(st, 5, s->log_path);
+	sqlite3_bind_int(st, 6, s->attempt);
+	bind_text_now(st, 7, status_name(s->status));
+	bind_text_now(st, 8, s->status != RS_QUEUED ? now : NULL);
+	bind_text_now(st, 9, status_ended(s->status) ? now : NULL);
+	bind_text_now(st, 10, s->reason);
+	if (s->pgid > 0) {
+		sqlite3_bind_int64(st, 11, s->pgid);
+		sqlite3_bind_int64(st, 12, s->start);
+		bind_text_now(st, 13, s->boot);
+	}
 	if (hist_run(h, st, "creating a step") == -1)
 		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
@@ -1620,37 +1630,6 @@ sq_run_set_group(struct history *h, long long run, const char *group)
 }
 
 static int
-sq_step_set_attempt(struct history *h, long long step, int attempt)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = hist_stmt(h, ST_STEP_SET_ATTEMPT)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, step);
-	sqlite3_bind_int(st, 2, attempt);
-	if (hist_run(h, st, "recording a step's attempt") == -1)
-		return -1;
-	return 0;
-}
-
-static int
-sq_step_set_proc(struct history *h, long long step, long long pgid,
-    long long start, const char *boot)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = hist_stmt(h, ST_STEP_SET_PROC)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, step);
-	sqlite3_bind_int64(st, 2, pgid);
-	sqlite3_bind_int64(st, 3, start);
-	bind_text(st, 4, boot);
-	if (hist_run(h, st, "recording a step's process group") == -1)
-		return -1;
-	return 0;
-}
-
-static int
 sq_event_procs(struct history *h, const char *event_id,
     struct history_proc **out, size_t *n)
 {
@@ -1969,8 +1948,6 @@ static const struct store_ops sq_ops = {
 	.job_set = sq_job_set,
 	.step_create = sq_step_create,
 	.step_set = sq_step_set,
-	.step_set_attempt = sq_step_set_attempt,
-	.step_set_proc = sq_step_set_proc,
 	.run_request_cancel = sq_run_request_cancel,
 	.run_cancel_requested = sq_run_cancel_requested,
 	.run_set_group = sq_run_set_group,

@@ -695,6 +695,33 @@ test_begin(struct history *h, const char *state)
 	    "requeue of an unrecorded event is no error");
 }
 
+/*
+ * A step's row as the worker writes it (a queued one the worker never
+ * writes: a step is recorded as it starts), with its process group
+ * when pgid > 0.
+ */
+static long long
+step_add(struct history *h, long long run, long long job, int index,
+    const char *name, const char *log, enum run_status status,
+    const char *reason, int attempt, long long pgid)
+{
+	struct history_step	s;
+
+	memset(&s, 0, sizeof(s));
+	s.run = run;
+	s.job = job;
+	s.index = index;
+	s.attempt = attempt;
+	s.name = name;
+	s.log_path = log;
+	s.status = status;
+	s.reason = reason;
+	s.pgid = pgid;
+	s.start = pgid > 0 ? 987654 : -1;
+	s.boot = pgid > 0 ? "b-1" : NULL;
+	return history_step_create(h, &s);
+}
+
 static void
 test_runs(struct history *h, const char *state)
 {
@@ -713,9 +740,10 @@ test_runs(struct history *h, const char *state)
 	is_q(state, sql, "queued 1 1 1", "queued, attempt 1, created set");
 	job = history_job_create(h, run, "build", NULL, 0);
 	ok(job > 0, "job created");
-	step = history_step_create(h, run, job, 1, "make", "/x/logs/1/build/make.log");
+	step = step_add(h, run, job, 1, "make", "/x/logs/1/build/make.log",
+	    RS_QUEUED, NULL, 1, 0);
 	ok(step > 0, "step created");
-	step2 = history_step_create(h, run, job, 2, "2", NULL);
+	step2 = step_add(h, run, job, 2, "2", NULL, RS_QUEUED, NULL, 1, 0);
 	ok(step2 > step, "second step created");
 
 	is_int(history_run_set(h, run, RS_RUNNING, NULL), 0, "run running");
@@ -767,12 +795,17 @@ test_runs(struct history *h, const char *state)
 	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL);
 	job2 = history_job_create(h, run2, "send", NULL, 0);
 	history_job_create(h, run2, "later", NULL, 0);
-	step2 = history_step_create(h, run2, job2, 1, "curl", NULL);
 	history_run_set(h, run2, RS_RUNNING, NULL);
 	history_job_set(h, job2, RS_RUNNING, NULL, NULL);
-	history_step_set(h, step2, RS_RUNNING, -1, -1, NULL);
-	is_int(history_step_set_proc(h, step2, 4242, 987654, "b-1"), 0,
-	    "a running step's process group recorded");
+	step2 = step_add(h, run2, job2, 1, "curl", NULL, RS_RUNNING, NULL, 2,
+	    4242);
+	ok(step2 > 0, "a running step recorded with its process group");
+	snprintf(sql, sizeof(sql), "SELECT status || ' ' || attempt || ' ' || "
+	    "(started IS NOT NULL) || (finished IS NULL) || ' ' || pgid || "
+	    "' ' || pgid_start || ' ' || boot_id FROM steps WHERE id = %lld",
+	    step2);
+	is_q(state, sql, "running 2 11 4242 987654 b-1",
+	    "one row: running, its attempt, started, its group");
 	is_int(history_event_procs(h, "1.M1P1R1.host", &procs, &nprocs), 0,
 	    "the event's process groups listed");
 	ok(nprocs == 1 && procs[0].pgid == 4242 && procs[0].start == 987654 &&
@@ -1314,7 +1347,7 @@ test_chain(struct history *h, const char *state)
 {
 	struct json_object	*o = NULL, *v, *jobs, *steps;
 	struct event		 ev;
-	char			*dup = NULL, *err = NULL;
+	char			*dup = NULL, *err = NULL, q[256];
 	long long		 run, job, step;
 
 	event_fill(&ev, "77.M7P7R77.host", "hookdir", "e/p/pipeline_complete");
@@ -1353,8 +1386,18 @@ test_chain(struct history *h, const char *state)
 	is_q(state, "SELECT concurrency_group FROM runs WHERE id = (SELECT "
 	    "max(id) FROM runs)", "deploy-main", "the group is stored");
 	job = history_job_create(h, run, "a", NULL, 0);
-	step = history_step_create(h, run, job, 1, "s", "/dev/null");
-	is_int(history_step_set_attempt(h, step, 3), 0, "set an attempt");
+	step = step_add(h, run, job, 1, "s", "/dev/null", RS_RUNNING, NULL, 3,
+	    0);
+	ok(step > 0, "a step's third attempt");
+	step = step_add(h, run, job, 2, "nope", NULL, RS_FAILURE,
+	    "fork: no", 1, 0);
+	snprintf(q, sizeof(q), "SELECT status || ' ' || reason || ' ' || "
+	    "(started IS NOT NULL) || (finished IS NOT NULL) || ' ' || "
+	    "coalesce(pgid, 'n') FROM steps WHERE id = %lld", step);
+	is_q(state, q, "failure fork: no 11 n",
+	    "a step that could not start: one row, failed, with why");
+	ok(step_add(h, run, job, 3, "bad", NULL, RS_NONE, NULL, 1, 0) == -1,
+	    "a step with an unknown status is an error");
 	if (history_run_get(h, run, &o) == 1 &&
 	    json_object_object_get_ex(o, "jobs", &jobs) &&
 	    (steps = json_object_object_get(json_object_array_get_idx(jobs,
