@@ -232,10 +232,16 @@ hist_id(struct history *h, long long id)
 
 long long
 history_run_create(struct history *h, const char *event_id,
-    const char *pipeline, const char *triggered_by, const char *user)
+    const char *pipeline, const char *triggered_by, const char *user,
+    enum run_status status)
 {
+	if (status != RS_QUEUED && status != RS_RUNNING) {
+		store_seterr(h, "run of %s: created %s", pipeline,
+		    status_name(status));
+		return hist_id(h, -1);
+	}
 	return hist_id(h, h->ops->run_create(h, event_id, pipeline,
-	    triggered_by, user));
+	    triggered_by, user, status));
 }
 
 int

@@ -89,8 +89,13 @@ int	history_event_finish(struct history *, const char *event_id,
  * `started` when it becomes running and `finished` when it becomes one
  * that has ended (status_ended()).
  */
+/*
+ * A run is created queued (it waits for its concurrency group) or
+ * running (it starts now: `started` is its creation).
+ */
 long long history_run_create(struct history *, const char *event_id,
-	    const char *pipeline, const char *triggered_by, const char *user);
+	    const char *pipeline, const char *triggered_by, const char *user,
+	    enum run_status);
 int	history_run_set(struct history *, long long run, enum run_status,
 	    const char *reason);
 /* needs: the names of the jobs it waits for, as the pipeline says. */

@@ -101,7 +101,7 @@ struct store_ops {
 	int	(*event_came_back)(struct history *, const char *event_id);
 	long long (*run_create)(struct history *, const char *event_id,
 		    const char *pipeline, const char *triggered_by,
-		    const char *user);
+		    const char *user, enum run_status);
 	int	(*run_set)(struct history *, long long run, enum run_status,
 		    const char *reason);
 	long long (*job_create)(struct history *, long long run,

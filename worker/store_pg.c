@@ -352,9 +352,10 @@ static const char *const pg_sql[PS_MAX] = {
 	    "WHERE id = $1::text AND status IN ('done', 'failed', "
 	    "'duplicate')",
 	[PS_RUN_CREATE] =
-	    "INSERT INTO runs (event, pipeline, status, created, attempt, "
-	    "triggered_by, triggered_user, host) "
-	    "VALUES ($1::text, $2::text, 'queued', $3::text, "
+	    "INSERT INTO runs (event, pipeline, status, created, started, "
+	    "attempt, triggered_by, triggered_user, host) "
+	    "VALUES ($1::text, $2::text, $7::text, $3::text, "
+	    "CASE WHEN $7::text = 'running' THEN $3::text END, "
 	    "coalesce((SELECT attempts FROM events WHERE id = $1::text), 1), "
 	    "$4::text, $5::text, $6::text) RETURNING id",
 	[PS_RUN_SET] =
@@ -1214,7 +1215,8 @@ pg_insert_id(struct history *h, enum pg_stmt id, const struct pg_args *a,
 
 static long long
 pg_run_create(struct history *h, const char *event_id,
-    const char *pipeline, const char *triggered_by, const char *user)
+    const char *pipeline, const char *triggered_by, const char *user,
+    enum run_status status)
 {
 	struct pg_args	 a = { .n = 0 };
 	char		 now[40];
@@ -1226,6 +1228,7 @@ pg_run_create(struct history *h, const char *event_id,
 	arg_text(&a, triggered_by);
 	arg_text(&a, user != NULL && *user != '\0' ? user : NULL);
 	arg_text(&a, store_host(h));
+	arg_text(&a, status_name(status));
 	return pg_insert_id(h, PS_RUN_CREATE, &a, "creating a run");
 }
 

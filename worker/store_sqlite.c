@@ -310,9 +310,9 @@ static const char *const hist_sql[ST_MAX] = {
 	    "UPDATE events SET requeued = requeued + 1, finished = NULL "
 	    "WHERE id = ?1",
 	[ST_RUN_CREATE] =
-	    "INSERT INTO runs (event, pipeline, status, created, attempt, "
-	    "triggered_by, triggered_user, host) "
-	    "VALUES (?1, ?2, 'queued', ?3, "
+	    "INSERT INTO runs (event, pipeline, status, created, started, "
+	    "attempt, triggered_by, triggered_user, host) "
+	    "VALUES (?1, ?2, ?7, ?3, CASE WHEN ?7 = 'running' THEN ?3 END, "
 	    "coalesce((SELECT attempts FROM events WHERE id = ?1), 1), "
 	    "?4, ?5, ?6)",
 	[ST_RUN_SET] =
@@ -1088,7 +1088,8 @@ sq_event_came_back(struct history *h, const char *event_id)
 
 static long long
 sq_run_create(struct history *h, const char *event_id,
-    const char *pipeline, const char *triggered_by, const char *user)
+    const char *pipeline, const char *triggered_by, const char *user,
+    enum run_status status)
 {
 	sqlite3_stmt	*st;
 	char		 now[40];
@@ -1104,6 +1105,7 @@ sq_run_create(struct history *h, const char *event_id,
 	if (user != NULL && *user != '\0')
 		bind_text_now(st, 5, user);
 	bind_text_now(st, 6, store_host(h));
+	bind_text_now(st, 7, status_name(status));
 	if (hist_run(h, st, "creating a run") == -1)
 		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);

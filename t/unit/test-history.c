@@ -732,7 +732,7 @@ test_runs(struct history *h, const char *state)
 	char		*dup = NULL, *err = NULL, sql[256];
 	int		 r;
 
-	run = history_run_create(h, "1.M1P1R1.host", "deploy", NULL, NULL);
+	run = history_run_create(h, "1.M1P1R1.host", "deploy", NULL, NULL, RS_QUEUED);
 	ok(run > 0, "run created (%lld)", run);
 	snprintf(sql, sizeof(sql), "SELECT status || ' ' || attempt || ' ' || "
 	    "(created IS NOT NULL) || ' ' || (started IS NULL) FROM runs "
@@ -786,13 +786,13 @@ test_runs(struct history *h, const char *state)
 	    "an event's status is not a run's");
 	ok(history_run_set(h, 99999, RS_SUCCESS, NULL) == -1,
 	    "an unknown run is an error");
-	ok(history_run_create(h, "no.such.event", "deploy", NULL, NULL) == -1,
-	    "a run of an unrecorded event is an error");
+	ok(history_run_create(h, "no.such.event", "deploy", NULL, NULL,
+	    RS_QUEUED) == -1, "a run of an unrecorded event is an error");
 	ok(history_event_finish(h, "1.M1P1R1.host", "finished", NULL) == -1,
 	    "an unknown event status is an error");
 
 	/* A second run is left running: then its worker dies. */
-	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL);
+	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL, RS_QUEUED);
 	job2 = history_job_create(h, run2, "send", NULL, 0);
 	history_job_create(h, run2, "later", NULL, 0);
 	history_run_set(h, run2, RS_RUNNING, NULL);
@@ -833,7 +833,7 @@ test_runs(struct history *h, const char *state)
 	snprintf(sql, sizeof(sql), "SELECT status FROM runs WHERE id = %lld",
 	    run);
 	is_q(state, sql, "failure", "an ended run is left alone");
-	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL);
+	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL, RS_QUEUED);
 	snprintf(sql, sizeof(sql), "SELECT attempt FROM runs WHERE id = %lld",
 	    run2);
 	is_q(state, sql, "2", "a run of the second attempt says so");
@@ -1173,7 +1173,7 @@ test_gc_batches(void)
 		free(dup);
 		dup = NULL;
 		run = history_run_create(h, id, i % 2 ? "odd" : "even",
-		    "webhook", NULL);
+		    "webhook", NULL, RS_QUEUED);
 		if (run <= 0 || history_run_set(h, run, i % 7 ? RS_SUCCESS :
 		    RS_FAILURE, NULL) == -1 ||
 		    history_event_finish(h, id, "done", NULL) == -1)
@@ -1263,7 +1263,7 @@ test_concurrent(void)
 			if (status == -1)
 				fprintf(stderr, "child %d: %s\n", i, err);
 			if (status == EVENT_NEW && history_run_create(h, id,
-			    "p", NULL, NULL) <= 0)
+			    "p", NULL, NULL, RS_QUEUED) <= 0)
 				status = 11;
 			free(dup);
 			free(err);
@@ -1369,7 +1369,7 @@ test_chain(struct history *h, const char *state)
 	json_object_put(o);
 	o = NULL;
 
-	run = history_run_create(h, "77.M7P7R77.host", "p", NULL, NULL);
+	run = history_run_create(h, "77.M7P7R77.host", "p", NULL, NULL, RS_QUEUED);
 	ok(run > 0, "chain: a run");
 	is_int(history_run_cancel_requested(h, run), 0, "no cancel requested");
 	is_int(history_run_request_cancel(h, run), 1,
@@ -1408,6 +1408,15 @@ test_chain(struct history *h, const char *state)
 	else
 		ok(0, "history_run_get with steps");
 	json_object_put(o);
+	run = history_run_create(h, "77.M7P7R77.host", "now", NULL, NULL,
+	    RS_RUNNING);
+	snprintf(q, sizeof(q), "SELECT status || ' ' || CASE WHEN started = "
+	    "created THEN 'started when created' END FROM runs WHERE id = "
+	    "%lld", run);
+	is_q(state, q, "running started when created",
+	    "a run created running: started then");
+	ok(history_run_create(h, "77.M7P7R77.host", "p", NULL, NULL,
+	    RS_SUCCESS) == -1, "a run is not created ended");
 }
 
 /*
@@ -1518,7 +1527,7 @@ test_host(struct history *h, const char *state)
 	    "host: event recorded");
 	free(dup);
 	dup = NULL;
-	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED);
 	history_job_create(h, run, "build", NULL, 0);
 	is_q(state, "SELECT host FROM events WHERE id = '90.M9P9R90.host-a'",
 	    "host-a", "host: the event's claim names its host");
@@ -1545,7 +1554,7 @@ test_host(struct history *h, const char *state)
 	json_object_put(o);
 	is_q(state, sql, "host-a host-a", "host: the old run stays host a's");
 	history_set_host(h, NULL);
-	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED);
 	snprintf(sql, sizeof(sql), "SELECT coalesce(host, 'none') FROM runs "
 	    "WHERE id = %lld", run);
 	is_q(state, sql, "none", "host: none set, none recorded");
@@ -1585,7 +1594,7 @@ test_graph(struct history *h, const char *state)
 	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
 	    "graph: event recorded");
 	free(dup);
-	run = history_run_create(h, "88.M8P8R88.host", "deploy", NULL, NULL);
+	run = history_run_create(h, "88.M8P8R88.host", "deploy", NULL, NULL, RS_QUEUED);
 	history_job_create(h, run, "build", NULL, 0);
 	history_job_create(h, run, "test", needs, 1);
 	history_job_create(h, run, "deploy[0]", needs, 2);
@@ -1724,7 +1733,7 @@ test_txn(struct history *h, const char *state)
 	is_int(history_txn_begin(h), 0, "txn: a second begin joins it");
 	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
 	    "txn: the claim joins it");
-	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED);
 	ok(run > 0, "txn: a run recorded in it");
 	is_q(state, "SELECT count(*) FROM events WHERE id = '95.M9P9R95.txn'",
 	    "0", "txn: not seen by others before it commits");
@@ -1743,7 +1752,7 @@ test_txn(struct history *h, const char *state)
 	    "txn: failure: the claim");
 	ok(history_job_create(h, 987654321, "build", NULL, 0) == -1,
 	    "txn: failure: the failing write says so");
-	ok(history_run_create(h, ev.id, "deploy", NULL, NULL) == -1,
+	ok(history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED) == -1,
 	    "txn: failure: so does a write after it");
 	is_int(history_txn_end(h, 1), -1, "txn: failure: end fails");
 	is_q(state, "SELECT count(*) FROM events WHERE id = '96.M9P9R96.txn'",
@@ -1753,7 +1762,7 @@ test_txn(struct history *h, const char *state)
 	is_q(state, "SELECT count(*) FROM events WHERE id = '96.M9P9R96.txn'",
 	    "1", "txn: failure: and commits on its own");
 	is_int(history_txn_begin(h), 1, "txn: failure: a new one opens");
-	ok(history_run_create(h, ev.id, "deploy", NULL, NULL) > 0,
+	ok(history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED) > 0,
 	    "txn: failure: and records");
 	is_int(history_txn_end(h, 1), 0, "txn: failure: and commits");
 	is_q(state, "SELECT count(*) FROM runs WHERE event = '96.M9P9R96.txn'",
@@ -1761,7 +1770,7 @@ test_txn(struct history *h, const char *state)
 
 	/* Concurrency groups decide in transactions of their own. */
 	is_int(history_txn_begin(h), 1, "txn: group: begin");
-	run = history_run_create(h, ev.id, "grouped", NULL, NULL);
+	run = history_run_create(h, ev.id, "grouped", NULL, NULL, RS_QUEUED);
 	is_int(history_group_enter(h, run, "g-txn", "queue", 1, &status), -1,
 	    "txn: group: no decision inside one");
 	is_int(history_txn_end(h, 1), 0,
