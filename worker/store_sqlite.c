@@ -152,6 +152,35 @@ static const char *const history_migrations[] = {
 	"DROP INDEX runs_finished;\n"
 	"CREATE INDEX runs_finished ON runs (finished) "
 	"WHERE finished IS NOT NULL;\n",
+	/*
+	 * Version 10: fewer pages written per event. events_finished
+	 * holds only the events that finished, as runs_finished does:
+	 * claiming an event no longer writes an entry for its NULL, nor
+	 * finishing it removes one from another page. gc's other kind
+	 * of event, one that ended but whose finished was cleared
+	 * (requeued), is found through events_unfinished, which no event
+	 * is in while it is processed or once it finished. traces is
+	 * keyed by (event, pipeline) itself, WITHOUT ROWID: one b-tree
+	 * where a rowid table and its primary key index were two.
+	 */
+	"DROP INDEX events_finished;\n"
+	"CREATE INDEX events_finished ON events (finished) "
+	"WHERE finished IS NOT NULL;\n"
+	"CREATE INDEX events_unfinished ON events "
+	"(coalesce(claimed, received)) "
+	"WHERE finished IS NULL AND status IN ('done', 'duplicate');\n"
+	"CREATE TABLE traces_v10 (\n"
+	"	event		TEXT NOT NULL REFERENCES events (id) "
+	"ON DELETE CASCADE,\n"
+	"	pipeline	TEXT NOT NULL,\n"
+	"	matched		INTEGER NOT NULL,\n"
+	"	trace		TEXT NOT NULL DEFAULT '',\n"
+	"	PRIMARY KEY (event, pipeline)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO traces_v10 (event, pipeline, matched, trace) "
+	"SELECT event, pipeline, matched, trace FROM traces;\n"
+	"DROP TABLE traces;\n"
+	"ALTER TABLE traces_v10 RENAME TO traces;\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -217,13 +246,16 @@ enum hist_stmt {
 /*
  * Events gc may forget: ended before ?1 (finished, else claimed or
  * received), and none of their runs still going. Spelt so that SQLite
- * finds them through events_finished: the last batch of a gc, and one
- * that finds nothing, read only the old events, not the whole table
- * while holding the write lock.
+ * finds them through events_finished and events_unfinished (whose
+ * WHERE the second term repeats, so that SQLite may use that partial
+ * index): the last batch of a gc, and one that finds nothing, read
+ * only the old events, not the whole table while holding the write
+ * lock.
  */
 #define GC_EVENTS_WHERE \
 	"status IN ('done', 'duplicate') AND (finished < ?1 OR " \
-	"(finished IS NULL AND coalesce(claimed, received) < ?1)) AND " \
+	"(finished IS NULL AND status IN ('done', 'duplicate') AND " \
+	"coalesce(claimed, received) < ?1)) AND " \
 	"NOT EXISTS " \
 	"(SELECT 1 FROM runs WHERE runs.event = events.id AND " \
 	"runs.status IN " RUN_NOT_ENDED ")"

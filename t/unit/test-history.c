@@ -428,6 +428,30 @@ finished_index(const char *state, const char *name)
 	    "%s: the failed runs of a day are counted by runs_finished "
 	    "(%s)", name, plan ? plan : "no plan");
 	free(plan);
+
+	/* Version 10: the same for events; traces is one b-tree. */
+	xasprintf(&what, "%s: events_finished leaves unfinished events out",
+	    name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'events_finished' AND sql LIKE '%WHERE finished IS NOT NULL'",
+	    "1", what);
+	free(what);
+	xasprintf(&what, "%s: events_unfinished holds the ended ones only",
+	    name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'events_unfinished' AND sql LIKE '%WHERE finished IS NULL AND "
+	    "status IN (''done'', ''duplicate'')'", "1", what);
+	free(what);
+	xasprintf(&what, "%s: traces is WITHOUT ROWID", name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'traces' AND sql LIKE '%) WITHOUT ROWID'", "1", what);
+	free(what);
+	plan = query_plan(state, "SELECT count(*) FROM events WHERE status = "
+	    "'failed' AND finished >= '2026-01-01T00:00:00Z'");
+	ok(plan != NULL && strstr(plan, "USING INDEX events_finished") !=
+	    NULL, "%s: the failed events of a day are counted by "
+	    "events_finished (%s)", name, plan ? plan : "no plan");
+	free(plan);
 }
 
 static void
@@ -518,7 +542,7 @@ test_open(void)
 		ok(0, "%s: %s", db, sqlite3_errmsg(conn));
 	sqlite3_close(conn);
 	free(db);
-	is_q(state, "PRAGMA user_version", "9", "user_version is 9");
+	is_q(state, "PRAGMA user_version", "10", "user_version is 10");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
@@ -612,7 +636,8 @@ test_migrations(void)
 	free(err);
 	err = NULL;
 	history_close(h);
-	is_q(state, "PRAGMA user_version", "9", "empty file: user_version 9");
+	is_q(state, "PRAGMA user_version", "10",
+	    "empty file: user_version 10");
 	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
 	free(path);
 	free(state);
@@ -1215,14 +1240,126 @@ test_gc_batches(void)
 			bad++;
 	is_int(bad, 0, "batches: oldest first, each once");
 	free(ids.v);
+	before = history_scan_steps(h);
+	is_int(history_gc_events(h, "2000-01-01T00:00:00Z", 1, &count), 0,
+	    "batches: gc --dry-run of nothing old enough");
+	is_int((int)count, 0, "batches: finds nothing");
+	is_int((int)(history_scan_steps(h) - before), 0,
+	    "batches: and scans no table for it");
+	/* An ended event put back (finished cleared) is forgotten too. */
+	is_int(history_event_requeue(h, "700003.M1P1R1.gc"), 0,
+	    "batches: one requeued");
 	is_int(history_gc_events(h, "2999-01-01T00:00:00Z", 1, &count), 0,
 	    "batches: gc --dry-run");
 	is_int(count, n, "batches: counts them all");
+	is_int((int)(history_scan_steps(h) - before), 0,
+	    "batches: through indexes");
 	is_int(history_gc_events(h, "2999-01-01T00:00:00Z", 0, &count), 0,
 	    "batches: gc");
 	is_int(count, n, "batches: deletes them all, batch after batch");
 	is_q(state, "SELECT (SELECT count(*) FROM events) + "
 	    "(SELECT count(*) FROM runs)", "0", "batches: nothing is left");
+	history_close(h);
+	free(state);
+}
+
+/*
+ * The frames the WAL got since the last call (each a page written), as
+ * a connection of our own sees them; the log is then checkpointed and
+ * truncated, so that the next count starts from none. -1 on error.
+ */
+static int
+wal_pages(const char *state)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		*path;
+	int		 n = -1;
+
+	xasprintf(&path, "%s/hookdir.db", state);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint("
+	    "PASSIVE)", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_int(st, 0) == 0)
+			n = sqlite3_column_int(st, 1);
+		sqlite3_finalize(st);
+		if (sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+		    NULL, NULL) != SQLITE_OK)
+			n = -1;
+	}
+	sqlite3_close(db);
+	free(path);
+	return n;
+}
+
+/*
+ * What the worker records for an event that runs a one-step pipeline,
+ * in its two transactions: the claim up to the step's start, and the
+ * step's end up to the event's.
+ */
+static void
+pages_event(struct history *h, int i)
+{
+	struct event	 ev;
+	char		 id[64], delivery[32], *dup = NULL, *err = NULL;
+	long long	 run, job, step;
+
+	snprintf(id, sizeof(id), "8%05d.M1P1R1.pages", i);
+	snprintf(delivery, sizeof(delivery), "pages-%d", i);
+	event_fill(&ev, id, "site", delivery);
+	history_txn_begin(h);
+	history_event_begin(h, &ev, &dup, &err);
+	history_event_trace(h, id, "bench", 1, "source: site");
+	run = history_run_create(h, id, "bench", "webhook", NULL, RS_RUNNING);
+	job = history_job_create(h, run, "j", NULL, 0);
+	history_job_set(h, job, RS_RUNNING, NULL, NULL);
+	step = step_add(h, run, job, 1, "1", "/x/logs/j/1.log", RS_RUNNING,
+	    NULL, 1, 4242);
+	history_txn_end(h, 1);
+	history_txn_begin(h);
+	history_step_set(h, step, RS_SUCCESS, 0, -1, NULL);
+	history_job_set(h, job, RS_SUCCESS, NULL, "{}");
+	history_run_set(h, run, RS_SUCCESS, NULL);
+	history_event_finish(h, id, "done", NULL);
+	history_txn_end(h, 1);
+	free(dup);
+	free(err);
+}
+
+/*
+ * The pages one event writes: each one is a WAL frame to checksum and
+ * write, and then to checkpoint. In a small history every b-tree is
+ * one page, so this counts the b-trees an event touches in each of its
+ * two transactions (version 9: 16 + 7).
+ */
+static void
+test_pages(void)
+{
+	struct history	*h;
+	char		*state, *err = NULL;
+	unsigned long	 errors;
+	int		 i, n;
+
+	if (pg_uri != NULL)
+		return;
+	state = state_dir("pages");
+	if ((h = history_open(state, 1, &err)) == NULL) {
+		ok(0, "pages: open: %s", err);
+		free(err);
+		free(state);
+		return;
+	}
+	errors = history_errors(h);
+	for (i = 0; i < 3; i++)
+		pages_event(h, i);
+	wal_pages(state);
+	pages_event(h, i);
+	n = wal_pages(state);
+	is_int((int)(history_errors(h) - errors), 0,
+	    "pages: events recorded without an error");
+	ok(n > 0 && n <= 21, "pages: an event and its one-step run write %d "
+	    "pages (at most 14 + 7)", n);
 	history_close(h);
 	free(state);
 }
@@ -1622,6 +1759,34 @@ test_graph(struct history *h, const char *state)
 }
 
 /* A version 2 database (before jobs.needs) is migrated, its jobs kept. */
+/* What a version 9 hookdir had instead of version 10's (see v9 below). */
+#define UNDO_V10 \
+	"DROP INDEX events_unfinished; DROP INDEX events_finished; " \
+	"CREATE INDEX events_finished ON events (finished); " \
+	"DROP TABLE traces; " \
+	"CREATE TABLE traces (event TEXT NOT NULL REFERENCES events (id) " \
+	"ON DELETE CASCADE, pipeline TEXT NOT NULL, matched INTEGER NOT NULL, " \
+	"trace TEXT NOT NULL DEFAULT '', PRIMARY KEY (event, pipeline)); "
+
+/*
+ * A new history at the newest version, closed, to take back to an
+ * older one by hand: its state directory, and the database's path in
+ * *path (both malloc'd).
+ */
+static char *
+state_made(const char *name, char **path)
+{
+	struct history	*h;
+	char		*state, *err = NULL;
+
+	state = state_dir(name);
+	h = history_open(state, 1, &err);
+	history_close(h);
+	free(err);
+	xasprintf(path, "%s/hookdir.db", state);
+	return state;
+}
+
 static void
 test_migrate_v2(void)
 {
@@ -1630,15 +1795,10 @@ test_migrate_v2(void)
 	sqlite3			*db;
 	char			*state, *path, *err = NULL;
 
-	state = state_dir("v2");
-	h = history_open(state, 1, &err);
-	history_close(h);
-	free(err);
-	err = NULL;
-	/* Undo versions 3 to 9 by hand: what a version 2 hookdir left. */
-	xasprintf(&path, "%s/hookdir.db", state);
+	/* Undo versions 3 to 10 by hand: what a version 2 hookdir left. */
+	state = state_made("v2", &path);
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "DROP TABLE leases; "
+	sqlite3_exec(db, UNDO_V10 "DROP TABLE leases; "
 	    "ALTER TABLE events DROP COLUMN host; "
 	    "ALTER TABLE runs DROP COLUMN host; "
 	    "ALTER TABLE jobs DROP COLUMN host; "
@@ -1687,7 +1847,7 @@ test_migrate_v2(void)
 	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
-	is_q(state, "PRAGMA user_version", "9", "v2: now version 9");
+	is_q(state, "PRAGMA user_version", "10", "v2: now version 10");
 	status_checks(state, "v2");
 	finished_index(state, "v2");
 	is_q(state, "SELECT dedup_key || ' ' || dedup_rule FROM events "
@@ -1708,6 +1868,55 @@ test_migrate_v2(void)
 	else
 		ok(0, "v2: the old run reads back");
 	json_object_put(o);
+	history_close(h);
+	free(path);
+	free(state);
+}
+
+/*
+ * A version 9 history: its traces are copied into version 10's table,
+ * and gc still finds an ended event whose finished was cleared.
+ */
+static void
+test_migrate_v9(void)
+{
+	struct history	*h;
+	sqlite3		*db;
+	char		*state, *path, *err = NULL;
+	long		 count = -1;
+
+	state = state_made("v9", &path);
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, UNDO_V10
+	    "INSERT INTO events (id, source, delivery, claimed, finished, "
+	    "status) VALUES ('1.M1.v9', 'site', 'd1', '2026-01-01T00:00:00Z', "
+	    "'2026-01-01T00:00:01Z', 'done'), ('2.M1.v9', 'site', 'd2', "
+	    "'2026-01-01T00:00:00Z', NULL, 'done'), ('3.M1.v9', 'site', 'd3', "
+	    "'2026-01-01T00:00:00Z', NULL, 'processing'); "
+	    "INSERT INTO traces VALUES ('1.M1.v9', 'a', 1, 'source: site'), "
+	    "('1.M1.v9', 'b', 0, 'events: got `push`, want `tag`'), "
+	    "('2.M1.v9', 'a', 1, ''); "
+	    "PRAGMA user_version = 9", NULL, NULL, NULL);
+	sqlite3_close(db);
+	is_q(state, "PRAGMA user_version", "9", "v9: made by hand");
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'traces' AND sql LIKE '%WITHOUT ROWID%'", "0",
+	    "v9: traces with a rowid");
+	h = history_open(state, 0, &err);
+	ok(h != NULL, "v9: migrated on open%s%s", err ? ": " : "",
+	    err ? err : "");
+	free(err);
+	is_q(state, "PRAGMA user_version", "10", "v9: now version 10");
+	finished_index(state, "v9");
+	is_q(state, "SELECT group_concat(event || '/' || pipeline || '/' || "
+	    "matched || '/' || trace, ',') FROM traces", "1.M1.v9/a/1/source: "
+	    "site,1.M1.v9/b/0/events: got `push`, want `tag`,2.M1.v9/a/1/",
+	    "v9: the traces are kept");
+	is_int(h != NULL ? history_gc_events(h, "2026-06-01T00:00:00Z", 1,
+	    &count) : -1, 0, "v9: gc --dry-run");
+	is_int((int)count, 2, "v9: the ended events, finished or not, "
+	    "not the one processing");
+	is_q(state, "PRAGMA integrity_check", "ok", "v9: integrity_check");
 	history_close(h);
 	free(path);
 	free(state);
@@ -1831,10 +2040,13 @@ main(void)
 	history_close(h);
 	free(state);
 
+	test_pages();
 	test_concurrent();
 	/* SQLite's own history of versions. */
-	if (pg_uri == NULL)
+	if (pg_uri == NULL) {
 		test_migrate_v2();
+		test_migrate_v9();
+	}
 	test_gc_batches();
 
 	xasprintf(&cmd, "rm -rf '%s'", tmpdir);
