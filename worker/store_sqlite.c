@@ -162,6 +162,10 @@ static const char *const history_migrations[] = {
 	 * is in while it is processed or once it finished. traces is
 	 * keyed by (event, pipeline) itself, WITHOUT ROWID: one b-tree
 	 * where a rowid table and its primary key index were two.
+	 * runs_status has the newest runs of a status first: a run that
+	 * ends moves from `running` to the start of its new status's
+	 * range, next to it (on the same page, mostly), where its end
+	 * used to write a page at the far end of that range as well.
 	 */
 	"DROP INDEX events_finished;\n"
 	"CREATE INDEX events_finished ON events (finished) "
@@ -180,7 +184,9 @@ static const char *const history_migrations[] = {
 	"INSERT INTO traces_v10 (event, pipeline, matched, trace) "
 	"SELECT event, pipeline, matched, trace FROM traces;\n"
 	"DROP TABLE traces;\n"
-	"ALTER TABLE traces_v10 RENAME TO traces;\n",
+	"ALTER TABLE traces_v10 RENAME TO traces;\n"
+	"DROP INDEX runs_status;\n"
+	"CREATE INDEX runs_status ON runs (status, id DESC);\n",
 };
 
 /* Prepared statements, cached per handle. */

@@ -442,6 +442,11 @@ finished_index(const char *state, const char *name)
 	    "'events_unfinished' AND sql LIKE '%WHERE finished IS NULL AND "
 	    "status IN (''done'', ''duplicate'')'", "1", what);
 	free(what);
+	xasprintf(&what, "%s: runs_status has the newest runs first", name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'runs_status' AND sql LIKE '%ON runs (status, id DESC)'", "1",
+	    what);
+	free(what);
 	xasprintf(&what, "%s: traces is WITHOUT ROWID", name);
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
 	    "'traces' AND sql LIKE '%) WITHOUT ROWID'", "1", what);
