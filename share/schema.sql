@@ -18,7 +18,11 @@
 -- its workers while they run); 8 the CHECKs on status spelt as
 -- comparisons (status = 'queued' OR ...), which SQLite evaluates without
 -- building a temporary b-tree at every write; 9 runs_finished only over
--- the runs that finished (WHERE finished IS NOT NULL).
+-- the runs that finished (WHERE finished IS NOT NULL); 10 the same for
+-- events_finished, with events_unfinished for the events that ended but
+-- whose finished was cleared (requeued), traces WITHOUT ROWID, and
+-- runs_status on (status, id DESC): a run's end writes its new entry next
+-- to the one it removes from `running`.
 --
 -- Times are RFC 3339 UTC text with microseconds
 -- (2026-11-22T05:00:54.123456Z): they sort as text and read as text.

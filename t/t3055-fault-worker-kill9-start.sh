@@ -5,7 +5,8 @@ The worker records a step'\''s process group before the step runs
 anything: a step whose worker dies before that record is committed
 would be one the recovering worker cannot find and end, and the event
 would run again beside it. The worker is stopped by gdb at the record
-(history_step_set_proc) and killed there.'
+(history_step_create, which writes the step'\''s row whole) and killed
+there.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-worker.sh"
@@ -27,10 +28,10 @@ test_expect_success 'setup' '
 test_expect_success 'the worker is killed between the start of its step and its record' '
 	queue_event once &&
 	gdb -batch -nx -ex "set breakpoint pending on" \
-		-ex "break history_step_set_proc" -ex run -ex kill \
+		-ex "break history_step_create" -ex run -ex kill \
 		--args "$(command -v hookdir)" worker --once \
 		>gdb.out 2>&1 </dev/null &&
-	test_grep "Breakpoint 1, history_step_set_proc" gdb.out &&
+	test_grep "Breakpoint 1, history_step_create" gdb.out &&
 	test_path_is_file spool/cur/$event
 '
 

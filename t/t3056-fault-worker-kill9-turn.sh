@@ -6,7 +6,7 @@ the end of the step that finished, the event it ended, the next event
 claimed and its step'\''s start. The file of the ended event moves to
 done/ only once that is committed, and the new step runs only then. The
 worker is stopped by gdb as it commits that turn (the history_batch_end
-after the second history_step_set_proc) and killed there: neither event
+after the second history_step_create) and killed there: neither event
 may have gone further than the history says.'
 
 . "$(dirname "$0")/test-lib.sh"
@@ -35,11 +35,11 @@ test_expect_success 'setup' '
 test_expect_success 'the worker is killed as it commits the second step'\''s start' '
 	e1=$(cat e1) && e2=$(cat e2) &&
 	gdb -batch -nx -ex "set breakpoint pending on" \
-		-ex "break history_step_set_proc" -ex "ignore 1 1" -ex run \
+		-ex "break history_step_create" -ex "ignore 1 1" -ex run \
 		-ex "break history_batch_end" -ex continue -ex kill \
 		--args "$(command -v hookdir)" worker --once -j 1 \
 		>gdb.out 2>&1 </dev/null &&
-	test_grep "Breakpoint 1, history_step_set_proc" gdb.out &&
+	test_grep "Breakpoint 1, history_step_create" gdb.out &&
 	test_grep "Breakpoint 2, history_batch_end" gdb.out &&
 	echo "start $e1" >expect &&
 	test_cmp expect f

@@ -232,10 +232,16 @@ hist_id(struct history *h, long long id)
 
 long long
 history_run_create(struct history *h, const char *event_id,
-    const char *pipeline, const char *triggered_by, const char *user)
+    const char *pipeline, const char *triggered_by, const char *user,
+    enum run_status status)
 {
+	if (status != RS_QUEUED && status != RS_RUNNING) {
+		store_seterr(h, "run of %s: created %s", pipeline,
+		    status_name(status));
+		return hist_id(h, -1);
+	}
 	return hist_id(h, h->ops->run_create(h, event_id, pipeline,
-	    triggered_by, user));
+	    triggered_by, user, status));
 }
 
 int
@@ -260,11 +266,9 @@ history_job_set(struct history *h, long long job, enum run_status status,
 }
 
 long long
-history_step_create(struct history *h, long long run, long long job,
-    int index, const char *name, const char *log_path)
+history_step_create(struct history *h, const struct history_step *s)
 {
-	return hist_id(h, h->ops->step_create(h, run, job, index, name,
-	    log_path));
+	return hist_id(h, h->ops->step_create(h, s));
 }
 
 int
@@ -272,19 +276,6 @@ history_step_set(struct history *h, long long step,
     enum run_status status, int exit_code, int signal, const char *reason)
 {
 	return CALL(h, step_set, step, status, exit_code, signal, reason);
-}
-
-int
-history_step_set_attempt(struct history *h, long long step, int attempt)
-{
-	return CALL(h, step_set_attempt, step, attempt);
-}
-
-int
-history_step_set_proc(struct history *h, long long step, long long pgid,
-    long long start, const char *boot)
-{
-	return CALL(h, step_set_proc, step, pgid, start, boot);
 }
 
 int

@@ -89,8 +89,13 @@ int	history_event_finish(struct history *, const char *event_id,
  * `started` when it becomes running and `finished` when it becomes one
  * that has ended (status_ended()).
  */
+/*
+ * A run is created queued (it waits for its concurrency group) or
+ * running (it starts now: `started` is its creation).
+ */
 long long history_run_create(struct history *, const char *event_id,
-	    const char *pipeline, const char *triggered_by, const char *user);
+	    const char *pipeline, const char *triggered_by, const char *user,
+	    enum run_status);
 int	history_run_set(struct history *, long long run, enum run_status,
 	    const char *reason);
 /* needs: the names of the jobs it waits for, as the pipeline says. */
@@ -99,8 +104,29 @@ long long history_job_create(struct history *, long long run,
 /* outputs: a JSON object text, or NULL to leave unchanged. */
 int	history_job_set(struct history *, long long job, enum run_status,
 	    const char *reason, const char *outputs);
-long long history_step_create(struct history *, long long run,
-	    long long job, int index, const char *name, const char *log_path);
+/*
+ * A step's attempt, one row written whole as it starts: status running
+ * (started now) with the process group it was spawned in and its
+ * leader's identity (see exec_ident(); pgid 0: not known, start -1 and
+ * boot NULL with it), or an ended status (failure: it could not be
+ * spawned; started and finished now) with its reason. Each attempt of
+ * a retried step is a row; attempt counts from 1. Returns the row's id
+ * (> 0), or -1.
+ */
+struct history_step {
+	long long	 run;
+	long long	 job;
+	int		 index;		/* 1-based, in the job */
+	int		 attempt;
+	const char	*name;
+	const char	*log_path;	/* or NULL */
+	enum run_status	 status;
+	const char	*reason;	/* or NULL */
+	long long	 pgid;
+	long long	 start;
+	const char	*boot;
+};
+long long history_step_create(struct history *, const struct history_step *);
 /* exit_code / signal: -1 when not applicable. */
 int	history_step_set(struct history *, long long step, enum run_status,
 	    int exit_code, int signal, const char *reason);
@@ -226,15 +252,6 @@ int	history_run_cancel_requested(struct history *, long long run);
 /* The concurrency group value a run belongs to (NULL: none). 0 or -1. */
 int	history_run_set_group(struct history *, long long run,
 	    const char *group);
-/* A retried step: each attempt is a row; attempt counts from 1. 0 or -1. */
-int	history_step_set_attempt(struct history *, long long step,
-	    int attempt);
-/*
- * A running step's process group and its leader's identity (see
- * exec_ident()). 0 or -1.
- */
-int	history_step_set_proc(struct history *, long long step,
-	    long long pgid, long long start, const char *boot);
 /*
  * The process groups of the steps the event's runs have running, as
  * recorded: for the worker that recovers the event from a dead one.

@@ -560,10 +560,15 @@ run_start(struct runner *rn, const struct event *ev,
 	size_t		 i;
 	int		 began;
 
-	/* One transaction up to the first steps' start (run_begin()). */
+	/*
+	 * One transaction up to the first steps' start (run_begin()). A
+	 * run with no concurrency group to wait for is created running:
+	 * its start is recorded with it, not by another write.
+	 */
 	began = history_txn_begin(rn->h);
-	if ((id = history_run_create(rn->h, ev->id, pl->name, 
-	    ev->triggered_by, ev->user)) == -1) {
+	if ((id = history_run_create(rn->h, ev->id, pl->name,
+	    ev->triggered_by, ev->user, pl->concurrency.group == NULL ?
+	    RS_RUNNING : RS_QUEUED)) == -1) {
 		history_txn_end(rn->h, began);
 		return -1;
 	}
@@ -609,7 +614,11 @@ run_start(struct runner *rn, const struct event *ev,
 	return id;
 }
 
-/* The run may start now (its concurrency group let it). */
+/*
+ * The run may start now. It is recorded running already: created so,
+ * or by its concurrency group's decision (history_group_enter(),
+ * history_group_try()).
+ */
 void
 run_begin(struct run *r)
 {
@@ -621,7 +630,6 @@ run_begin(struct run *r)
 
 	began = history_txn_begin(rn->h);
 	r->group_wait = 0;
-	history_run_set(rn->h, r->id, RS_RUNNING, NULL);
 	if (pl->timeout_ms > 0)
 		r->deadline_ms = monotonic_ms() + pl->timeout_ms;
 	/* Jobs are recorded in the order they can run. */

@@ -499,15 +499,15 @@ step_too_late(struct rjob *j, long long now)
 }
 
 /*
- * Each attempt has its own log and its own row in the history. The log
- * and its directories are created when the step first writes
- * (exec_log_open()). Returns the log's path (malloc'd).
+ * Each attempt has its own log (and its own row in the history, see
+ * step_record()). The log and its directories are created when the
+ * step first writes (exec_log_open()). Returns the log's path
+ * (malloc'd).
  */
 static char *
-step_record(struct rjob *j, const struct step *s)
+step_log(struct rjob *j, const struct step *s)
 {
 	struct run	*r = j->run;
-	struct runner	*rn = r->rn;
 	char		*log;
 	int		 fd;
 
@@ -524,17 +524,11 @@ step_record(struct rjob *j, const struct step *s)
 	free(j->output_path);
 	xasprintf(&j->output_path, "%s/" RUN_PRIVATE "output-%s-%s", r->work,
 	    j->name, s->name);
-	j->step_id = history_step_create(rn->h, r->id, j->id,
-	    (int)j->next_step + 1, s->name, log);
-	if (s->retry.attempts > 1) {
-		history_step_set_attempt(rn->h, j->step_id, j->attempt);
-		if ((fd = exec_log_open(log)) != -1) {
-			dprintf(fd, "hookdir: attempt %d of %d\n", j->attempt,
-			    s->retry.attempts);
-			close(fd);
-		}
+	if (s->retry.attempts > 1 && (fd = exec_log_open(log)) != -1) {
+		dprintf(fd, "hookdir: attempt %d of %d\n", j->attempt,
+		    s->retry.attempts);
+		close(fd);
 	}
-	history_step_set(rn->h, j->step_id, RS_RUNNING, -1, -1, NULL);
 	return log;
 }
 
@@ -562,26 +556,47 @@ step_deadline(struct rjob *j, const struct step *s, long long now)
 }
 
 /*
- * The group and its leader's identity, for the worker that recovers the
- * event should this one die (runner_recover()). The shell waits at its
- * gate until this is committed (the worker opens the gates before it
- * next waits): a step this worker dies before recording runs nothing.
- * One that cannot be recorded is not run either; the shell cannot have
- * been reaped yet.
+ * The attempt's row, written whole once its shell is spawned (pid), or
+ * could not be (-1, err): running, with the process group and its
+ * leader's identity, for the worker that recovers the event should
+ * this one die (runner_recover()); or failed, with why. The shell waits
+ * at its gate until this is committed (the worker opens the gates
+ * before it next waits): a step this worker dies before recording runs
+ * nothing. One that cannot be recorded is not run either; the shell
+ * cannot have been reaped yet.
  */
 static void
-step_record_proc(struct rjob *j, const struct step *s, pid_t pid)
+step_record(struct rjob *j, const struct step *s, const char *log,
+    pid_t pid, const char *err)
 {
 	struct run		*r = j->run;
 	struct runner		*rn = r->rn;
 	struct exec_ident	 ident = EXEC_IDENT_INIT;
+	struct history_step	 hs;
+	int			 shut = 0;
 
-	if (exec_ident(pid, &ident) == -1) {
+	memset(&hs, 0, sizeof(hs));
+	hs.run = r->id;
+	hs.job = j->id;
+	hs.index = (int)j->next_step + 1;
+	hs.attempt = j->attempt;
+	hs.name = s->name;
+	hs.log_path = log;
+	hs.status = pid == -1 ? RS_FAILURE : RS_RUNNING;
+	hs.reason = err;
+	hs.start = -1;
+	if (pid != -1 && exec_ident(pid, &ident) == -1) {
 		run_log(r, LOG_WARNING, "/%s/%s: pid %ld: %s, not run",
 		    j->name, s->name, (long)pid, strerror(errno));
 		exec_shut_gate(rn->ex, pid);
-	} else if (history_step_set_proc(rn->h, j->step_id, pid, ident.start,
-	    ident.boot) == -1) {
+		shut = 1;
+	} else if (pid != -1) {
+		hs.pgid = pid;
+		hs.start = ident.start;
+		hs.boot = ident.boot;
+	}
+	j->step_id = history_step_create(rn->h, &hs);
+	if (j->step_id == -1 && pid != -1 && !shut) {
 		run_log(r, LOG_WARNING, "/%s/%s: its process group is not "
 		    "recorded, not run", j->name, s->name);
 		exec_shut_gate(rn->ex, pid);
@@ -615,7 +630,7 @@ step_start(struct rjob *j)
 		if (j->job->timeout_ms > 0)
 			j->deadline_ms = now + j->job->timeout_ms;
 	}
-	log = step_record(j, s);
+	log = step_log(j, s);
 
 	memset(&spec, 0, sizeof(spec));
 	spec.run = s->run;
@@ -629,10 +644,10 @@ step_start(struct rjob *j)
 	spec.mask = (const char *const *)r->secrets;
 	pid = exec_start(rn->ex, &spec, step_done, j, &err);
 	env_release(&env);
+	step_record(j, s, log, pid, err);
 	free(log);
 	if (pid == -1) {
 		run_log(r, LOG_WARNING, "/%s/%s: %s", j->name, s->name, err);
-		history_step_set(rn->h, j->step_id, RS_FAILURE, -1, -1, err);
 		step_next(j, s, RS_FAILURE, err);
 		free(err);
 		run_advance(r);
@@ -647,7 +662,6 @@ step_start(struct rjob *j)
 		    s->name, j->unrun);
 		exec_shut_gate(rn->ex, pid);
 	}
-	step_record_proc(j, s, pid);
 	j->pid = pid;
 	j->state = J_RUNNING;
 	rn->running++;

@@ -107,22 +107,17 @@ struct store_ops {
 	int	(*event_came_back)(struct history *, const char *event_id);
 	long long (*run_create)(struct history *, const char *event_id,
 		    const char *pipeline, const char *triggered_by,
-		    const char *user);
+		    const char *user, enum run_status);
 	int	(*run_set)(struct history *, long long run, enum run_status,
 		    const char *reason);
 	long long (*job_create)(struct history *, long long run,
 		    const char *name, char *const *needs, size_t nneeds);
 	int	(*job_set)(struct history *, long long job, enum run_status,
 		    const char *reason, const char *outputs);
-	long long (*step_create)(struct history *, long long run,
-		    long long job, int index, const char *name,
-		    const char *log_path);
+	long long (*step_create)(struct history *,
+		    const struct history_step *);
 	int	(*step_set)(struct history *, long long step, enum run_status,
 		    int exit_code, int signal, const char *reason);
-	int	(*step_set_attempt)(struct history *, long long step,
-		    int attempt);
-	int	(*step_set_proc)(struct history *, long long step,
-		    long long pgid, long long start, const char *boot);
 	int	(*run_request_cancel)(struct history *, long long run);
 	int	(*run_cancel_requested)(struct history *, long long run);
 	int	(*run_set_group)(struct history *, long long run,

@@ -221,8 +221,6 @@ enum pg_stmt {
 	PS_JOB_SET,
 	PS_STEP_CREATE,
 	PS_STEP_SET,
-	PS_STEP_SET_ATTEMPT,
-	PS_STEP_SET_PROC,
 	PS_RUN_CANCEL_REQUEST,
 	PS_RUN_CANCEL_REQUESTED,
 	PS_RUN_SET_GROUP,
@@ -354,9 +352,10 @@ static const char *const pg_sql[PS_MAX] = {
 	    "WHERE id = $1::text AND status IN ('done', 'failed', "
 	    "'duplicate')",
 	[PS_RUN_CREATE] =
-	    "INSERT INTO runs (event, pipeline, status, created, attempt, "
-	    "triggered_by, triggered_user, host) "
-	    "VALUES ($1::text, $2::text, 'queued', $3::text, "
+	    "INSERT INTO runs (event, pipeline, status, created, started, "
+	    "attempt, triggered_by, triggered_user, host) "
+	    "VALUES ($1::text, $2::text, $7::text, $3::text, "
+	    "CASE WHEN $7::text = 'running' THEN $3::text END, "
 	    "coalesce((SELECT attempts FROM events WHERE id = $1::text), 1), "
 	    "$4::text, $5::text, $6::text) RETURNING id",
 	[PS_RUN_SET] =
@@ -379,9 +378,11 @@ static const char *const pg_sql[PS_MAX] = {
 	    "ELSE finished END, "
 	    "outputs = coalesce($6::text, outputs) WHERE id = $1::bigint",
 	[PS_STEP_CREATE] =
-	    "INSERT INTO steps (run, job, idx, name, status, log) "
-	    "VALUES ($1::bigint, $2::bigint, $3::integer, $4::text, 'queued', "
-	    "$5::text) RETURNING id",
+	    "INSERT INTO steps (run, job, idx, name, log, attempt, status, "
+	    "started, finished, reason, pgid, pgid_start, boot_id) "
+	    "VALUES ($1::bigint, $2::bigint, $3::integer, $4::text, $5::text, "
+	    "$6::integer, $7::text, $8::text, $9::text, $10::text, "
+	    "$11::bigint, $12::bigint, $13::text) RETURNING id",
 	[PS_STEP_SET] =
 	    "UPDATE steps SET status = $2::text, "
 	    "reason = coalesce($3::text, reason), "
@@ -391,11 +392,6 @@ static const char *const pg_sql[PS_MAX] = {
 	    "ELSE finished END, "
 	    "exit_code = coalesce($6::integer, exit_code), "
 	    "signal = coalesce($7::integer, signal) WHERE id = $1::bigint",
-	[PS_STEP_SET_ATTEMPT] =
-	    "UPDATE steps SET attempt = $2::integer WHERE id = $1::bigint",
-	[PS_STEP_SET_PROC] =
-	    "UPDATE steps SET pgid = $2::bigint, pgid_start = $3::bigint, "
-	    "boot_id = $4::text WHERE id = $1::bigint",
 	[PS_RUN_CANCEL_REQUEST] =
 	    "UPDATE runs SET cancel_requested = 1 WHERE id = $1::bigint AND "
 	    "status IN " RUN_NOT_ENDED,
@@ -527,8 +523,8 @@ pgs(struct history *h)
 
 /* A statement's parameters, as text. */
 struct pg_args {
-	const char	*v[12];
-	char		 num[12][24];
+	const char	*v[16];
+	char		 num[16][24];
 	int		 n;
 };
 
@@ -1219,7 +1215,8 @@ pg_insert_id(struct history *h, enum pg_stmt id, const struct pg_args *a,
 
 static long long
 pg_run_create(struct history *h, const char *event_id,
-    const char *pipeline, const char *triggered_by, const char *user)
+    const char *pipeline, const char *triggered_by, const char *user,
+    enum run_status status)
 {
 	struct pg_args	 a = { .n = 0 };
 	char		 now[40];
@@ -1231,6 +1228,7 @@ pg_run_create(struct history *h, const char *event_id,
 	arg_text(&a, triggered_by);
 	arg_text(&a, user != NULL && *user != '\0' ? user : NULL);
 	arg_text(&a, store_host(h));
+	arg_text(&a, status_name(status));
 	return pg_insert_id(h, PS_RUN_CREATE, &a, "creating a run");
 }
 
@@ -1257,16 +1255,34 @@ pg_job_create(struct history *h, long long run, const char *name,
 }
 
 static long long
-pg_step_create(struct history *h, long long run, long long job, int index,
-    const char *name, const char *log_path)
+pg_step_create(struct history *h, const struct history_step *s)
 {
 	struct pg_args	 a = { .n = 0 };
+	char		 now[40];
 
-	arg_int(&a, run);
-	arg_int(&a, job);
-	arg_int(&a, index);
-	arg_text(&a, name);
-	arg_text(&a, log_path);
+	if ((unsigned)s->status >= RS_NRUN)
+		return store_seterr(h, "step %s: no status %d", s->name,
+		    (int)s->status);
+	pg_now(now);
+	arg_int(&a, s->run);
+	arg_int(&a, s->job);
+	arg_int(&a, s->index);
+	arg_text(&a, s->name);
+	arg_text(&a, s->log_path);
+	arg_int(&a, s->attempt);
+	arg_text(&a, status_name(s->status));
+	arg_text(&a, s->status != RS_QUEUED ? now : NULL);
+	arg_text(&a, status_ended(s->status) ? now : NULL);
+	arg_text(&a, s->reason);
+	if (s->pgid > 0) {
+		arg_int(&a, s->pgid);
+		arg_int(&a, s->start);
+		arg_text(&a, s->boot);
+	} else {
+		arg_text(&a, NULL);
+		arg_text(&a, NULL);
+		arg_text(&a, NULL);
+	}
 	return pg_insert_id(h, PS_STEP_CREATE, &a, "creating a step");
 }
 
@@ -1346,30 +1362,6 @@ pg_step_set(struct history *h, long long step, enum run_status status,
 		arg_text(&a, NULL);
 	return pg_status_set(h, PS_STEP_SET, &a, "setting a step's status",
 	    "step");
-}
-
-static int
-pg_step_set_attempt(struct history *h, long long step, int attempt)
-{
-	struct pg_args	 a = { .n = 0 };
-
-	arg_int(&a, step);
-	arg_int(&a, attempt);
-	return pg_do(h, PS_STEP_SET_ATTEMPT, &a, "recording a step's attempt");
-}
-
-static int
-pg_step_set_proc(struct history *h, long long step, long long pgid,
-    long long start, const char *boot)
-{
-	struct pg_args	 a = { .n = 0 };
-
-	arg_int(&a, step);
-	arg_int(&a, pgid);
-	arg_int(&a, start);
-	arg_text(&a, boot);
-	return pg_do(h, PS_STEP_SET_PROC, &a,
-	    "recording a step's process group");
 }
 
 static int
@@ -2051,8 +2043,6 @@ static const struct store_ops pg_ops = {
 	.job_set = pg_job_set,
 	.step_create = pg_step_create,
 	.step_set = pg_step_set,
-	.step_set_attempt = pg_step_set_attempt,
-	.step_set_proc = pg_step_set_proc,
 	.run_request_cancel = pg_run_request_cancel,
 	.run_cancel_requested = pg_run_cancel_requested,
 	.run_set_group = pg_run_set_group,

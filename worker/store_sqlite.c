@@ -152,6 +152,41 @@ static const char *const history_migrations[] = {
 	"DROP INDEX runs_finished;\n"
 	"CREATE INDEX runs_finished ON runs (finished) "
 	"WHERE finished IS NOT NULL;\n",
+	/*
+	 * Version 10: fewer pages written per event. events_finished
+	 * holds only the events that finished, as runs_finished does:
+	 * claiming an event no longer writes an entry for its NULL, nor
+	 * finishing it removes one from another page. gc's other kind
+	 * of event, one that ended but whose finished was cleared
+	 * (requeued), is found through events_unfinished, which no event
+	 * is in while it is processed or once it finished. traces is
+	 * keyed by (event, pipeline) itself, WITHOUT ROWID: one b-tree
+	 * where a rowid table and its primary key index were two.
+	 * runs_status has the newest runs of a status first: a run that
+	 * ends moves from `running` to the start of its new status's
+	 * range, next to it (on the same page, mostly), where its end
+	 * used to write a page at the far end of that range as well.
+	 */
+	"DROP INDEX events_finished;\n"
+	"CREATE INDEX events_finished ON events (finished) "
+	"WHERE finished IS NOT NULL;\n"
+	"CREATE INDEX events_unfinished ON events "
+	"(coalesce(claimed, received)) "
+	"WHERE finished IS NULL AND status IN ('done', 'duplicate');\n"
+	"CREATE TABLE traces_v10 (\n"
+	"	event		TEXT NOT NULL REFERENCES events (id) "
+	"ON DELETE CASCADE,\n"
+	"	pipeline	TEXT NOT NULL,\n"
+	"	matched		INTEGER NOT NULL,\n"
+	"	trace		TEXT NOT NULL DEFAULT '',\n"
+	"	PRIMARY KEY (event, pipeline)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO traces_v10 (event, pipeline, matched, trace) "
+	"SELECT event, pipeline, matched, trace FROM traces;\n"
+	"DROP TABLE traces;\n"
+	"ALTER TABLE traces_v10 RENAME TO traces;\n"
+	"DROP INDEX runs_status;\n"
+	"CREATE INDEX runs_status ON runs (status, id DESC);\n",
 };
 
 /* Prepared statements, cached per handle. */
@@ -193,8 +228,6 @@ enum hist_stmt {
 	ST_RUN_CANCEL_REQUEST,
 	ST_RUN_CANCEL_REQUESTED,
 	ST_RUN_SET_GROUP,
-	ST_STEP_SET_ATTEMPT,
-	ST_STEP_SET_PROC,
 	ST_EVENT_PROCS,
 	ST_GROUP_OTHER,
 	ST_GROUP_CANCEL_OTHERS,
@@ -219,13 +252,16 @@ enum hist_stmt {
 /*
  * Events gc may forget: ended before ?1 (finished, else claimed or
  * received), and none of their runs still going. Spelt so that SQLite
- * finds them through events_finished: the last batch of a gc, and one
- * that finds nothing, read only the old events, not the whole table
- * while holding the write lock.
+ * finds them through events_finished and events_unfinished (whose
+ * WHERE the second term repeats, so that SQLite may use that partial
+ * index): the last batch of a gc, and one that finds nothing, read
+ * only the old events, not the whole table while holding the write
+ * lock.
  */
 #define GC_EVENTS_WHERE \
 	"status IN ('done', 'duplicate') AND (finished < ?1 OR " \
-	"(finished IS NULL AND coalesce(claimed, received) < ?1)) AND " \
+	"(finished IS NULL AND status IN ('done', 'duplicate') AND " \
+	"coalesce(claimed, received) < ?1)) AND " \
 	"NOT EXISTS " \
 	"(SELECT 1 FROM runs WHERE runs.event = events.id AND " \
 	"runs.status IN " RUN_NOT_ENDED ")"
@@ -312,9 +348,9 @@ static const char *const hist_sql[ST_MAX] = {
 	    "UPDATE events SET requeued = requeued + 1, finished = NULL "
 	    "WHERE id = ?1",
 	[ST_RUN_CREATE] =
-	    "INSERT INTO runs (event, pipeline, status, created, attempt, "
-	    "triggered_by, triggered_user, host) "
-	    "VALUES (?1, ?2, 'queued', ?3, "
+	    "INSERT INTO runs (event, pipeline, status, created, started, "
+	    "attempt, triggered_by, triggered_user, host) "
+	    "VALUES (?1, ?2, ?7, ?3, CASE WHEN ?7 = 'running' THEN ?3 END, "
 	    "coalesce((SELECT attempts FROM events WHERE id = ?1), 1), "
 	    "?4, ?5, ?6)",
 	[ST_RUN_SET] =
@@ -332,8 +368,9 @@ static const char *const hist_sql[ST_MAX] = {
 	    "finished = CASE WHEN ?5 THEN ?4 ELSE finished END, "
 	    "outputs = coalesce(?6, outputs) WHERE id = ?1",
 	[ST_STEP_CREATE] =
-	    "INSERT INTO steps (run, job, idx, name, status, log) "
-	    "VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
+	    "INSERT INTO steps (run, job, idx, name, log, attempt, status, "
+	    "started, finished, reason, pgid, pgid_start, boot_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[ST_STEP_SET] =
 	    "UPDATE steps SET status = ?2, reason = coalesce(?3, reason), "
 	    "started = CASE WHEN ?2 = 'running' THEN coalesce(started, ?4) "
@@ -388,11 +425,6 @@ static const char *const hist_sql[ST_MAX] = {
 	    "SELECT cancel_requested FROM runs WHERE id = ?1",
 	[ST_RUN_SET_GROUP] =
 	    "UPDATE runs SET concurrency_group = ?2 WHERE id = ?1",
-	[ST_STEP_SET_ATTEMPT] =
-	    "UPDATE steps SET attempt = ?2 WHERE id = ?1",
-	[ST_STEP_SET_PROC] =
-	    "UPDATE steps SET pgid = ?2, pgid_start = ?3, boot_id = ?4 "
-	    "WHERE id = ?1",
 	[ST_EVENT_PROCS] =
 	    "SELECT pgid, pgid_start, boot_id FROM steps WHERE run IN "
 	    "(SELECT id FROM runs WHERE event = ?1 AND status IN "
@@ -1094,7 +1126,8 @@ sq_event_came_back(struct history *h, const char *event_id)
 
 static long long
 sq_run_create(struct history *h, const char *event_id,
-    const char *pipeline, const char *triggered_by, const char *user)
+    const char *pipeline, const char *triggered_by, const char *user,
+    enum run_status status)
 {
 	sqlite3_stmt	*st;
 	char		 now[40];
@@ -1110,6 +1143,7 @@ sq_run_create(struct history *h, const char *event_id,
 	if (user != NULL && *user != '\0')
 		bind_text_now(st, 5, user);
 	bind_text_now(st, 6, store_host(h));
+	bind_text_now(st, 7, status_name(status));
 	if (hist_run(h, st, "creating a run") == -1)
 		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
@@ -1142,18 +1176,34 @@ sq_job_create(struct history *h, long long run, const char *name,
 }
 
 static long long
-sq_step_create(struct history *h, long long run, long long job,
-    int index, const char *name, const char *log_path)
+sq_step_create(struct history *h, const struct history_step *s)
 {
 	sqlite3_stmt	*st;
+	char		 now[40];
 
+	if ((unsigned)s->status >= RS_NRUN) {
+		store_seterr(h, "step %s: no status %d", s->name,
+		    (int)s->status);
+		return -1;
+	}
 	if ((st = hist_stmt(h, ST_STEP_CREATE)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_int64(st, 2, job);
-	sqlite3_bind_int(st, 3, index);
-	bind_text_now(st, 4, name);
-	bind_text_now(st, 5, log_path);
+	hist_now(now);
+	sqlite3_bind_int64(st, 1, s->run);
+	sqlite3_bind_int64(st, 2, s->job);
+	sqlite3_bind_int(st, 3, s->index);
+	bind_text_now(st, 4, s->name);
+	bind_text_now(st, 5, s->log_path);
+	sqlite3_bind_int(st, 6, s->attempt);
+	bind_text_now(st, 7, status_name(s->status));
+	bind_text_now(st, 8, s->status != RS_QUEUED ? now : NULL);
+	bind_text_now(st, 9, status_ended(s->status) ? now : NULL);
+	bind_text_now(st, 10, s->reason);
+	if (s->pgid > 0) {
+		sqlite3_bind_int64(st, 11, s->pgid);
+		sqlite3_bind_int64(st, 12, s->start);
+		bind_text_now(st, 13, s->boot);
+	}
 	if (hist_run(h, st, "creating a step") == -1)
 		return -1;
 	return sqlite3_last_insert_rowid(sq(h)->db);
@@ -1620,37 +1670,6 @@ sq_run_set_group(struct history *h, long long run, const char *group)
 }
 
 static int
-sq_step_set_attempt(struct history *h, long long step, int attempt)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = hist_stmt(h, ST_STEP_SET_ATTEMPT)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, step);
-	sqlite3_bind_int(st, 2, attempt);
-	if (hist_run(h, st, "recording a step's attempt") == -1)
-		return -1;
-	return 0;
-}
-
-static int
-sq_step_set_proc(struct history *h, long long step, long long pgid,
-    long long start, const char *boot)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = hist_stmt(h, ST_STEP_SET_PROC)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, step);
-	sqlite3_bind_int64(st, 2, pgid);
-	sqlite3_bind_int64(st, 3, start);
-	bind_text(st, 4, boot);
-	if (hist_run(h, st, "recording a step's process group") == -1)
-		return -1;
-	return 0;
-}
-
-static int
 sq_event_procs(struct history *h, const char *event_id,
     struct history_proc **out, size_t *n)
 {
@@ -1969,8 +1988,6 @@ static const struct store_ops sq_ops = {
 	.job_set = sq_job_set,
 	.step_create = sq_step_create,
 	.step_set = sq_step_set,
-	.step_set_attempt = sq_step_set_attempt,
-	.step_set_proc = sq_step_set_proc,
 	.run_request_cancel = sq_run_request_cancel,
 	.run_cancel_requested = sq_run_cancel_requested,
 	.run_set_group = sq_run_set_group,

@@ -428,6 +428,35 @@ finished_index(const char *state, const char *name)
 	    "%s: the failed runs of a day are counted by runs_finished "
 	    "(%s)", name, plan ? plan : "no plan");
 	free(plan);
+
+	/* Version 10: the same for events; traces is one b-tree. */
+	xasprintf(&what, "%s: events_finished leaves unfinished events out",
+	    name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'events_finished' AND sql LIKE '%WHERE finished IS NOT NULL'",
+	    "1", what);
+	free(what);
+	xasprintf(&what, "%s: events_unfinished holds the ended ones only",
+	    name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'events_unfinished' AND sql LIKE '%WHERE finished IS NULL AND "
+	    "status IN (''done'', ''duplicate'')'", "1", what);
+	free(what);
+	xasprintf(&what, "%s: runs_status has the newest runs first", name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'runs_status' AND sql LIKE '%ON runs (status, id DESC)'", "1",
+	    what);
+	free(what);
+	xasprintf(&what, "%s: traces is WITHOUT ROWID", name);
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'traces' AND sql LIKE '%) WITHOUT ROWID'", "1", what);
+	free(what);
+	plan = query_plan(state, "SELECT count(*) FROM events WHERE status = "
+	    "'failed' AND finished >= '2026-01-01T00:00:00Z'");
+	ok(plan != NULL && strstr(plan, "USING INDEX events_finished") !=
+	    NULL, "%s: the failed events of a day are counted by "
+	    "events_finished (%s)", name, plan ? plan : "no plan");
+	free(plan);
 }
 
 static void
@@ -518,7 +547,7 @@ test_open(void)
 		ok(0, "%s: %s", db, sqlite3_errmsg(conn));
 	sqlite3_close(conn);
 	free(db);
-	is_q(state, "PRAGMA user_version", "9", "user_version is 9");
+	is_q(state, "PRAGMA user_version", "10", "user_version is 10");
 	is_q(state, "PRAGMA journal_mode", "wal", "journal mode is WAL");
 	is_q(state, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	    "AND name IN ('events', 'traces', 'runs', 'jobs', 'steps')", "5",
@@ -612,7 +641,8 @@ test_migrations(void)
 	free(err);
 	err = NULL;
 	history_close(h);
-	is_q(state, "PRAGMA user_version", "9", "empty file: user_version 9");
+	is_q(state, "PRAGMA user_version", "10",
+	    "empty file: user_version 10");
 	is_q(state, "SELECT count(*) FROM runs", "0", "empty file: tables made");
 	free(path);
 	free(state);
@@ -695,6 +725,33 @@ test_begin(struct history *h, const char *state)
 	    "requeue of an unrecorded event is no error");
 }
 
+/*
+ * A step's row as the worker writes it (a queued one the worker never
+ * writes: a step is recorded as it starts), with its process group
+ * when pgid > 0.
+ */
+static long long
+step_add(struct history *h, long long run, long long job, int index,
+    const char *name, const char *log, enum run_status status,
+    const char *reason, int attempt, long long pgid)
+{
+	struct history_step	s;
+
+	memset(&s, 0, sizeof(s));
+	s.run = run;
+	s.job = job;
+	s.index = index;
+	s.attempt = attempt;
+	s.name = name;
+	s.log_path = log;
+	s.status = status;
+	s.reason = reason;
+	s.pgid = pgid;
+	s.start = pgid > 0 ? 987654 : -1;
+	s.boot = pgid > 0 ? "b-1" : NULL;
+	return history_step_create(h, &s);
+}
+
 static void
 test_runs(struct history *h, const char *state)
 {
@@ -705,7 +762,7 @@ test_runs(struct history *h, const char *state)
 	char		*dup = NULL, *err = NULL, sql[256];
 	int		 r;
 
-	run = history_run_create(h, "1.M1P1R1.host", "deploy", NULL, NULL);
+	run = history_run_create(h, "1.M1P1R1.host", "deploy", NULL, NULL, RS_QUEUED);
 	ok(run > 0, "run created (%lld)", run);
 	snprintf(sql, sizeof(sql), "SELECT status || ' ' || attempt || ' ' || "
 	    "(created IS NOT NULL) || ' ' || (started IS NULL) FROM runs "
@@ -713,9 +770,10 @@ test_runs(struct history *h, const char *state)
 	is_q(state, sql, "queued 1 1 1", "queued, attempt 1, created set");
 	job = history_job_create(h, run, "build", NULL, 0);
 	ok(job > 0, "job created");
-	step = history_step_create(h, run, job, 1, "make", "/x/logs/1/build/make.log");
+	step = step_add(h, run, job, 1, "make", "/x/logs/1/build/make.log",
+	    RS_QUEUED, NULL, 1, 0);
 	ok(step > 0, "step created");
-	step2 = history_step_create(h, run, job, 2, "2", NULL);
+	step2 = step_add(h, run, job, 2, "2", NULL, RS_QUEUED, NULL, 1, 0);
 	ok(step2 > step, "second step created");
 
 	is_int(history_run_set(h, run, RS_RUNNING, NULL), 0, "run running");
@@ -758,21 +816,26 @@ test_runs(struct history *h, const char *state)
 	    "an event's status is not a run's");
 	ok(history_run_set(h, 99999, RS_SUCCESS, NULL) == -1,
 	    "an unknown run is an error");
-	ok(history_run_create(h, "no.such.event", "deploy", NULL, NULL) == -1,
-	    "a run of an unrecorded event is an error");
+	ok(history_run_create(h, "no.such.event", "deploy", NULL, NULL,
+	    RS_QUEUED) == -1, "a run of an unrecorded event is an error");
 	ok(history_event_finish(h, "1.M1P1R1.host", "finished", NULL) == -1,
 	    "an unknown event status is an error");
 
 	/* A second run is left running: then its worker dies. */
-	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL);
+	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL, RS_QUEUED);
 	job2 = history_job_create(h, run2, "send", NULL, 0);
 	history_job_create(h, run2, "later", NULL, 0);
-	step2 = history_step_create(h, run2, job2, 1, "curl", NULL);
 	history_run_set(h, run2, RS_RUNNING, NULL);
 	history_job_set(h, job2, RS_RUNNING, NULL, NULL);
-	history_step_set(h, step2, RS_RUNNING, -1, -1, NULL);
-	is_int(history_step_set_proc(h, step2, 4242, 987654, "b-1"), 0,
-	    "a running step's process group recorded");
+	step2 = step_add(h, run2, job2, 1, "curl", NULL, RS_RUNNING, NULL, 2,
+	    4242);
+	ok(step2 > 0, "a running step recorded with its process group");
+	snprintf(sql, sizeof(sql), "SELECT status || ' ' || attempt || ' ' || "
+	    "(started IS NOT NULL) || (finished IS NULL) || ' ' || pgid || "
+	    "' ' || pgid_start || ' ' || boot_id FROM steps WHERE id = %lld",
+	    step2);
+	is_q(state, sql, "running 2 11 4242 987654 b-1",
+	    "one row: running, its attempt, started, its group");
 	is_int(history_event_procs(h, "1.M1P1R1.host", &procs, &nprocs), 0,
 	    "the event's process groups listed");
 	ok(nprocs == 1 && procs[0].pgid == 4242 && procs[0].start == 987654 &&
@@ -800,7 +863,7 @@ test_runs(struct history *h, const char *state)
 	snprintf(sql, sizeof(sql), "SELECT status FROM runs WHERE id = %lld",
 	    run);
 	is_q(state, sql, "failure", "an ended run is left alone");
-	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL);
+	run2 = history_run_create(h, "1.M1P1R1.host", "notify", NULL, NULL, RS_QUEUED);
 	snprintf(sql, sizeof(sql), "SELECT attempt FROM runs WHERE id = %lld",
 	    run2);
 	is_q(state, sql, "2", "a run of the second attempt says so");
@@ -1140,7 +1203,7 @@ test_gc_batches(void)
 		free(dup);
 		dup = NULL;
 		run = history_run_create(h, id, i % 2 ? "odd" : "even",
-		    "webhook", NULL);
+		    "webhook", NULL, RS_QUEUED);
 		if (run <= 0 || history_run_set(h, run, i % 7 ? RS_SUCCESS :
 		    RS_FAILURE, NULL) == -1 ||
 		    history_event_finish(h, id, "done", NULL) == -1)
@@ -1182,14 +1245,126 @@ test_gc_batches(void)
 			bad++;
 	is_int(bad, 0, "batches: oldest first, each once");
 	free(ids.v);
+	before = history_scan_steps(h);
+	is_int(history_gc_events(h, "2000-01-01T00:00:00Z", 1, &count), 0,
+	    "batches: gc --dry-run of nothing old enough");
+	is_int((int)count, 0, "batches: finds nothing");
+	is_int((int)(history_scan_steps(h) - before), 0,
+	    "batches: and scans no table for it");
+	/* An ended event put back (finished cleared) is forgotten too. */
+	is_int(history_event_requeue(h, "700003.M1P1R1.gc"), 0,
+	    "batches: one requeued");
 	is_int(history_gc_events(h, "2999-01-01T00:00:00Z", 1, &count), 0,
 	    "batches: gc --dry-run");
 	is_int(count, n, "batches: counts them all");
+	is_int((int)(history_scan_steps(h) - before), 0,
+	    "batches: through indexes");
 	is_int(history_gc_events(h, "2999-01-01T00:00:00Z", 0, &count), 0,
 	    "batches: gc");
 	is_int(count, n, "batches: deletes them all, batch after batch");
 	is_q(state, "SELECT (SELECT count(*) FROM events) + "
 	    "(SELECT count(*) FROM runs)", "0", "batches: nothing is left");
+	history_close(h);
+	free(state);
+}
+
+/*
+ * The frames the WAL got since the last call (each a page written), as
+ * a connection of our own sees them; the log is then checkpointed and
+ * truncated, so that the next count starts from none. -1 on error.
+ */
+static int
+wal_pages(const char *state)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		*path;
+	int		 n = -1;
+
+	xasprintf(&path, "%s/hookdir.db", state);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint("
+	    "PASSIVE)", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_int(st, 0) == 0)
+			n = sqlite3_column_int(st, 1);
+		sqlite3_finalize(st);
+		if (sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+		    NULL, NULL) != SQLITE_OK)
+			n = -1;
+	}
+	sqlite3_close(db);
+	free(path);
+	return n;
+}
+
+/*
+ * What the worker records for an event that runs a one-step pipeline,
+ * in its two transactions: the claim up to the step's start, and the
+ * step's end up to the event's.
+ */
+static void
+pages_event(struct history *h, int i)
+{
+	struct event	 ev;
+	char		 id[64], delivery[32], *dup = NULL, *err = NULL;
+	long long	 run, job, step;
+
+	snprintf(id, sizeof(id), "8%05d.M1P1R1.pages", i);
+	snprintf(delivery, sizeof(delivery), "pages-%d", i);
+	event_fill(&ev, id, "site", delivery);
+	history_txn_begin(h);
+	history_event_begin(h, &ev, &dup, &err);
+	history_event_trace(h, id, "bench", 1, "source: site");
+	run = history_run_create(h, id, "bench", "webhook", NULL, RS_RUNNING);
+	job = history_job_create(h, run, "j", NULL, 0);
+	history_job_set(h, job, RS_RUNNING, NULL, NULL);
+	step = step_add(h, run, job, 1, "1", "/x/logs/j/1.log", RS_RUNNING,
+	    NULL, 1, 4242);
+	history_txn_end(h, 1);
+	history_txn_begin(h);
+	history_step_set(h, step, RS_SUCCESS, 0, -1, NULL);
+	history_job_set(h, job, RS_SUCCESS, NULL, "{}");
+	history_run_set(h, run, RS_SUCCESS, NULL);
+	history_event_finish(h, id, "done", NULL);
+	history_txn_end(h, 1);
+	free(dup);
+	free(err);
+}
+
+/*
+ * The pages one event writes: each one is a WAL frame to checksum and
+ * write, and then to checkpoint. In a small history every b-tree is
+ * one page, so this counts the b-trees an event touches in each of its
+ * two transactions (version 9: 16 + 7).
+ */
+static void
+test_pages(void)
+{
+	struct history	*h;
+	char		*state, *err = NULL;
+	unsigned long	 errors;
+	int		 i, n;
+
+	if (pg_uri != NULL)
+		return;
+	state = state_dir("pages");
+	if ((h = history_open(state, 1, &err)) == NULL) {
+		ok(0, "pages: open: %s", err);
+		free(err);
+		free(state);
+		return;
+	}
+	errors = history_errors(h);
+	for (i = 0; i < 3; i++)
+		pages_event(h, i);
+	wal_pages(state);
+	pages_event(h, i);
+	n = wal_pages(state);
+	is_int((int)(history_errors(h) - errors), 0,
+	    "pages: events recorded without an error");
+	ok(n > 0 && n <= 21, "pages: an event and its one-step run write %d "
+	    "pages (at most 14 + 7)", n);
 	history_close(h);
 	free(state);
 }
@@ -1230,7 +1405,7 @@ test_concurrent(void)
 			if (status == -1)
 				fprintf(stderr, "child %d: %s\n", i, err);
 			if (status == EVENT_NEW && history_run_create(h, id,
-			    "p", NULL, NULL) <= 0)
+			    "p", NULL, NULL, RS_QUEUED) <= 0)
 				status = 11;
 			free(dup);
 			free(err);
@@ -1314,7 +1489,7 @@ test_chain(struct history *h, const char *state)
 {
 	struct json_object	*o = NULL, *v, *jobs, *steps;
 	struct event		 ev;
-	char			*dup = NULL, *err = NULL;
+	char			*dup = NULL, *err = NULL, q[256];
 	long long		 run, job, step;
 
 	event_fill(&ev, "77.M7P7R77.host", "hookdir", "e/p/pipeline_complete");
@@ -1336,7 +1511,7 @@ test_chain(struct history *h, const char *state)
 	json_object_put(o);
 	o = NULL;
 
-	run = history_run_create(h, "77.M7P7R77.host", "p", NULL, NULL);
+	run = history_run_create(h, "77.M7P7R77.host", "p", NULL, NULL, RS_QUEUED);
 	ok(run > 0, "chain: a run");
 	is_int(history_run_cancel_requested(h, run), 0, "no cancel requested");
 	is_int(history_run_request_cancel(h, run), 1,
@@ -1353,8 +1528,18 @@ test_chain(struct history *h, const char *state)
 	is_q(state, "SELECT concurrency_group FROM runs WHERE id = (SELECT "
 	    "max(id) FROM runs)", "deploy-main", "the group is stored");
 	job = history_job_create(h, run, "a", NULL, 0);
-	step = history_step_create(h, run, job, 1, "s", "/dev/null");
-	is_int(history_step_set_attempt(h, step, 3), 0, "set an attempt");
+	step = step_add(h, run, job, 1, "s", "/dev/null", RS_RUNNING, NULL, 3,
+	    0);
+	ok(step > 0, "a step's third attempt");
+	step = step_add(h, run, job, 2, "nope", NULL, RS_FAILURE,
+	    "fork: no", 1, 0);
+	snprintf(q, sizeof(q), "SELECT status || ' ' || reason || ' ' || "
+	    "(started IS NOT NULL) || (finished IS NOT NULL) || ' ' || "
+	    "coalesce(pgid, 'n') FROM steps WHERE id = %lld", step);
+	is_q(state, q, "failure fork: no 11 n",
+	    "a step that could not start: one row, failed, with why");
+	ok(step_add(h, run, job, 3, "bad", NULL, RS_NONE, NULL, 1, 0) == -1,
+	    "a step with an unknown status is an error");
 	if (history_run_get(h, run, &o) == 1 &&
 	    json_object_object_get_ex(o, "jobs", &jobs) &&
 	    (steps = json_object_object_get(json_object_array_get_idx(jobs,
@@ -1365,6 +1550,15 @@ test_chain(struct history *h, const char *state)
 	else
 		ok(0, "history_run_get with steps");
 	json_object_put(o);
+	run = history_run_create(h, "77.M7P7R77.host", "now", NULL, NULL,
+	    RS_RUNNING);
+	snprintf(q, sizeof(q), "SELECT status || ' ' || CASE WHEN started = "
+	    "created THEN 'started when created' END FROM runs WHERE id = "
+	    "%lld", run);
+	is_q(state, q, "running started when created",
+	    "a run created running: started then");
+	ok(history_run_create(h, "77.M7P7R77.host", "p", NULL, NULL,
+	    RS_SUCCESS) == -1, "a run is not created ended");
 }
 
 /*
@@ -1475,7 +1669,7 @@ test_host(struct history *h, const char *state)
 	    "host: event recorded");
 	free(dup);
 	dup = NULL;
-	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED);
 	history_job_create(h, run, "build", NULL, 0);
 	is_q(state, "SELECT host FROM events WHERE id = '90.M9P9R90.host-a'",
 	    "host-a", "host: the event's claim names its host");
@@ -1502,7 +1696,7 @@ test_host(struct history *h, const char *state)
 	json_object_put(o);
 	is_q(state, sql, "host-a host-a", "host: the old run stays host a's");
 	history_set_host(h, NULL);
-	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED);
 	snprintf(sql, sizeof(sql), "SELECT coalesce(host, 'none') FROM runs "
 	    "WHERE id = %lld", run);
 	is_q(state, sql, "none", "host: none set, none recorded");
@@ -1542,7 +1736,7 @@ test_graph(struct history *h, const char *state)
 	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
 	    "graph: event recorded");
 	free(dup);
-	run = history_run_create(h, "88.M8P8R88.host", "deploy", NULL, NULL);
+	run = history_run_create(h, "88.M8P8R88.host", "deploy", NULL, NULL, RS_QUEUED);
 	history_job_create(h, run, "build", NULL, 0);
 	history_job_create(h, run, "test", needs, 1);
 	history_job_create(h, run, "deploy[0]", needs, 2);
@@ -1570,6 +1764,34 @@ test_graph(struct history *h, const char *state)
 }
 
 /* A version 2 database (before jobs.needs) is migrated, its jobs kept. */
+/* What a version 9 hookdir had instead of version 10's (see v9 below). */
+#define UNDO_V10 \
+	"DROP INDEX events_unfinished; DROP INDEX events_finished; " \
+	"CREATE INDEX events_finished ON events (finished); " \
+	"DROP TABLE traces; " \
+	"CREATE TABLE traces (event TEXT NOT NULL REFERENCES events (id) " \
+	"ON DELETE CASCADE, pipeline TEXT NOT NULL, matched INTEGER NOT NULL, " \
+	"trace TEXT NOT NULL DEFAULT '', PRIMARY KEY (event, pipeline)); "
+
+/*
+ * A new history at the newest version, closed, to take back to an
+ * older one by hand: its state directory, and the database's path in
+ * *path (both malloc'd).
+ */
+static char *
+state_made(const char *name, char **path)
+{
+	struct history	*h;
+	char		*state, *err = NULL;
+
+	state = state_dir(name);
+	h = history_open(state, 1, &err);
+	history_close(h);
+	free(err);
+	xasprintf(path, "%s/hookdir.db", state);
+	return state;
+}
+
 static void
 test_migrate_v2(void)
 {
@@ -1578,15 +1800,10 @@ test_migrate_v2(void)
 	sqlite3			*db;
 	char			*state, *path, *err = NULL;
 
-	state = state_dir("v2");
-	h = history_open(state, 1, &err);
-	history_close(h);
-	free(err);
-	err = NULL;
-	/* Undo versions 3 to 9 by hand: what a version 2 hookdir left. */
-	xasprintf(&path, "%s/hookdir.db", state);
+	/* Undo versions 3 to 10 by hand: what a version 2 hookdir left. */
+	state = state_made("v2", &path);
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "DROP TABLE leases; "
+	sqlite3_exec(db, UNDO_V10 "DROP TABLE leases; "
 	    "ALTER TABLE events DROP COLUMN host; "
 	    "ALTER TABLE runs DROP COLUMN host; "
 	    "ALTER TABLE jobs DROP COLUMN host; "
@@ -1635,7 +1852,7 @@ test_migrate_v2(void)
 	ok(h != NULL, "v2: migrated on open%s%s", err ? ": " : "",
 	    err ? err : "");
 	free(err);
-	is_q(state, "PRAGMA user_version", "9", "v2: now version 9");
+	is_q(state, "PRAGMA user_version", "10", "v2: now version 10");
 	status_checks(state, "v2");
 	finished_index(state, "v2");
 	is_q(state, "SELECT dedup_key || ' ' || dedup_rule FROM events "
@@ -1662,6 +1879,55 @@ test_migrate_v2(void)
 }
 
 /*
+ * A version 9 history: its traces are copied into version 10's table,
+ * and gc still finds an ended event whose finished was cleared.
+ */
+static void
+test_migrate_v9(void)
+{
+	struct history	*h;
+	sqlite3		*db;
+	char		*state, *path, *err = NULL;
+	long		 count = -1;
+
+	state = state_made("v9", &path);
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, UNDO_V10
+	    "INSERT INTO events (id, source, delivery, claimed, finished, "
+	    "status) VALUES ('1.M1.v9', 'site', 'd1', '2026-01-01T00:00:00Z', "
+	    "'2026-01-01T00:00:01Z', 'done'), ('2.M1.v9', 'site', 'd2', "
+	    "'2026-01-01T00:00:00Z', NULL, 'done'), ('3.M1.v9', 'site', 'd3', "
+	    "'2026-01-01T00:00:00Z', NULL, 'processing'); "
+	    "INSERT INTO traces VALUES ('1.M1.v9', 'a', 1, 'source: site'), "
+	    "('1.M1.v9', 'b', 0, 'events: got `push`, want `tag`'), "
+	    "('2.M1.v9', 'a', 1, ''); "
+	    "PRAGMA user_version = 9", NULL, NULL, NULL);
+	sqlite3_close(db);
+	is_q(state, "PRAGMA user_version", "9", "v9: made by hand");
+	is_q(state, "SELECT count(*) FROM sqlite_master WHERE name = "
+	    "'traces' AND sql LIKE '%WITHOUT ROWID%'", "0",
+	    "v9: traces with a rowid");
+	h = history_open(state, 0, &err);
+	ok(h != NULL, "v9: migrated on open%s%s", err ? ": " : "",
+	    err ? err : "");
+	free(err);
+	is_q(state, "PRAGMA user_version", "10", "v9: now version 10");
+	finished_index(state, "v9");
+	is_q(state, "SELECT group_concat(event || '/' || pipeline || '/' || "
+	    "matched || '/' || trace, ',') FROM traces", "1.M1.v9/a/1/source: "
+	    "site,1.M1.v9/b/0/events: got `push`, want `tag`,2.M1.v9/a/1/",
+	    "v9: the traces are kept");
+	is_int(h != NULL ? history_gc_events(h, "2026-06-01T00:00:00Z", 1,
+	    &count) : -1, 0, "v9: gc --dry-run");
+	is_int((int)count, 2, "v9: the ended events, finished or not, "
+	    "not the one processing");
+	is_q(state, "PRAGMA integrity_check", "ok", "v9: integrity_check");
+	history_close(h);
+	free(path);
+	free(state);
+}
+
+/*
  * The worker's transactions: writes between txn_begin and txn_end
  * commit together, event_begin joins. With PostgreSQL a statement that
  * fails inside one aborts it: txn_end must roll it back and fail (not
@@ -1681,7 +1947,7 @@ test_txn(struct history *h, const char *state)
 	is_int(history_txn_begin(h), 0, "txn: a second begin joins it");
 	is_int(history_event_begin(h, &ev, &dup, &err), EVENT_NEW,
 	    "txn: the claim joins it");
-	run = history_run_create(h, ev.id, "deploy", NULL, NULL);
+	run = history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED);
 	ok(run > 0, "txn: a run recorded in it");
 	is_q(state, "SELECT count(*) FROM events WHERE id = '95.M9P9R95.txn'",
 	    "0", "txn: not seen by others before it commits");
@@ -1700,7 +1966,7 @@ test_txn(struct history *h, const char *state)
 	    "txn: failure: the claim");
 	ok(history_job_create(h, 987654321, "build", NULL, 0) == -1,
 	    "txn: failure: the failing write says so");
-	ok(history_run_create(h, ev.id, "deploy", NULL, NULL) == -1,
+	ok(history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED) == -1,
 	    "txn: failure: so does a write after it");
 	is_int(history_txn_end(h, 1), -1, "txn: failure: end fails");
 	is_q(state, "SELECT count(*) FROM events WHERE id = '96.M9P9R96.txn'",
@@ -1710,7 +1976,7 @@ test_txn(struct history *h, const char *state)
 	is_q(state, "SELECT count(*) FROM events WHERE id = '96.M9P9R96.txn'",
 	    "1", "txn: failure: and commits on its own");
 	is_int(history_txn_begin(h), 1, "txn: failure: a new one opens");
-	ok(history_run_create(h, ev.id, "deploy", NULL, NULL) > 0,
+	ok(history_run_create(h, ev.id, "deploy", NULL, NULL, RS_QUEUED) > 0,
 	    "txn: failure: and records");
 	is_int(history_txn_end(h, 1), 0, "txn: failure: and commits");
 	is_q(state, "SELECT count(*) FROM runs WHERE event = '96.M9P9R96.txn'",
@@ -1718,7 +1984,7 @@ test_txn(struct history *h, const char *state)
 
 	/* Concurrency groups decide in transactions of their own. */
 	is_int(history_txn_begin(h), 1, "txn: group: begin");
-	run = history_run_create(h, ev.id, "grouped", NULL, NULL);
+	run = history_run_create(h, ev.id, "grouped", NULL, NULL, RS_QUEUED);
 	is_int(history_group_enter(h, run, "g-txn", "queue", 1, &status), -1,
 	    "txn: group: no decision inside one");
 	is_int(history_txn_end(h, 1), 0,
@@ -1779,10 +2045,13 @@ main(void)
 	history_close(h);
 	free(state);
 
+	test_pages();
 	test_concurrent();
 	/* SQLite's own history of versions. */
-	if (pg_uri == NULL)
+	if (pg_uri == NULL) {
 		test_migrate_v2();
+		test_migrate_v9();
+	}
 	test_gc_batches();
 
 	xasprintf(&cmd, "rm -rf '%s'", tmpdir);
