@@ -87,6 +87,14 @@ struct exec {
 	size_t		 npfds;
 	struct proc	*tails;		/* pipes of reaped steps, still open */
 	size_t		 ntails;
+	/*
+	 * The signals whose disposition is not the default (ignored, or
+	 * caught) once exec_new() has set the worker's up: a step's child
+	 * resets those alone, not all 64 while its parent waits. Handlers
+	 * would go with execve anyway; ignored signals would stay ignored.
+	 */
+	int		 reset[NSIG];
+	int		 nreset;
 };
 
 /* The signals the worker takes from its signalfd. */
@@ -288,6 +296,23 @@ proc_read(struct proc *p, enum proc_read_mode mode)
 
 /* ---------------------------------------------------------------- processes */
 
+/* The worker changes no disposition after exec_new(). */
+static void
+exec_dispositions(struct exec *ex)
+{
+	struct sigaction	sa;
+	int			sig;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, NULL, &sa) == -1 ||
+		    (sa.sa_flags & SA_SIGINFO) != 0 ||
+		    sa.sa_handler != SIG_DFL)
+			ex->reset[ex->nreset++] = sig;
+	}
+}
+
 struct exec *
 exec_new(char **errp)
 {
@@ -319,6 +344,7 @@ exec_new(char **errp)
 	 */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
 		log_debug("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+	exec_dispositions(ex);
 	return ex;
 }
 
@@ -428,17 +454,16 @@ child_strerror(int e)
  * read (the child shares it until execve), and no return: _exit().
  */
 static void __attribute__((noreturn))
-child_exec(const struct exec_spec *spec, const char *text, int outfd,
-    int nullfd, int gatefd, pid_t parent)
+child_exec(const struct exec *ex, const struct exec_spec *spec,
+    const char *text, int outfd, int gatefd, pid_t parent)
 {
 	char		*argv[4];
 	sigset_t	 none;
-	int		 sig;
+	int		 i, nullfd = ex->nullfd;
 
 	/* Dispositions the worker changed (or inherited) go back to default. */
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+	for (i = 0; i < ex->nreset; i++)
+		signal(ex->reset[i], SIG_DFL);
 	/* A fresh process group: a timeout kills the step's whole tree. */
 	setpgid(0, 0);
 	/*
@@ -521,7 +546,7 @@ exec_start(struct exec *ex, const struct exec_spec *spec, exec_done_fn done,
 	 */
 	pid = vfork();
 	if (pid == 0)
-		child_exec(spec, text, pfd[1], ex->nullfd, gate[0], parent);
+		child_exec(ex, spec, text, pfd[1], gate[0], parent);
 	saved = errno;
 	if (pid > 0) {
 		/*
