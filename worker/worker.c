@@ -957,6 +957,7 @@ worker_close(struct worker *w)
 		w->rc = EX_TEMPFAIL;
 
 	spool_list_free(w->ids, w->nids);
+	free(w->retires);
 	free(w->report_runs);
 	if (w->ifd != -1)
 		close(w->ifd);
