@@ -41,7 +41,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	ev = fuzz_events(&n);
 	for (i = 0; i < n; i++)
 		if (strstr(ev[i]->path, "/github-push.msg") != NULL)
-			push_env = ev[i]->env;
+			push_env = event_env(ev[i]);
 	if (push_env == NULL)
 		fatalx("t/data/events/github-push.msg is missing");
 	return 0;
