@@ -694,9 +694,8 @@ worker_lease(struct worker *w)
  * the worker waits: then the steps started go on (their shells wait at
  * their gates until their process groups are committed), and then the
  * files whose ends it recorded move on and the workspaces of the runs
- * that ended and keep none go, while those steps run. A turn
- * that sees a step end and starts the next event's writes one
- * transaction, not two.
+ * that ended and keep none go, while those steps run. A turn that sees
+ * a step end and starts the next event's step commits once, not twice.
  */
 static void
 worker_commit(struct worker *w)
